@@ -1,0 +1,40 @@
+"""Conversion of parameters and scores to plain JSON values (stable across runs)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples, paths and steps to JSON-ready values.
+
+    Example:
+        >>> to_jsonable({"a": np.float32(0.5), "b": (1, 2), "c": np.arange(2)})
+        {'a': 0.5, 'b': [1, 2], 'c': [0, 1]}
+    """
+    from .step import Step  # local: avoid an import cycle
+
+    if isinstance(value, Step):
+        return value.to_dict()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if math.isnan(f) or math.isinf(f):
+            return None if math.isnan(f) else (1e308 if f > 0 else -1e308)
+        return f
+    if isinstance(value, PurePath):
+        return str(value)
+    return value

@@ -1,0 +1,176 @@
+"""Back-Modality: ``X_aug = G(H(F(X)))``.
+
+Send each sample to an intermediate modality with ``forward`` (F), augment it
+there with ``augment`` (H), bring it back with ``backward`` (G), score the
+results with ``filters`` and keep a uniform random sample of ``keep`` of the up
+to ``l*m*n`` candidates (Back-Modality, Fig. 1 and Sec. 3: ``l`` outputs of F per
+input, ``m`` of H per F output, ``n`` of G per H output).
+
+When ``forward``/``augment``/``backward`` is a list, candidate ``i`` of a stage
+uses member ``i mod len(list)`` (e.g. one TTS voice per candidate), each with its
+own seed derived from the sample id and candidate index.
+
+Example:
+    >>> from crossaug import Sample
+    >>> from crossaug.builtin.reverse import ReverseWords
+    >>> from crossaug.builtin.typo import Typo
+    >>> rm = BackModality(forward=ReverseWords(), augment=Typo(rate=0.0, field="text.reversed"),
+    ...                   backward=ReverseWords(in_field="text.reversed", out_field="text"),
+    ...                   fan_out=(1, 2, 1))
+    >>> [c.fields["text"] for c in rm([Sample("s", {"text": "a b c"})])]
+    ['a b c', 'a b c']
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from .augmentation import Augmentation
+from .errors import ConfigError
+from .filter import Filter
+from .recipe import Recipe, apply_filters, check_filters
+from .rng import Seeder
+from .sample import LineageStep, Sample
+from .transform import Transform
+
+
+def _as_list(value: Any, cls: type, what: str, allow_none: bool = False) -> list[Any]:
+    if value is None:
+        if allow_none:
+            return []
+        raise ConfigError(f"BackModality needs a {what}")
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items and not allow_none:
+        raise ConfigError(f"BackModality needs at least one {what}")
+    for item in items:
+        if not isinstance(item, cls):
+            raise ConfigError(f"BackModality {what} must be a {cls.__name__}, got {type(item).__name__}")
+    return items
+
+
+class BackModality(Recipe):
+    """The generic round trip through another modality.
+
+    Args:
+        forward: F, a transform (or list: one per candidate, cycled) into the
+            intermediate modality.
+        augment: H, an augmentation (or list, cycled) in the intermediate
+            modality; ``None`` for none.
+        backward: G, a transform (or list, cycled) back to the input modality.
+        filters: filters scoring each candidate against its input.
+        fan_out: ``(l, m, n)``; ``None`` entries default to the list lengths.
+        keep: how many of the passing candidates to keep per input, sampled
+            uniformly without replacement (``None``: keep all that pass).
+        keep_intermediate: keep the intermediate payload (e.g. the augmented
+            speech) as a field of the output, for reports and inspection.
+    """
+
+    name: ClassVar[str] = "back-modality"
+
+    def __init__(self, forward: Transform | Sequence[Transform],
+                 backward: Transform | Sequence[Transform],
+                 augment: Augmentation | Sequence[Augmentation] | None = None,
+                 filters: Sequence[Filter] | None = None,
+                 fan_out: Sequence[int | None] | None = None,
+                 keep: int | None = None,
+                 keep_intermediate: bool = True) -> None:
+        self.forward = _as_list(forward, Transform, "forward transform")
+        self.augment = _as_list(augment, Augmentation, "augmentation", allow_none=True)
+        self.backward = _as_list(backward, Transform, "backward transform")
+        self.filters = check_filters(filters, "BackModality")
+        fan = list(fan_out) if fan_out is not None else [None, None, None]
+        if len(fan) != 3:
+            raise ConfigError(f"fan_out must be (l, m, n), got {fan_out!r}")
+        defaults = (len(self.forward), max(1, len(self.augment)), len(self.backward))
+        resolved = tuple(d if f is None else f for f, d in zip(fan, defaults))
+        for v in resolved:
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ConfigError(f"fan_out entries must be positive integers, got {fan_out!r}")
+        self.fan_out = [int(v) for v in resolved]
+        if keep is not None and (not isinstance(keep, int) or keep < 1):
+            raise ConfigError(f"keep must be a positive integer or None, got {keep!r}")
+        self.keep = keep
+        self.keep_intermediate = keep_intermediate
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        for key in ("forward", "augment", "backward"):
+            items = params[key]
+            params[key] = items[0] if len(items) == 1 else (items or None)
+        return params
+
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.input_field for t in self.forward))
+
+    # -- stages ---------------------------------------------------------
+    @staticmethod
+    def _run_transforms(transforms: list[Transform], items: list[tuple[Sample, int, int]]) -> list[Sample]:
+        """Run ``items`` (sample, member index, seed) grouped by member, keeping order."""
+        out: list[Sample | None] = [None] * len(items)
+        for member, transform in enumerate(transforms):
+            idx = [i for i, (_, m, _) in enumerate(items) if m == member]
+            if not idx:
+                continue
+            results = transform([items[i][0] for i in idx], [items[i][2] for i in idx])
+            for i, r in zip(idx, results):
+                out[i] = r
+        return out  # type: ignore[return-value]
+
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        l, m, n = self.fan_out
+        # F: l intermediate samples per input
+        f_items = [(s, i % len(self.forward), seeder.integer_seed("F", s.id, i))
+                   for s in samples for i in range(l)]
+        f_keys = [(si, i) for si in range(len(samples)) for i in range(l)]
+        f_out = self._run_transforms(self.forward, f_items)
+        # H: m augmented versions per intermediate
+        h_out: list[Sample] = []
+        h_keys: list[tuple[int, int, int]] = []
+        for (si, i), mid in zip(f_keys, f_out):
+            sid = samples[si].id
+            for j in range(m):
+                if self.augment:
+                    aug = self.augment[j % len(self.augment)]
+                    h_out.append(aug.augment(mid, seeder.rng("H", sid, i, j)))
+                else:
+                    h_out.append(mid)
+                h_keys.append((si, i, j))
+        # G: n back-translations per augmented intermediate
+        g_items = [(h, k % len(self.backward), seeder.integer_seed("G", samples[si].id, i, j, k))
+                   for h, (si, i, j) in zip(h_out, h_keys) for k in range(n)]
+        g_keys = [(si, i, j, k) for (si, i, j) in h_keys for k in range(n)]
+        g_out = self._run_transforms(self.backward, g_items)
+        # assemble candidates per input
+        per_input: list[list[Sample]] = [[] for _ in samples]
+        keep_fields = {s.id: set(s.fields) for s in samples}
+        out_fields = {t.output_field for t in self.backward}
+        mid_fields = {t.output_field for t in self.forward}
+        for cand, (si, i, j, k) in zip(g_out, g_keys):
+            parent = samples[si]
+            drop = tuple(f for f in cand.fields
+                         if f not in keep_fields[parent.id] and f not in out_fields
+                         and (not self.keep_intermediate or f not in mid_fields))
+            fields = {f: v for f, v in cand.fields.items() if f not in drop}
+            per_input[si].append(cand.replace(id=f"{parent.id}~{i}.{j}.{k}", fields=fields,
+                                              parent_id=parent.id))
+        results: list[list[Sample]] = []
+        for parent, cands in zip(samples, per_input):
+            cands = apply_filters(self.filters, cands, [parent] * len(cands))
+            results.append(self._keep(parent, cands, seeder))
+        return results
+
+    def _keep(self, parent: Sample, cands: list[Sample], seeder: Seeder) -> list[Sample]:
+        passing = [i for i, c in enumerate(cands) if c.kept]
+        if self.keep is None or len(passing) <= self.keep:
+            return cands
+        rng = seeder.rng("keep", parent.id)
+        chosen = set(int(i) for i in rng.choice(passing, size=self.keep, replace=False))
+        step = LineageStep(name="keep", kind="recipe", params={"keep": self.keep, "of": len(passing)})
+        return [c if (i in chosen or not c.kept) else
+                c.reject(f"not sampled: keep={self.keep} of {len(passing)} passing candidates", step)
+                for i, c in enumerate(cands)]
+
+
+__all__ = ["BackModality"]

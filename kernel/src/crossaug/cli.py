@@ -1,0 +1,263 @@
+"""The ``crossaug`` command line.
+
+Commands: ``list``, ``describe``, ``run``, ``validate``, ``doctor``, ``demo``,
+``report``; plugins add more through the ``crossaug_register_commands`` hook.
+The CLI records bad samples and goes on (``--on-error skip``) unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CrossaugError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="crossaug: cross-modal data augmentation (Back-Modality and friends).")
+console = Console(stderr=True)
+out = Console()
+
+
+def _fail(exc: BaseException, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="print a JSON list"),
+             kind: Optional[str] = typer.Option(None, help="only this kind (recipe, transform, ...)")) -> None:
+    """Every modality, transform, augmentation, filter, recipe and hook, with its plugin and status."""
+    from . import registry
+
+    try:
+        rows = registry.list_plugins([kind] if kind else None)
+    except CrossaugError as exc:
+        _fail(exc)
+    if as_json:
+        out.print_json(json.dumps([r.to_dict() for r in rows]))
+        return
+    table = Table(title="crossaug plugins")
+    for col in ("kind", "name", "plugin", "version", "status"):
+        table.add_column(col)
+    for r in rows:
+        status = "[green]loaded[/]" if r.status == "loaded" else f"[red]failed[/]: {r.error} → {r.hint}"
+        table.add_row(r.kind, r.name, r.plugin, r.version, status)
+    out.print(table)
+
+
+@app.command()
+def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-speech or text.typo"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Parameters, modalities in/out and documentation of a registered step."""
+    from . import registry
+
+    found = [(k, n) for k in ("recipe", "transform", "augmentation", "filter", "modality")
+             for n in registry.names(k) if n == name]
+    if not found:
+        _fail(CrossaugError(f"nothing registered as {name!r}; see `crossaug list`"))
+    kind, _ = found[0]
+    try:
+        obj = registry.load(kind, name)
+    except CrossaugError as exc:
+        _fail(exc)
+    info: dict[str, Any] = {"name": name, "kind": kind, "doc": inspect.getdoc(obj) or ""}
+    if hasattr(obj, "param_info"):
+        info["params"] = obj.param_info()
+    for attr in ("source", "target", "modalities"):
+        if hasattr(obj, attr) and not callable(getattr(obj, attr)):
+            info[attr] = getattr(obj, attr)
+    if as_json:
+        out.print_json(json.dumps(info, default=str))
+        return
+    out.print(f"[bold]{name}[/] ({kind})")
+    for attr in ("source", "target", "modalities"):
+        if attr in info:
+            out.print(f"{attr}: {info[attr]}")
+    if info.get("params"):
+        table = Table("parameter", "default", "type")
+        for p in info["params"]:
+            table.add_row(p["name"], "(required)" if p["required"] else json.dumps(p["default"]), str(p["type"]))
+        out.print(table)
+    out.print(info["doc"])
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    import yaml
+
+    if "=" not in text:
+        raise typer.BadParameter(f"expected KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    return key.strip(), yaml.safe_load(value)
+
+
+@app.command()
+def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use --config)"),
+        input: Path = typer.Option(..., "--input", "-i", help="JSONL/CSV/TXT file or folder"),
+        output: Path = typer.Option(..., "--output", "-o", help="output directory"),
+        n: Optional[int] = typer.Option(None, "--n", help="outputs per input (recipe parameter n)"),
+        seed: Optional[int] = typer.Option(None, help="root seed (default 0)"),
+        workers: Optional[int] = typer.Option(None, help="parallel workers"),
+        batch_size: Optional[int] = typer.Option(None, "--batch-size", help="inputs per batch"),
+        config: Optional[Path] = typer.Option(None, "--config", "-c", help="recipe YAML/JSON"),
+        param: list[str] = typer.Option([], "--param", "-p", help="recipe parameter KEY=VALUE (YAML value)"),
+        resume: bool = typer.Option(False, "--resume", help="continue an interrupted run"),
+        on_error: Optional[str] = typer.Option(None, "--on-error", help="raise or skip (default skip)"),
+        executor: Optional[str] = typer.Option(None, help="auto, serial, process or thread"),
+        limit: Optional[int] = typer.Option(None, help="only the first LIMIT inputs"),
+        progress: bool = typer.Option(True, "--progress/--no-progress")) -> None:
+    """Run a recipe over a dataset and write manifest.jsonl, media, summary.json and report.html."""
+    from . import registry
+    from .runner.run import run as run_recipe
+    from .serialization import load_config
+
+    try:
+        opts: dict[str, Any] = {}
+        if config is not None:
+            cfg = load_config(config)
+            if recipe is not None and recipe != cfg.recipe.name:
+                raise CrossaugError(f"recipe {recipe!r} on the command line but {cfg.recipe.name!r} in {config}")
+            recipe_obj = cfg.recipe
+            opts.update(cfg.run)
+            opts.setdefault("seed", cfg.seed)
+            if param or n is not None:
+                d = recipe_obj.to_dict()
+                params = dict(d["params"])
+                params.update(dict(_parse_param(p) for p in param))
+                if n is not None:
+                    params["n"] = n
+                from .serialization import from_dict
+
+                recipe_obj = from_dict({"recipe": d["recipe"], "params": params})
+        else:
+            if recipe is None:
+                raise CrossaugError("give a recipe name or --config FILE")
+            params = dict(_parse_param(p) for p in param)
+            if n is not None:
+                params["n"] = n
+            recipe_obj = registry.create("recipe", recipe, **params)
+        opts.pop("n", None)
+        for key, value in (("seed", seed), ("workers", workers), ("batch_size", batch_size),
+                           ("on_error", on_error), ("executor", executor), ("limit", limit)):
+            if value is not None:
+                opts[key] = value
+        opts.setdefault("on_error", "skip")
+        result = run_recipe(recipe_obj, input, output, resume=resume, progress=progress, **opts)
+    except CrossaugError as exc:
+        _fail(exc)
+    s = result.summary
+    console.print(f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected "
+                  f"in {s['seconds']:.1f} s")
+    out.print(str(result.output_dir))
+
+
+@app.command()
+def validate(input: Path = typer.Option(..., "--input", "-i"),
+             recipe: Optional[str] = typer.Option(None, help="also check the fields this recipe needs"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Check a dataset: decode every row and report the bad ones (exit 1 if any)."""
+    from . import registry
+    from .errors import BadSample
+    from .io.datasets import iter_records, to_sample
+
+    try:
+        required = registry.create("recipe", recipe).required_fields() if recipe else ()
+        bad, total, seen = [], 0, set()
+        for rec in iter_records(input):
+            total += 1
+            try:
+                if rec.id in seen:
+                    raise BadSample(f"duplicate id {rec.id!r}", sample_id=rec.id)
+                seen.add(rec.id)
+                to_sample(rec, required)
+            except BadSample as exc:
+                bad.append({"id": rec.id, "source": rec.source, "reason": str(exc)})
+    except CrossaugError as exc:
+        _fail(exc)
+    if as_json:
+        out.print_json(json.dumps({"rows": total, "bad": bad}))
+    else:
+        for b in bad:
+            out.print(f"[red]bad[/] {b['reason']}", highlight=False)
+        out.print(f"{total} rows, {len(bad)} bad")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Which optional backends and offline resources are available, and how to get the rest."""
+    from .doctor import run_checks
+
+    checks = run_checks()
+    if as_json:
+        out.print_json(json.dumps([c.to_dict() for c in checks]))
+        return
+    table = Table("plugin", "check", "status", "detail / how to get it")
+    for c in checks:
+        table.add_row(c.plugin, c.name, "[green]ok[/]" if c.ok else "[yellow]missing[/]",
+                      c.detail if c.ok else f"{c.detail} → {c.hint}")
+    out.print(table)
+
+
+@app.command()
+def demo(output: Path = typer.Option(Path("crossaug-demo"), "--output", "-o"),
+         workers: Optional[int] = typer.Option(None),
+         seed: Optional[int] = typer.Option(None),
+         progress: bool = typer.Option(True, "--progress/--no-progress")) -> None:
+    """Run the main job offline on bundled data and write a report you can open."""
+    import shutil
+
+    from .hooks import get_plugin_manager
+    from .runner.run import run as run_recipe
+
+    spec = get_plugin_manager().hook.crossaug_demo()
+    console.print(spec.description)
+    if output.exists() and (output / "manifest.jsonl").exists():
+        shutil.rmtree(output)
+    try:
+        result = run_recipe(spec.recipe, spec.inputs, output, seed=spec.seed if seed is None else seed,
+                            workers=workers or spec.workers, batch_size=spec.batch_size,
+                            on_error="skip", progress=progress)
+    except CrossaugError as exc:
+        _fail(exc)
+    s = result.summary
+    console.print(f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected in {s['seconds']:.1f} s")
+    console.print(f"open {result.report_path.resolve()} in a browser")
+    out.print(str(result.output_dir.resolve()))
+
+
+@app.command()
+def report(directory: Path = typer.Argument(..., help="a run's output directory"),
+           max_inputs: int = typer.Option(200, help="inputs shown in the gallery")) -> None:
+    """(Re)write report.html for a run directory."""
+    from .report import write_report
+
+    if not (directory / "manifest.jsonl").exists():
+        _fail(CrossaugError(f"{directory} has no manifest.jsonl"))
+    out.print(str(write_report(directory, max_inputs=max_inputs)))
+
+
+def main() -> None:
+    """Entry point of the ``crossaug`` script."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from .hooks import get_plugin_manager
+
+    get_plugin_manager().hook.crossaug_register_commands(cli=app)
+    try:
+        app()
+    except CrossaugError as exc:  # pragma: no cover - commands handle their own
+        console.print(f"error: {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,82 @@
+"""The plugin manager (pluggy): built-in hooks plus those from ``crossaug.hooks`` entry points.
+
+Loading is idempotent. Set ``CROSSAUG_DISABLE_AUTOLOAD=1`` to register only the
+kernel's built-in hooks (third-party hook modules are then not imported).
+
+Example:
+    >>> pm = get_plugin_manager()
+    >>> get_plugin_manager() is pm
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+
+log = logging.getLogger(__name__)
+
+hookimpl = pluggy.HookimplMarker("crossaug")
+
+_pm: pluggy.PluginManager | None = None
+_lock = threading.Lock()
+#: hook entry points that failed to load: name -> error text
+load_failures: dict[str, str] = {}
+
+
+def autoload_enabled() -> bool:
+    return os.environ.get("CROSSAUG_DISABLE_AUTOLOAD", "").strip().lower() not in ("1", "true", "yes")
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, created and loaded on first use."""
+    global _pm
+    if _pm is not None:
+        return _pm
+    with _lock:
+        if _pm is None:
+            pm = pluggy.PluginManager("crossaug")
+            pm.add_hookspecs(hookspecs)
+            from . import default_hooks
+
+            pm.register(default_hooks, name="crossaug.default_hooks")
+            if autoload_enabled():
+                _load_entry_point_hooks(pm)
+            _pm = pm
+    return _pm
+
+
+def _load_entry_point_hooks(pm: pluggy.PluginManager) -> None:
+    from . import registry
+
+    for ep in registry.entry_points("hook"):
+        if pm.has_plugin(ep.name) or ep.value == "crossaug.default_hooks":
+            continue
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # a broken plugin never takes the others down
+            load_failures[ep.name] = f"{type(exc).__name__}: {exc}"
+            log.warning("crossaug hook plugin %r failed to load: %s", ep.name, exc)
+
+
+def reset_plugin_manager() -> None:
+    """Forget the plugin manager (tests use this after changing the environment)."""
+    global _pm
+    with _lock:
+        _pm = None
+        load_failures.clear()
+
+
+def call_hook(name: str, **kwargs: Any) -> Any:
+    """Call hook ``name`` and return its result (list, or single value for firstresult)."""
+    return getattr(get_plugin_manager().hook, name)(**kwargs)
+
+
+__all__ = ["hookimpl", "get_plugin_manager", "reset_plugin_manager", "call_hook", "autoload_enabled"]

@@ -1,0 +1,1 @@
+"""Built-in modalities: ``text``, ``image`` and ``audio``."""

@@ -1,0 +1,74 @@
+"""The ``text`` modality: payload ``str``, stored inline in the manifest.
+
+Example:
+    >>> TextModality().coerce("  a cat  ", sample_id="s1", field="text")
+    '  a cat  '
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import BadSample
+from ..modality import Modality, read_bytes
+
+#: Longest text accepted by default (characters); plugins may be stricter.
+MAX_CHARS = 1_000_000
+
+
+def decode_utf8(data: bytes, *, sample_id: str | None, field: str | None,
+                source: str | None = None) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadSample(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                        sample_id=sample_id, field=field, source=source) from None
+
+
+class TextModality(Modality):
+    """Plain text. ``bytes`` are decoded as UTF-8; a ``Path`` is read as a UTF-8 file."""
+
+    name: ClassVar[str] = "text"
+    payload_type: ClassVar[type] = str
+    extension: ClassVar[str] = ".txt"
+    inline: ClassVar[bool] = True
+
+    def _coerce(self, value: Any, *, sample_id: str | None, field: str | None,
+                base_dir: Path | None) -> Any:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (bytes, bytearray)):
+            return decode_utf8(bytes(value), sample_id=sample_id, field=field)
+        if isinstance(value, Path):
+            return self.load(value if value.is_absolute() or base_dir is None else base_dir / value,
+                             sample_id=sample_id, field=field)
+        raise BadSample(f"expected text (str), got {type(value).__name__}",
+                        sample_id=sample_id, field=field)
+
+    def validate(self, payload: Any, *, sample_id: str | None = None,
+                 field: str | None = None) -> None:
+        if not isinstance(payload, str):
+            raise BadSample(f"expected text (str), got {type(payload).__name__}",
+                            sample_id=sample_id, field=field)
+        if not payload.strip():
+            raise BadSample("empty text" if not payload else "text is only whitespace",
+                            sample_id=sample_id, field=field)
+        if "\x00" in payload:
+            raise BadSample("text contains NUL characters (binary data?)", sample_id=sample_id, field=field)
+        if len(payload) > MAX_CHARS:
+            raise BadSample(f"text has {len(payload)} characters; limit is {MAX_CHARS}",
+                            sample_id=sample_id, field=field)
+
+    def load(self, path: Path, *, sample_id: str | None = None, field: str | None = None) -> str:
+        return decode_utf8(read_bytes(path, sample_id=sample_id, field=field),
+                           sample_id=sample_id, field=field, source=str(path))
+
+    def save(self, payload: str, stem: Path) -> Path:
+        path = Path(str(stem) + self.extension)
+        path.write_text(payload, encoding="utf-8")
+        return path
+
+    def render(self, value: Any, *, relpath: str | None = None) -> str:
+        return f'<p class="text">{html.escape(str(value))}</p>'

@@ -1,0 +1,114 @@
+"""Recipes: what ``crossaug run NAME`` executes.
+
+A recipe maps a batch of input samples to, for each input, the list of samples it
+produced: kept ones and rejected ones (``kept=False`` with a reason), so the
+runner can record everything. Randomness comes only from the :class:`Seeder` it
+is given, keyed by sample id, so output is independent of batching.
+
+Example:
+    >>> from crossaug import Sample, Seeder
+    >>> from crossaug.builtin.typo import Typo
+    >>> recipe = Augment(Typo(rate=0.2), n=2)
+    >>> outs = recipe.process([Sample("s1", {"text": "hello world"})], Seeder(0))
+    >>> [o.id for o in outs[0]]
+    ['s1~0', 's1~1']
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable, Sequence
+
+from .augmentation import Augmentation
+from .errors import ConfigError
+from .filter import Filter
+from .rng import Seeder
+from .sample import Sample
+from .step import Step
+
+
+def apply_filters(filters: Sequence[Filter], candidates: list[Sample],
+                  parents: list[Sample]) -> list[Sample]:
+    """Run each filter in turn over ``candidates`` (each paired with its parent)."""
+    for f in filters:
+        candidates = f(candidates, parents)
+    return candidates
+
+
+def check_filters(filters: Sequence[Filter] | None, who: str) -> list[Filter]:
+    filters = list(filters or [])
+    for f in filters:
+        if not isinstance(f, Filter):
+            raise ConfigError(f"{who} filters must be Filter steps, got {type(f).__name__}")
+    return filters
+
+
+class Recipe(Step):
+    """Base class of recipes.
+
+    Subclasses implement :meth:`process`. Recipes that need a pass over the whole
+    dataset first (a vocabulary, a latent space) set ``requires_fit = True`` and
+    implement :meth:`fit`; the runner calls it once before processing.
+    """
+
+    kind: ClassVar[str] = "recipe"
+    requires_fit: ClassVar[bool] = False
+    #: fields every input sample must carry
+    input_fields: ClassVar[tuple[str, ...]] = ()
+
+    def fit(self, samples: Iterable[Sample]) -> None:
+        """Learn dataset-level state from the inputs (optional)."""
+
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        """For each input, every sample produced from it (kept and rejected)."""
+        raise NotImplementedError
+
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(getattr(self, "input_fields", ()) or ())
+
+    def __call__(self, samples: Sequence[Sample], seed: int = 0, *,
+                 kept_only: bool = True) -> list[Sample]:
+        """Convenience: process ``samples`` with ``seed`` and flatten the outputs."""
+        if self.requires_fit:
+            self.fit(samples)
+        outs = [s for group in self.process(list(samples), Seeder(seed)) for s in group]
+        return [s for s in outs if s.kept] if kept_only else outs
+
+
+class Augment(Recipe):
+    """Apply one augmentation ``n`` times to every input, then filters.
+
+    Args:
+        augmentation: the augmentation (use :class:`~crossaug.Compose` for several).
+        n: outputs per input sample.
+        filters: filters scoring each output against its input.
+    """
+
+    name: ClassVar[str] = "augment"
+
+    def __init__(self, augmentation: Augmentation, n: int = 1,
+                 filters: Sequence[Filter] | None = None) -> None:
+        if not isinstance(augmentation, Augmentation):
+            raise ConfigError(f"augment needs an Augmentation, got {type(augmentation).__name__}")
+        if not isinstance(n, int) or n < 1:
+            raise ConfigError(f"n must be a positive integer, got {n!r}")
+        self.augmentation = augmentation
+        self.n = n
+        self.filters = check_filters(filters, "augment")
+
+    def required_fields(self) -> tuple[str, ...]:
+        return self.augmentation.fields
+
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        out: list[list[Sample]] = []
+        for sample in samples:
+            self.augmentation.check(sample)
+            cands = [self.augmentation.augment(sample, seeder.rng("augment", sample.id, i))
+                     .replace(id=f"{sample.id}~{i}") for i in range(self.n)]
+            out.append(apply_filters(self.filters, cands, [sample] * len(cands)))
+        return out
+
+    def describe_params(self) -> dict[str, Any]:
+        return self.get_params()
+
+
+__all__ = ["Recipe", "Augment", "apply_filters", "check_filters"]

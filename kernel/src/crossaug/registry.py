@@ -1,0 +1,187 @@
+"""Discovery of named things through entry points.
+
+Groups: ``crossaug.modalities``, ``crossaug.transforms``,
+``crossaug.augmentations``, ``crossaug.filters``, ``crossaug.recipes`` and
+``crossaug.hooks``, read with :mod:`importlib.metadata` (what stevedore wraps;
+reading it directly lets discovery be filtered per distribution without
+importing whole groups). :func:`names` lists without importing anything; :func:`load`
+imports one entry point; :func:`list_plugins` loads each one separately so a
+broken plugin is reported (with an install hint) and never hides the others.
+
+``CROSSAUG_PLUGINS`` (comma-separated distribution names) restricts discovery to
+those distributions plus the kernel; tests use it to see only what they ask for.
+
+Example:
+    >>> "text" in names("modality")
+    True
+    >>> load("recipe", "back-modality").__name__
+    'BackModality'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from typing import Any
+
+from .errors import ConfigError, PluginLoadError
+
+GROUPS: dict[str, str] = {
+    "modality": "crossaug.modalities",
+    "transform": "crossaug.transforms",
+    "augmentation": "crossaug.augmentations",
+    "filter": "crossaug.filters",
+    "recipe": "crossaug.recipes",
+    "hook": "crossaug.hooks",
+}
+KERNEL_DIST = "crossaug"
+
+
+def _group(kind: str) -> str:
+    try:
+        return GROUPS[kind]
+    except KeyError:
+        raise ConfigError(f"unknown kind {kind!r}; expected one of {', '.join(GROUPS)}") from None
+
+
+def _allowed() -> set[str] | None:
+    raw = os.environ.get("CROSSAUG_PLUGINS")
+    if raw is None:
+        return None
+    return {_norm(x) for x in raw.split(",") if x.strip()} | {KERNEL_DIST}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+def _dist_name(ep: metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return dist.metadata["Name"] if dist is not None else "?"
+
+
+def entry_points(kind: str) -> list[metadata.EntryPoint]:
+    """Entry points of ``kind`` visible now (respecting ``CROSSAUG_PLUGINS``), by name.
+
+    A distribution visible twice on ``sys.path`` (e.g. an editable install beside
+    a built copy) is counted once.
+    """
+    allowed = _allowed()
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for ep in metadata.entry_points(group=_group(kind)):
+        dist = _dist_name(ep)
+        if allowed is not None and _norm(dist) not in allowed:
+            continue
+        key = (ep.name, ep.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(ep)
+    return sorted(out, key=lambda e: e.name)
+
+
+def names(kind: str) -> list[str]:
+    """Names registered for ``kind``, without importing any plugin."""
+    return sorted({ep.name for ep in entry_points(kind)})
+
+
+def _find(kind: str, name: str) -> metadata.EntryPoint:
+    matches = [ep for ep in entry_points(kind) if ep.name == name]
+    if not matches:
+        known = names(kind)
+        close = [n for n in known if n.split(".")[-1] == name.split(".")[-1] or name in n]
+        hint = f"; did you mean {', '.join(close)}?" if close else (f"; known: {', '.join(known)}" if known else "")
+        raise ConfigError(f"unknown {kind} {name!r}{hint} (see `crossaug list`)")
+    return matches[0]
+
+
+def install_hint(ep: metadata.EntryPoint, exc: BaseException) -> str:
+    """What to install to fix an entry point that failed with ``exc``."""
+    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    dist = getattr(ep, "dist", None)
+    if missing and dist is not None:
+        top = _norm(missing.split(".")[0])
+        for req in dist.requires or []:
+            m = re.match(r"\s*([A-Za-z0-9_.\-]+)[^;]*;\s*.*extra\s*==\s*['\"]([^'\"]+)['\"]", req)
+            if m and _norm(m.group(1)) == top:
+                return f"pip install '{dist.metadata['Name']}[{m.group(2)}]'"
+        return f"pip install {missing.split('.')[0]}"
+    if hasattr(exc, "install_hint"):
+        return str(getattr(exc, "install_hint"))
+    if dist is not None:
+        return f"reinstall {dist.metadata['Name']} or report the error to its authors"
+    return "check the plugin's installation"
+
+
+def load(kind: str, name: str) -> Any:
+    """Import and return the object registered as ``name`` in ``kind``'s group.
+
+    Raises :class:`ConfigError` for unknown names and :class:`PluginLoadError`
+    (with an install hint) when the plugin fails to import.
+    """
+    ep = _find(kind, name)
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise PluginLoadError(f"{kind} {name!r} from {_dist_name(ep)} failed to load: "
+                              f"{type(exc).__name__}: {exc}; {install_hint(ep, exc)}") from exc
+
+
+def create(kind: str, name: str, /, **params: Any) -> Any:
+    """Build the step ``name`` of ``kind`` with ``params``; unknown params are a :class:`ConfigError`."""
+    cls = load(kind, name)
+    accepted = getattr(cls, "param_names", None)
+    if accepted is not None:
+        unknown = sorted(set(params) - set(accepted()))
+        if unknown:
+            raise ConfigError(f"{kind} {name!r} has no parameter(s) {', '.join(unknown)}; "
+                              f"accepted: {', '.join(accepted()) or '(none)'}")
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ConfigError(f"{kind} {name!r}: {exc}") from None
+
+
+@dataclass
+class PluginInfo:
+    """One row of ``crossaug list``."""
+
+    kind: str
+    name: str
+    plugin: str
+    version: str
+    status: str
+    error: str | None
+    hint: str | None
+    target: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def list_plugins(kinds: list[str] | None = None, *, load_all: bool = True) -> list[PluginInfo]:
+    """Every registered thing with its distribution, version and load status."""
+    rows: list[PluginInfo] = []
+    for kind in kinds or list(GROUPS):
+        for ep in entry_points(kind):
+            dist = getattr(ep, "dist", None)
+            plugin = dist.metadata["Name"] if dist is not None else "?"
+            version = dist.version if dist is not None else "?"
+            status, error, hint = "loaded", None, None
+            if load_all:
+                try:
+                    ep.load()
+                except BaseException as exc:  # noqa: BLE001 - report anything a plugin throws
+                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                        raise
+                    status, error, hint = "failed", f"{type(exc).__name__}: {exc}", install_hint(ep, exc)
+            else:
+                status = "not loaded"
+            rows.append(PluginInfo(kind, ep.name, plugin, version, status, error, hint, ep.value))
+    return rows
+
+
+__all__ = ["GROUPS", "entry_points", "names", "load", "create", "list_plugins", "PluginInfo", "install_hint"]

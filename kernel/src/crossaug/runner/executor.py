@@ -1,0 +1,210 @@
+"""Executors: where batches run. The runner only needs :meth:`Executor.map`.
+
+:class:`BatchTask` is the unit of work (picklable: a recipe, the seed and the
+error policy); executors call it on batches of input records and must yield
+results **in submission order**, so the manifest is byte-identical whatever the
+executor, worker count or batch size. A distributed engine plugs in by
+implementing :class:`Executor`.
+
+Example:
+    >>> ex = make_executor("serial", 1)
+    >>> list(ex.map(lambda b: sum(b), [[1, 2], [3]]))
+    [3, 3]
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+import traceback
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from ..errors import BadSample, ConfigError, CrossaugError
+from ..hooks import get_plugin_manager
+from ..io.datasets import RawRecord, to_sample
+from ..recipe import Recipe
+from ..rng import Seeder
+from ..sample import Sample
+from ..timing import merge_timings, take_timings, timed
+from .records import rejection_line, sample_line
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    """Manifest lines per parent (in input order) and the time spent per step."""
+
+    entries: list[tuple[str, list[str]]]
+    timings: dict[str, list[float]] = field(default_factory=dict)
+
+
+class BatchTask:
+    """Process one batch of records with ``recipe`` and return manifest lines.
+
+    Args:
+        recipe: the recipe to run.
+        seed: the run's root seed.
+        on_error: ``raise`` (stop at the first bad sample) or ``skip`` (record
+            it as rejected with its reason and go on).
+        out_dir: output directory (media files are written there).
+        recipe_name: name written in each manifest line.
+    """
+
+    def __init__(self, recipe: Recipe, seed: int, on_error: str, out_dir: Path, recipe_name: str) -> None:
+        if on_error not in ("raise", "skip"):
+            raise ConfigError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        self.recipe = recipe
+        self.seed = seed
+        self.on_error = on_error
+        self.out_dir = Path(out_dir)
+        self.recipe_name = recipe_name
+
+    def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, CrossaugError):
+            return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc} (unexpected error in {self.recipe_name}; see logs)"
+
+    def _process(self, samples: list[Sample]) -> list[list[Sample]]:
+        pm = get_plugin_manager()
+        pm.hook.crossaug_before_step(step=self.recipe, samples=samples)
+        with timed(f"recipe:{self.recipe_name}", len(samples)):
+            outputs = self.recipe.process(samples, Seeder(self.seed))
+        if len(outputs) != len(samples):
+            raise RuntimeError(f"{self.recipe_name} returned {len(outputs)} groups for {len(samples)} inputs")
+        pm.hook.crossaug_after_step(step=self.recipe, samples=samples, outputs=outputs)
+        return outputs
+
+    def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
+        required = self.recipe.required_fields()
+        lines: dict[int, list[str]] = {}
+        valid: list[tuple[int, Sample]] = []
+        for i, rec in enumerate(records):
+            try:
+                valid.append((i, to_sample(rec, required)))
+            except BadSample as exc:
+                if self.on_error == "raise":
+                    raise
+                lines[i] = [rejection_line(rec, self._reason(exc), self.recipe_name)]
+        if valid:
+            samples = [s for _, s in valid]
+            try:
+                groups: list[list[Sample] | BaseException] = list(self._process(samples))
+            except Exception as exc:
+                if self.on_error == "raise":
+                    raise
+                if len(samples) == 1:
+                    groups = [exc]
+                else:  # isolate the failing sample(s); others are unaffected (per-sample RNG)
+                    groups = []
+                    for s in samples:
+                        try:
+                            groups.append(self._process([s])[0])
+                        except Exception as inner:
+                            groups.append(inner)
+            for (i, sample), group in zip(valid, groups):
+                if isinstance(group, BaseException):
+                    if not isinstance(group, CrossaugError):
+                        log.warning("sample %r failed:\n%s", sample.id,
+                                    "".join(traceback.format_exception(group)))
+                    get_plugin_manager().hook.crossaug_on_step_error(step=self.recipe, sample=sample, error=group)
+                    lines[i] = [rejection_line(records[i], self._reason(group), self.recipe_name)]
+                elif not group:
+                    lines[i] = [rejection_line(records[i], "recipe produced no candidates", self.recipe_name)]
+                else:
+                    lines[i] = [sample_line(o, sample, self.recipe_name, self.out_dir) for o in group]
+        entries = [(rec.id, lines[i]) for i, rec in enumerate(records)]
+        return BatchResult(entries, take_timings())
+
+
+class Executor(abc.ABC):
+    """Runs a task over batches; yields results in the order batches were given."""
+
+    @abc.abstractmethod
+    def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
+        ...
+
+    def close(self) -> None:
+        """Release workers."""
+
+
+class SerialExecutor(Executor):
+    """Everything in the calling thread (``workers=1``)."""
+
+    def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
+        for batch in batches:
+            yield task(batch)
+
+
+_worker_task: Callable[[Any], Any] | None = None
+
+
+def _init_worker(task: Callable[[Any], Any]) -> None:
+    global _worker_task
+    _worker_task = task
+
+
+def _run_in_worker(batch: Any) -> Any:
+    assert _worker_task is not None
+    return _worker_task(batch)
+
+
+class LocalExecutor(Executor):
+    """A pool of ``workers`` threads or processes with a bounded number of batches in flight.
+
+    Processes receive the task once (at start-up) and then only batches, so a
+    model-backed recipe loads its model once per worker.
+    """
+
+    def __init__(self, workers: int = 2, kind: str = "process", in_flight: int | None = None) -> None:
+        if workers < 1:
+            raise ConfigError(f"workers must be >= 1, got {workers}")
+        if kind not in ("process", "thread"):
+            raise ConfigError(f"executor kind must be 'process' or 'thread', got {kind!r}")
+        self.workers = workers
+        self.kind = kind
+        self.in_flight = in_flight or 2 * workers
+        self._pool: Any = None
+
+    def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
+        if self.kind == "process":
+            self._pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(task,))
+            submit: Callable[[Any], Future[Any]] = lambda b: self._pool.submit(_run_in_worker, b)
+        else:
+            self._pool = ThreadPoolExecutor(self.workers)
+            submit = lambda b: self._pool.submit(task, b)
+        pending: deque[Future[Any]] = deque()
+        try:
+            for batch in batches:
+                pending.append(submit(batch))
+                if len(pending) >= self.in_flight:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+            self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def make_executor(name: str = "auto", workers: int = 1, **options: Any) -> Executor:
+    """``auto`` (serial for 1 worker, else processes), ``serial``, ``process`` or ``thread``."""
+    if name == "auto":
+        name = "serial" if workers <= 1 else "process"
+    if name == "serial":
+        return SerialExecutor()
+    if name in ("process", "thread"):
+        return LocalExecutor(workers, name, **options)
+    raise ConfigError(f"unknown executor {name!r}; expected auto, serial, process or thread")
+
+
+__all__ = ["Executor", "SerialExecutor", "LocalExecutor", "BatchTask", "BatchResult", "make_executor"]

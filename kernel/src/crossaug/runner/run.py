@@ -1,0 +1,218 @@
+"""``crossaug.run``: a recipe over a dataset into an output directory.
+
+Output directory layout: ``manifest.jsonl`` (one line per produced or rejected
+sample), ``media/`` (audio and image files), ``summary.json`` (counts, filter
+statistics, timings), ``report.html`` (a gallery), ``run.json`` (recipe and
+seed, checked on ``resume``).
+
+Example:
+    >>> import tempfile
+    >>> from crossaug.builtin.typo import Typo
+    >>> from crossaug.recipe import Augment
+    >>> res = run(Augment(Typo(rate=0.1), n=2), ["a small test", "another one"],
+    ...           tempfile.mkdtemp(), seed=1, report=False)
+    >>> res.summary["inputs"], res.summary["kept"]
+    (2, 4)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .._json import to_jsonable
+from ..errors import ConfigError
+from ..hooks import get_plugin_manager
+from ..io.datasets import RawRecord, iter_records, to_sample
+from ..recipe import Recipe
+from ..timing import merge_timings
+from .executor import BatchTask, Executor, make_executor
+from .manifest import Manifest
+from .summary import summarise
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """Where a run wrote its output, and its summary."""
+
+    output_dir: Path
+    summary: dict[str, Any]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.output_dir / "manifest.jsonl"
+
+    @property
+    def report_path(self) -> Path:
+        return self.output_dir / "report.html"
+
+
+def _dedupe(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
+    seen: set[str] = set()
+    for rec in records:
+        if rec.id in seen:
+            n = 2
+            while f"{rec.id}#dup{n}" in seen:
+                n += 1
+            rec = RawRecord(f"{rec.id}#dup{n}", rec.values, rec.label, rec.meta, rec.base_dir, rec.source,
+                            f"duplicate id {rec.id!r}; ids must be unique")
+        seen.add(rec.id)
+        yield rec
+
+
+def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int | None) -> Iterator[list[RawRecord]]:
+    batch: list[RawRecord] = []
+    for count, rec in enumerate(records):
+        if limit is not None and count >= limit:
+            break
+        if rec.id in skip:
+            continue
+        batch.append(rec)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _count(inputs: Any) -> int | None:
+    if isinstance(inputs, (str, Path)):
+        p = Path(inputs)
+        if p.is_file() and p.suffix.lower() in (".jsonl", ".txt"):
+            with p.open("rb") as fh:
+                return sum(1 for line in fh if line.strip())
+        return None
+    try:
+        return len(inputs)
+    except TypeError:
+        return None
+
+
+def _run_identity(recipe: Recipe, seed: int, recipe_name: str) -> dict[str, Any]:
+    return {"recipe": recipe_name, "definition": recipe.to_dict(), "seed": seed}
+
+
+def _check_resume(out: Path, identity: dict[str, Any], resume: bool) -> None:
+    path = out / "run.json"
+    if resume and path.exists():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved != identity:
+            raise ConfigError(f"cannot resume {out}: it was started with a different recipe or seed "
+                              f"({saved.get('recipe')}, seed {saved.get('seed')})")
+    path.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0, workers: int = 1,
+        batch_size: int = 8, on_error: str = "raise", resume: bool = False,
+        executor: str | Executor = "auto", progress: bool = False, limit: int | None = None,
+        params: dict[str, Any] | None = None, report: bool = True) -> RunResult:
+    """Run ``recipe`` over ``inputs`` and write the output directory.
+
+    Args:
+        recipe: a :class:`Recipe` or a registered recipe name (built with ``params``).
+        inputs: a dataset path (JSONL/CSV/TXT/folder), an iterable or a HF dataset.
+        output: output directory (created).
+        seed: root seed; the same seed gives a byte-identical manifest.
+        workers: parallel workers for the local executor.
+        batch_size: inputs per batch.
+        on_error: ``raise`` or ``skip`` (record bad samples as rejected).
+        resume: continue a previous, interrupted run in ``output``.
+        executor: ``auto``/``serial``/``process``/``thread`` or an :class:`Executor`.
+        progress: show a progress bar.
+        limit: process only the first ``limit`` inputs.
+        report: write ``report.html`` at the end.
+    """
+    from .. import registry
+
+    if isinstance(recipe, str):
+        recipe = registry.create("recipe", recipe, **(params or {}))
+    if not isinstance(recipe, Recipe):
+        raise ConfigError(f"expected a Recipe or a recipe name, got {type(recipe).__name__}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    recipe_name = recipe.name or type(recipe).__name__
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_resume(out, _run_identity(recipe, seed, recipe_name), resume)
+    get_plugin_manager().hook.crossaug_configure.call_historic(
+        kwargs={"config": {"seed": seed, "output": str(out), "recipe": recipe_name, "workers": workers}})
+
+    if recipe.requires_fit:
+        def fit_samples() -> Iterator[Any]:
+            for rec in _dedupe(iter_records(inputs)):
+                try:
+                    yield to_sample(rec, recipe.required_fields())
+                except Exception:
+                    continue  # recorded as rejected during processing
+        recipe.fit(fit_samples())
+
+    manifest = Manifest(out)
+    manifest.open(resume)
+    task = BatchTask(recipe, seed, on_error, out, recipe_name)
+    ex = executor if isinstance(executor, Executor) else make_executor(executor, workers)
+    timings: dict[str, list[float]] = {}
+    started = time.perf_counter()
+    total = _count(inputs)
+    if total is not None and limit is not None:
+        total = min(total, limit)
+    done_before = len(manifest.done)
+    bar = _progress(progress, total, done_before, recipe_name)
+    try:
+        batches = _batches(_dedupe(iter_records(inputs)), batch_size, set(manifest.done), limit)
+        for result in ex.map(task, batches):
+            manifest.commit(result.entries)
+            merge_timings(timings, result.timings)
+            if bar is not None:
+                bar.advance(len(result.entries))
+    finally:
+        ex.close()
+        manifest.close()
+        if bar is not None:
+            bar.stop()
+    summary = summarise(out)
+    summary.update({
+        "recipe": recipe_name, "seed": seed, "workers": workers, "batch_size": batch_size,
+        "resumed_from": done_before if resume else None,
+        "seconds": round(time.perf_counter() - started, 3),
+        "timings": {k: {"seconds": round(v[0], 4), "items": int(v[1])} for k, v in sorted(timings.items())},
+    })
+    (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2) + "\n", encoding="utf-8")
+    if report:
+        from ..report import write_report
+
+        write_report(out)
+    return RunResult(out, summary)
+
+
+class _Bar:
+    def __init__(self, total: int | None, completed: int, label: str) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn,
+                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task(label, total=total, completed=completed)
+
+    def advance(self, n: int) -> None:
+        self.progress.advance(self.task, n)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _progress(enabled: bool, total: int | None, completed: int, label: str) -> _Bar | None:
+    if not enabled or os.environ.get("CROSSAUG_NO_PROGRESS"):
+        return None
+    return _Bar(total, completed, label)
+
+
+__all__ = ["run", "RunResult"]

@@ -1,0 +1,145 @@
+"""Samples and their lineage.
+
+A :class:`Sample` holds one item of a dataset: an id, fields keyed by field name
+(the part before the first ``.`` names the modality: ``text``, ``audio``,
+``image``, ``image.depth``), an optional label and the lineage of steps that made
+it. Steps never mutate a sample; they return new ones with :meth:`Sample.derive`.
+
+Example:
+    >>> s = Sample("s1", {"text": "a cat"}, label="pet")
+    >>> t = s.derive(LineageStep(name="text.upper", params={}), text="A CAT")
+    >>> (t.id, t.fields["text"], t.parent_id, len(t.lineage))
+    ('s1', 'A CAT', 's1', 1)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .errors import BadSample
+
+
+def modality_of(field_name: str) -> str:
+    """Return the modality a field name belongs to (``"image.depth"`` -> ``"image"``)."""
+    return field_name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class LineageStep:
+    """One step that contributed to a sample, enough to replay it.
+
+    Attributes:
+        name: entry-point name of the step (``audio.tts.flite``).
+        kind: ``transform``, ``augmentation``, ``filter`` or ``recipe``.
+        plugin: distribution that provides the step, and ``version`` its version.
+        params: parameters the step applied (replayable through ``apply``).
+        seed: integer seed the step received, if it used randomness.
+        model: model id or path and ``revision`` for model-backed steps.
+        score: filter score; ``kept``/``reason`` the filter's verdict.
+    """
+
+    name: str
+    kind: str = "augmentation"
+    plugin: str | None = None
+    version: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    model: str | None = None
+    revision: str | None = None
+    parent_ids: tuple[str, ...] = ()
+    score: float | None = None
+    kept: bool | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict, leaving out empty entries."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == ():
+                continue
+            if f.name == "parent_ids":
+                value = list(value)
+            if f.name == "params":
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "LineageStep":
+        data = dict(data)
+        if "parent_ids" in data:
+            data["parent_ids"] = tuple(data["parent_ids"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One data item.
+
+    Args:
+        id: unique id within a run.
+        fields: payloads keyed by field name; ``text`` is ``str``, ``audio`` an
+            :class:`crossaug.Audio`, ``image`` a ``PIL.Image.Image``.
+        label: class label or ``None``.
+        lineage: steps that produced this sample, oldest first.
+        parent_id: id of the input sample this one descends from.
+        kept: ``False`` once a filter or the error policy rejected it.
+        reason: why it was rejected.
+        meta: free-form metadata carried along (bounding boxes, source paths).
+    """
+
+    id: str
+    fields: Mapping[str, Any]
+    label: Any = None
+    lineage: tuple[LineageStep, ...] = ()
+    parent_id: str | None = None
+    kept: bool = True
+    reason: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise BadSample(f"sample id must be a non-empty string, got {self.id!r}")
+        if not isinstance(self.fields, Mapping):
+            raise BadSample(f"fields must be a mapping, got {type(self.fields).__name__}",
+                            sample_id=self.id)
+
+    @property
+    def root_id(self) -> str:
+        """Id of the input sample this one descends from (itself for inputs)."""
+        return self.parent_id if self.parent_id is not None else self.id
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.fields[name]
+        except KeyError:
+            raise BadSample(f"has no field {name!r} (fields: {sorted(self.fields)})",
+                            sample_id=self.id, field=name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+    def derive(self, step: LineageStep | None = None, *, id: str | None = None,
+               drop: tuple[str, ...] = (), **fields: Any) -> "Sample":
+        """Return a new sample with ``fields`` replaced and ``step`` appended to lineage."""
+        new_fields = {k: v for k, v in self.fields.items() if k not in drop}
+        new_fields.update(fields)
+        lineage = self.lineage + ((step,) if step is not None else ())
+        return dataclasses.replace(self, id=id or self.id, fields=new_fields,
+                                   lineage=lineage, parent_id=self.root_id)
+
+    def replace(self, **changes: Any) -> "Sample":
+        """``dataclasses.replace`` for samples."""
+        return dataclasses.replace(self, **changes)
+
+    def reject(self, reason: str, step: LineageStep | None = None) -> "Sample":
+        """Return a copy marked as rejected with ``reason``."""
+        lineage = self.lineage + ((step,) if step is not None else ())
+        return dataclasses.replace(self, kept=False, reason=reason, lineage=lineage,
+                                   parent_id=self.root_id)
+
+
+__all__ = ["Sample", "LineageStep", "modality_of"]

@@ -1,0 +1,117 @@
+"""The base of every registered step: parameters, serialisation, lineage.
+
+Constructor arguments are plain serialisable values stored on attributes of the
+same name (the scikit-learn convention), so :meth:`Step.get_params` and
+:meth:`Step.to_dict` need no per-class code and ``from_dict`` rebuilds a step by
+its entry-point name.
+
+Example:
+    >>> from crossaug.builtin.typo import Typo
+    >>> Typo(rate=0.1, ops=["swap"]).to_dict()
+    {'augmentation': 'text.typo', 'params': {'rate': 0.1, 'ops': ['swap'], 'field': 'text'}}
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, ClassVar, Mapping
+
+from ._json import to_jsonable
+from .sample import LineageStep
+
+
+@functools.lru_cache(maxsize=None)
+def _distribution_of(module: str) -> tuple[str | None, str | None]:
+    """(distribution name, version) that provides a top-level module."""
+    from importlib import metadata
+
+    top = module.split(".", 1)[0]
+    try:
+        dists = metadata.packages_distributions().get(top) or []
+    except Exception:  # pragma: no cover - broken metadata
+        dists = []
+    for dist in dists:
+        try:
+            return dist, metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None, None
+
+
+class Step:
+    """A named, serialisable unit of work (transform, augmentation, filter, recipe).
+
+    Subclasses set ``name`` (their entry-point name) and ``kind``.
+    """
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = "step"
+
+    # -- parameters -----------------------------------------------------
+    @classmethod
+    def param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p.name for p in list(sig.parameters.values())[1:]
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+    @classmethod
+    def param_info(cls) -> list[dict[str, Any]]:
+        """Name, default and annotation of each constructor parameter."""
+        sig = inspect.signature(cls.__init__)
+        out = []
+        for p in list(sig.parameters.values())[1:]:
+            if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                continue
+            out.append({
+                "name": p.name,
+                "default": None if p.default is p.empty else to_jsonable(p.default),
+                "required": p.default is p.empty,
+                "type": p.annotation if isinstance(p.annotation, str)
+                else getattr(p.annotation, "__name__", str(p.annotation)),
+            })
+        return out
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments as stored on the instance."""
+        return {n: getattr(self, n) for n in self.param_names()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{kind: entry-point name, "params": {...}}``, nested steps included."""
+        if not self.name:
+            raise TypeError(f"{type(self).__name__} has no entry-point name; set `name`")
+        return {self.kind: self.name, "params": to_jsonable(self.get_params())}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
+
+    __hash__ = object.__hash__
+
+    # -- lineage --------------------------------------------------------
+    @property
+    def model_id(self) -> str | None:
+        """Model id or path for model-backed steps."""
+        return None
+
+    @property
+    def model_revision(self) -> str | None:
+        return None
+
+    def lineage_step(self, params: Mapping[str, Any] | None = None, **extra: Any) -> LineageStep:
+        """A :class:`LineageStep` naming this step, its plugin and model."""
+        plugin, version = _distribution_of(type(self).__module__)
+        return LineageStep(
+            name=self.name or type(self).__name__, kind=self.kind, plugin=plugin,
+            version=version, params=to_jsonable(dict(params or {})),
+            model=self.model_id, revision=self.model_revision, **extra,
+        )
+
+    def close(self) -> None:
+        """Release models or processes held by the step (optional)."""
+
+
+__all__ = ["Step"]

@@ -1,0 +1,98 @@
+"""Transforms: cross-modal mappings ``A -> B`` (TTS, ASR, captioning, text-to-image).
+
+A transform reads ``input_field`` (default: its ``source`` modality) and writes
+``output_field`` (default: its ``target`` modality). It is batched: subclasses
+implement :meth:`Transform.transform_batch`, which receives a list of samples
+and one integer seed per sample and returns one output payload per sample. The
+output for a sample must depend only on that sample and its seed, never on the
+rest of the batch, so results are the same whatever the batch size.
+
+Example:
+    >>> from crossaug import Sample
+    >>> from crossaug.builtin.reverse import ReverseWords
+    >>> t = ReverseWords()
+    >>> [s.fields["text.reversed"] for s in t([Sample("a", {"text": "one two"})], [0])]
+    ['two one']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping, Sequence
+
+from .errors import BadSample
+from .sample import Sample, modality_of
+from .step import Step
+from .timing import timed
+
+
+@dataclass(frozen=True)
+class Produced:
+    """An output payload plus information to record in lineage (e.g. ASR confidence)."""
+
+    payload: Any
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Transform(Step):
+    """Base class of cross-modal transforms.
+
+    Subclasses set ``name``, ``source`` and ``target`` and implement
+    :meth:`transform_batch`. Models are loaded lazily (on first use) so that a
+    transform can be built, listed and serialised without its heavy stack.
+    """
+
+    kind: ClassVar[str] = "transform"
+    source: ClassVar[str] = "text"
+    target: ClassVar[str] = "text"
+    batch_size: int = 8
+
+    @property
+    def input_field(self) -> str:
+        return getattr(self, "in_field", None) or self.source
+
+    @property
+    def output_field(self) -> str:
+        return getattr(self, "out_field", None) or self.target
+
+    def check(self, sample: Sample) -> None:
+        """Raise :class:`BadSample` unless ``sample`` has a valid input field."""
+        from .modality import get_modality
+
+        if not isinstance(sample, Sample):
+            raise BadSample(f"{self.name}: expected a Sample, got {type(sample).__name__}")
+        f = self.input_field
+        if f not in sample.fields:
+            raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(sample.fields)}",
+                            sample_id=sample.id, field=f)
+        get_modality(modality_of(f)).validate(sample.fields[f], sample_id=sample.id, field=f)
+
+    def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
+        """Return one output payload (or :class:`Produced`) per sample."""
+        raise NotImplementedError
+
+    def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
+        """Run over ``samples`` in chunks of ``batch_size``; append lineage steps."""
+        if len(samples) != len(seeds):
+            raise ValueError(f"got {len(samples)} samples but {len(seeds)} seeds")
+        for s in samples:
+            self.check(s)
+        out: list[Sample] = []
+        size = max(1, int(getattr(self, "batch_size", 8) or 1))
+        for start in range(0, len(samples), size):
+            chunk = list(samples[start:start + size])
+            chunk_seeds = [int(x) for x in seeds[start:start + size]]
+            with timed(self.name, len(chunk)):
+                results = self.transform_batch(chunk, chunk_seeds)
+            if len(results) != len(chunk):
+                raise RuntimeError(f"{self.name} returned {len(results)} outputs for {len(chunk)} inputs")
+            for sample, seed, result in zip(chunk, chunk_seeds, results):
+                info: Mapping[str, Any] = {}
+                if isinstance(result, Produced):
+                    result, info = result.payload, result.info
+                step = self.lineage_step(info, seed=seed)
+                out.append(sample.derive(step, **{self.output_field: result}))
+        return out
+
+
+__all__ = ["Transform", "Produced"]

@@ -1,0 +1,1 @@
+"""crossaug audio plugin."""

@@ -1,0 +1,1 @@
+"""crossaug image plugin."""

@@ -1,0 +1,1 @@
+"""crossaug multimodal plugin."""
