@@ -1,0 +1,92 @@
+"""``multimodal.cut-switch``: switch one random block between aligned image fields.
+
+Example:
+    >>> import numpy as np
+    >>> from crossaug import Sample
+    >>> from PIL import Image
+    >>> s = Sample("s1", {"image": Image.new("RGB", (16, 16), (200, 0, 0)),
+    ...                   "image.depth": Image.new("L", (16, 16), 40)})
+    >>> out = CutSwitch().augment(s, np.random.default_rng(0))
+    >>> box = out.lineage[-1].params["box"]
+    >>> out.fields["image"].getpixel((box[0], box[1])), out.fields["image.depth"].mode
+    ((40, 40, 40), 'RGB')
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping, Sequence
+
+import numpy as np
+from crossaug import Augmentation, BadSample, ConfigError, Sample
+
+from .._images import to_array, to_pil
+from .functional import cut_switch, sample_box
+
+
+def _check_range(name: str, value: Sequence[float], low: float, high: float) -> list[float]:
+    try:
+        a, b = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"multimodal.cut-switch {name} must be two numbers [min, max], got {value!r}") from None
+    if not (low < a <= b <= high):
+        raise ConfigError(f"multimodal.cut-switch {name} must satisfy {low} < min <= max <= {high}, got {[a, b]}")
+    return [a, b]
+
+
+class CutSwitch(Augmentation):
+    """Cut one random block and switch it across spatially aligned image fields.
+
+    The same block is cut from every field in ``field`` and the blocks rotate by
+    one place (two fields: a swap), so an RGB image shows a patch of its depth or
+    thermal map and the map shows the RGB patch. Information is preserved: the
+    block switched out of one field is in another, and replaying the recorded
+    params on the output restores the input (for two fields). Grey maps are
+    promoted to RGB when switched with colour images so no channel is lost.
+
+    Args:
+        field: two or more aligned image fields (same width and height).
+        area: range of the block's area as a fraction of the image (CutMix-style).
+        aspect: range of the block's width/height ratio.
+    """
+
+    name: ClassVar[str] = "multimodal.cut-switch"
+    modalities: ClassVar[tuple[str, ...]] = ("image",)
+
+    def __init__(self, field: Sequence[str] = ("image", "image.depth"), area: Sequence[float] = (0.1, 0.5),
+                 aspect: Sequence[float] = (0.5, 2.0)) -> None:
+        fields = [field] if isinstance(field, str) else list(field)
+        if len(fields) < 2 or len(set(fields)) != len(fields):
+            raise ConfigError(f"multimodal.cut-switch needs two or more distinct fields, got {fields}")
+        bad = [f for f in fields if not isinstance(f, str) or f.split(".", 1)[0] != "image"]
+        if bad:
+            raise ConfigError(f"multimodal.cut-switch fields must be image fields (image, image.depth...), got {bad}")
+        self.field = fields
+        self.area = _check_range("area", area, 0.0, 1.0)
+        self.aspect = _check_range("aspect", aspect, 0.0, float("inf"))
+
+    def check(self, sample: Sample) -> None:
+        super().check(sample)
+        sizes = {f: tuple(sample.fields[f].size) for f in self.field}
+        if len(set(sizes.values())) != 1:
+            raise BadSample(f"multimodal.cut-switch needs aligned fields of one size, got {sizes}",
+                            sample_id=sample.id, field=self.field[1])
+
+    def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
+        w, h = sample.fields[self.field[0]].size
+        return {"box": sample_box(h, w, rng, self.area, self.aspect), "shift": 1}
+
+    def apply(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
+        w, h = sample.fields[self.field[0]].size
+        box = [int(v) for v in params["box"]]
+        if not (0 <= box[0] < box[2] <= w and 0 <= box[1] < box[3] <= h):
+            raise BadSample(f"recorded block {box} lies outside the {w}x{h} image",
+                            sample_id=sample.id, field=self.field[0])
+        arrays = [to_array(sample.fields[f]) for f in self.field]
+        try:
+            switched = cut_switch(arrays, box, int(params.get("shift", 1)))
+        except ValueError as exc:
+            raise BadSample(f"multimodal.cut-switch: {exc}", sample_id=sample.id, field=self.field[0]) from None
+        return sample.derive(None, **{f: to_pil(a) for f, a in zip(self.field, switched)})
+
+
+__all__ = ["CutSwitch"]

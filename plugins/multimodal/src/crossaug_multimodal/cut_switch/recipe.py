@@ -1,0 +1,44 @@
+"""Recipe ``cut-switch``: ``n`` Cut-Switch variants of each aligned RGB/depth (or thermal) sample.
+
+Example:
+    >>> from crossaug import Sample
+    >>> from PIL import Image
+    >>> s = Sample("a", {"image": Image.new("RGB", (16, 16)), "image.depth": Image.new("L", (16, 16), 9)})
+    >>> [o.id for o in CutSwitchRecipe(n=2)([s])]
+    ['a~0', 'a~1']
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from crossaug import Augment
+
+from .augmentation import CutSwitch
+
+
+class CutSwitchRecipe(Augment):
+    """``n`` block-switched copies of each input (see :class:`CutSwitch`).
+
+    Args:
+        field: the aligned image fields to switch between.
+        n: outputs per input.
+        area: block area range (fraction of the image).
+        aspect: block width/height ratio range.
+    """
+
+    name: ClassVar[str] = "cut-switch"
+
+    def __init__(self, field: Sequence[str] = ("image", "image.depth"), n: int = 1,
+                 area: Sequence[float] = (0.1, 0.5), aspect: Sequence[float] = (0.5, 2.0)) -> None:
+        aug = CutSwitch(field=field, area=area, aspect=aspect)
+        super().__init__(aug, n=n)
+        self.field = aug.field
+        self.area = aug.area
+        self.aspect = aug.aspect
+
+    def get_params(self) -> dict[str, Any]:
+        return {"field": self.field, "n": self.n, "area": self.area, "aspect": self.aspect}
+
+
+__all__ = ["CutSwitchRecipe"]

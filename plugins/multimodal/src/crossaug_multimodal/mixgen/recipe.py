@@ -1,0 +1,130 @@
+"""Recipe ``mixgen``: MixGen image-text pairs with partners drawn from the fitted dataset.
+
+``fit`` stores the dataset's image-text pairs; each input's partner is drawn
+from ``seeder.rng("mixgen", sample.id, k)`` over the fitted ids (sorted), so the
+partner depends only on the sample id and the seed, never on batch size or
+order. Mixing uses the ORIGINAL fitted pairs (no chained mixing).
+
+Example:
+    >>> from crossaug import Sample
+    >>> from PIL import Image
+    >>> data = [Sample(f"s{i}", {"image": Image.new("RGB", (8, 8), (40 * i, 0, 0)), "text": f"caption {i}"})
+    ...         for i in range(3)]
+    >>> out = MixGenRecipe()(data, seed=0)
+    >>> out[0].id, out[0].fields["text"].startswith("caption 0 caption ")
+    ('s0~0', True)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Iterable, Sequence
+
+from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
+
+from .._images import resize_like, to_array, to_pil
+from .functional import PAPER_LAMBDA, mixgen_pair
+
+log = logging.getLogger(__name__)
+
+
+class MixGenRecipe(Recipe):
+    """MixGen (Hao et al., 2023) over a dataset of image-text pairs.
+
+    Each output interpolates the input's image with a partner's image
+    (``lam * I_a + (1 - lam) * I_b``; the partner is resized to the input's size)
+    and concatenates the captions. The partner's id and ``lam`` are recorded in
+    lineage and in ``meta["mixgen"]`` (with the partner's label, for soft labels).
+
+    Args:
+        lam: weight of the input image (paper: 0.5).
+        n: outputs per input (distinct partners while the pool allows).
+        image_field: the image field.
+        text_field: the text field.
+        sep: separator between the two captions.
+    """
+
+    name: ClassVar[str] = "mixgen"
+    requires_fit: ClassVar[bool] = True
+
+    def __init__(self, lam: float = PAPER_LAMBDA, n: int = 1, image_field: str = "image",
+                 text_field: str = "text", sep: str = " ") -> None:
+        if not isinstance(lam, (int, float)) or not 0.0 <= float(lam) <= 1.0:
+            raise ConfigError(f"mixgen lam must lie in [0, 1], got {lam!r}")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ConfigError(f"mixgen n must be a positive integer, got {n!r}")
+        if image_field.split(".", 1)[0] != "image" or text_field.split(".", 1)[0] != "text":
+            raise ConfigError(f"mixgen needs an image field and a text field, got {image_field!r}, {text_field!r}")
+        self.lam = float(lam)
+        self.n = n
+        self.image_field = image_field
+        self.text_field = text_field
+        self.sep = sep
+        self._pool: dict[str, tuple[Any, str, Any]] = {}
+        self._ids: list[str] = []
+
+    def required_fields(self) -> tuple[str, ...]:
+        return (self.image_field, self.text_field)
+
+    def fit(self, samples: Iterable[Sample]) -> None:
+        """Store the dataset's (image, text, label) by id as the partner pool (replaces any previous pool)."""
+        pool: dict[str, tuple[Any, str, Any]] = {}
+        skipped = 0
+        for s in samples:
+            img, txt = s.fields.get(self.image_field), s.fields.get(self.text_field)
+            if img is None or not isinstance(txt, str) or not txt.strip() or not hasattr(img, "size"):
+                skipped += 1
+                continue
+            pool[s.id] = (img, txt, s.label)
+        if skipped:
+            log.warning("mixgen: %d samples without %s and %s left out of the partner pool",
+                        skipped, self.image_field, self.text_field)
+        self._pool = pool
+        self._ids = sorted(pool)
+
+    def _check(self, sample: Any) -> None:
+        if not isinstance(sample, Sample):
+            raise BadSample(f"mixgen: expected a Sample, got {type(sample).__name__}")
+        from crossaug.modality import get_modality
+
+        for f in (self.image_field, self.text_field):
+            if f not in sample.fields:
+                raise BadSample(f"mixgen needs field {f!r}; sample has {sorted(sample.fields)}",
+                                sample_id=sample.id, field=f)
+            get_modality(f.split(".", 1)[0]).validate(sample.fields[f], sample_id=sample.id, field=f)
+        if not sample.fields[self.text_field].strip():
+            raise BadSample("empty text; MixGen concatenates captions", sample_id=sample.id,
+                            field=self.text_field)
+
+    def partners(self, sample_id: str, seeder: Seeder) -> list[str]:
+        """The ``n`` partner ids of ``sample_id`` (deterministic in the id and seed)."""
+        ids = [i for i in self._ids if i != sample_id]
+        if not ids:
+            raise BadSample("mixgen has no partner for this sample: fit() the recipe on a dataset "
+                            "with at least two image-text pairs", sample_id=sample_id)
+        rng = seeder.rng("mixgen", sample_id)
+        order = rng.permutation(len(ids))
+        return [ids[int(order[k % len(ids)])] for k in range(self.n)]
+
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        out: list[list[Sample]] = []
+        for sample in samples:
+            self._check(sample)
+            image, text = sample.fields[self.image_field], sample.fields[self.text_field]
+            group = []
+            for k, pid in enumerate(self.partners(sample.id, seeder)):
+                p_img, p_txt, p_label = self._pool[pid]
+                p_img = resize_like(p_img.convert(image.mode), image.size)
+                mixed, caption = mixgen_pair(to_array(image), to_array(p_img), text, p_txt, self.lam, self.sep)
+                params = {"partner": pid, "lam": self.lam}
+                step = self.lineage_step(params, parent_ids=(sample.id, pid))
+                new = sample.derive(step, id=f"{sample.id}~{k}", **{self.image_field: to_pil(mixed),
+                                                                   self.text_field: caption})
+                out_meta = {**dict(sample.meta), "mixgen": {"partner": pid, "lam": self.lam,
+                                                            "partner_label": p_label}}
+                group.append(new.replace(meta=out_meta, parent_id=sample.id))
+            out.append(group)
+        return out
+
+
+__all__ = ["MixGenRecipe"]
