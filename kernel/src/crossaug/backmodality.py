@@ -119,6 +119,7 @@ class BackModality(Recipe):
         return out  # type: ignore[return-value]
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        self.check(samples)
         l, m, n = self.fan_out
         # F: l intermediate samples per input
         f_items = [(s, i % len(self.forward), seeder.integer_seed("F", s.id, i))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Sequence
 
+from .errors import BadSample
 from .sample import Sample
 from .step import Step
 from .timing import timed
@@ -46,6 +47,9 @@ class Filter(Step):
         """
         if len(candidates) != len(parents):
             raise ValueError(f"got {len(candidates)} candidates but {len(parents)} parents")
+        for c in list(candidates) + list(parents):
+            if not isinstance(c, Sample):
+                raise BadSample(f"{self.name}: expected Samples, got {type(c).__name__}")
         live = [i for i, c in enumerate(candidates) if c.kept]
         scores: list[float] = []
         if live:

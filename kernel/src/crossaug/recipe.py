@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Iterable, Sequence
 
 from .augmentation import Augmentation
-from .errors import ConfigError
+from .errors import BadSample, ConfigError
 from .filter import Filter
 from .rng import Seeder
 from .sample import Sample
@@ -65,6 +65,20 @@ class Recipe(Step):
     def required_fields(self) -> tuple[str, ...]:
         return tuple(getattr(self, "input_fields", ()) or ())
 
+    def check(self, samples: Sequence[Sample]) -> None:
+        """Raise :class:`BadSample` unless every input is a sample with valid required fields."""
+        from .modality import get_modality
+        from .sample import modality_of
+
+        for s in samples:
+            if not isinstance(s, Sample):
+                raise BadSample(f"{self.name}: expected a Sample, got {type(s).__name__}")
+            for f in self.required_fields():
+                if f not in s.fields:
+                    raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(s.fields)}",
+                                    sample_id=s.id, field=f)
+                get_modality(modality_of(f)).validate(s.fields[f], sample_id=s.id, field=f)
+
     def __call__(self, samples: Sequence[Sample], seed: int = 0, *,
                  kept_only: bool = True) -> list[Sample]:
         """Convenience: process ``samples`` with ``seed`` and flatten the outputs."""
@@ -99,9 +113,9 @@ class Augment(Recipe):
         return self.augmentation.fields
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        self.check(samples)
         out: list[list[Sample]] = []
         for sample in samples:
-            self.augmentation.check(sample)
             cands = [self.augmentation.augment(sample, seeder.rng("augment", sample.id, i))
                      .replace(id=f"{sample.id}~{i}") for i in range(self.n)]
             out.append(apply_filters(self.filters, cands, [sample] * len(cands)))

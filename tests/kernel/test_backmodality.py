@@ -1,0 +1,103 @@
+"""BackModality: the paper's (l, m, n) fan-out, uniform keep-k, filters recorded, member cycling."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from crossaug import BackModality, ConfigError, Sample, Seeder
+from crossaug.builtin.edit_distance import EditDistance
+from crossaug.builtin.reverse import ReverseWords
+from crossaug.builtin.typo import Typo
+
+S = Sample("s", {"text": "one two three four five six seven eight nine ten"})
+
+
+def recipe(fan_out=(2, 3, 2), keep=None, filters=None, augment=True) -> BackModality:
+    return BackModality(forward=[ReverseWords(), ReverseWords(out_field="text.reversed")],
+                        augment=Typo(rate=0.1, field="text.reversed") if augment else None,
+                        backward=ReverseWords(in_field="text.reversed", out_field="text"),
+                        filters=filters, fan_out=fan_out, keep=keep)
+
+
+def test_fan_out_produces_l_m_n_candidates_with_distinct_ids() -> None:
+    out = recipe()([S], seed=0, kept_only=False)
+    assert len(out) == 2 * 3 * 2
+    assert len({o.id for o in out}) == 12
+    assert {o.id.split("~")[1] for o in out} == {f"{i}.{j}.{k}" for i in range(2) for j in range(3) for k in range(2)}
+    for o in out:
+        assert o.parent_id == "s"
+        kinds = [st.kind for st in o.lineage]
+        assert kinds == ["transform", "augmentation", "transform"]
+        assert "text.reversed" in o.fields  # the intermediate is kept for reports
+
+
+def test_h_candidates_differ_and_g_seeds_recorded() -> None:
+    out = recipe(fan_out=(1, 4, 1))([S], seed=1, kept_only=False)
+    texts = [o.fields["text"] for o in out]
+    assert len(set(texts)) > 1
+    seeds = [o.lineage[-1].seed for o in out]
+    assert len(set(seeds)) == 4
+
+
+def test_default_fan_out_is_list_lengths() -> None:
+    r = recipe(fan_out=None)
+    assert r.fan_out == [2, 1, 1]
+
+
+def test_keep_samples_uniformly_among_passing() -> None:
+    r = recipe(fan_out=(1, 6, 1), keep=2)
+    counts: Counter[str] = Counter()
+    for seed in range(300):
+        out = r([S], seed=seed, kept_only=False)
+        kept = [o for o in out if o.kept]
+        assert len(kept) == 2
+        for o in out:
+            if not o.kept:
+                assert o.reason.startswith("not sampled: keep=2 of 6")
+        counts.update(o.id for o in kept)
+    # each of the 6 candidates is kept with probability 2/6: 100 of 300 expected
+    assert len(counts) == 6 and all(70 < c < 130 for c in counts.values()), counts
+
+
+def test_filters_recorded_and_rejections_kept_in_output() -> None:
+    strict = EditDistance(threshold=0.0)
+    r = BackModality(forward=ReverseWords(), augment=Typo(rate=0.5, field="text.reversed"),
+                     backward=ReverseWords(in_field="text.reversed", out_field="text"),
+                     filters=[strict], fan_out=(1, 5, 1), keep=1)
+    groups = r.process([S], Seeder(3))
+    assert len(groups[0]) == 5
+    for cand in groups[0]:
+        step = [st for st in cand.lineage if st.kind == "filter"][0]
+        assert step.name == "text.edit-distance" and step.score is not None
+        assert step.kept is (step.score == 0.0)
+        if not cand.kept:
+            assert "edit distance" in cand.reason
+
+
+def test_all_candidates_rejected_still_reported() -> None:
+    r = recipe(fan_out=(1, 3, 1), filters=[EditDistance(threshold=0.0, min_distance=0.0)])
+    r.augment[0].rate = 1.0
+    out = r([S], seed=0, kept_only=False)
+    assert len(out) == 3 and not any(o.kept for o in out)
+
+
+def test_no_augmentation_is_identity_round_trip() -> None:
+    out = recipe(augment=False, fan_out=(2, 1, 1))([S], seed=0)
+    assert [o.fields["text"] for o in out] == [S.fields["text"]] * 2
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    ({"fan_out": (1, 0, 1)}, "positive integers"),
+    ({"fan_out": (1, 1)}, "must be"),
+    ({"keep": 0}, "keep must be"),
+])
+def test_bad_configuration(kwargs, msg) -> None:
+    with pytest.raises(ConfigError, match=msg):
+        recipe(**kwargs)
+
+
+def test_wrong_step_types_rejected() -> None:
+    with pytest.raises(ConfigError, match="forward transform must be a Transform"):
+        BackModality(forward=Typo(), backward=ReverseWords())

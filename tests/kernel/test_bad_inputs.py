@@ -1,0 +1,194 @@
+"""Table-driven bad inputs: each gives an error naming the sample/field and the reason;
+with on_error="skip" each is recorded as rejected and the run finishes."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import crossaug
+from crossaug import Audio, BadSample, ConfigError, CrossaugError
+from crossaug.modalities.wav import wav_bytes
+from crossaug.runner import read_manifest
+
+
+def _png(path: Path, size: tuple[int, int] = (16, 16), mode: str = "RGB") -> Path:
+    Image.new(mode, size).save(path)
+    return path
+
+
+def media(tmp: Path) -> dict[str, Path]:
+    """Bad media files on disk."""
+    files = {}
+    good = _png(tmp / "good.png", (32, 32))
+    files["truncated.png"] = tmp / "truncated.png"
+    files["truncated.png"].write_bytes(good.read_bytes()[:60])
+    files["tiny.png"] = _png(tmp / "tiny.png", (1, 1))
+    files["empty.wav"] = tmp / "empty.wav"
+    files["empty.wav"].write_bytes(b"")
+    files["nosamples.wav"] = tmp / "nosamples.wav"
+    files["nosamples.wav"].write_bytes(wav_bytes(np.zeros(0, np.float32), 16000))
+    files["garbage.wav"] = tmp / "garbage.wav"
+    files["garbage.wav"].write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
+    files["notes.xyz"] = tmp / "notes.xyz"
+    files["notes.xyz"].write_text("not media")
+    frames = [Image.new("RGB", (16, 16), c) for c in ("red", "blue")]
+    files["anim.gif"] = tmp / "anim.gif"
+    frames[0].save(files["anim.gif"], save_all=True, append_images=frames[1:])
+    files["dir"] = tmp / "adir"
+    files["dir"].mkdir()
+    return files
+
+
+# (case id, row as written to JSONL -- or raw bytes --, field named in the error, reason fragment)
+def cases(files: dict[str, Path]) -> list[tuple[str, Any, str | None, str]]:
+    return [
+        ("empty-text", {"text": ""}, "text", "empty text"),
+        ("blank-text", {"text": "   "}, "text", "whitespace"),
+        ("number-text", {"text": 42}, "text", "expected text"),
+        ("list-text", {"text": ["a", "b"]}, "text", "expected text"),
+        ("nul-text", {"text": "abc\u0000def"}, "text", "NUL"),
+        ("huge-text", {"text": "a" * 1_000_001}, "text", "limit"),
+        ("missing-file", {"text": "ok", "audio": "nope/missing.wav"}, "audio", "file not found"),
+        ("dir-as-file", {"text": "ok", "audio": str(files["dir"])}, "audio", "directory"),
+        ("zero-byte-audio", {"text": "ok", "audio": str(files["empty.wav"])}, "audio", "0 bytes"),
+        ("zero-length-audio", {"text": "ok", "audio": str(files["nosamples.wav"])}, "audio", "zero-length"),
+        ("corrupt-wav", {"text": "ok", "audio": str(files["garbage.wav"])}, "audio", "cannot decode audio"),
+        ("truncated-image", {"text": "ok", "image": str(files["truncated.png"])}, "image", "cannot decode image"),
+        ("tiny-image", {"text": "ok", "image": str(files["tiny.png"])}, "image", "1x1"),
+        ("animated-gif", {"text": "ok", "image": str(files["anim.gif"])}, "image", "animated"),
+        ("number-image", {"text": "ok", "image": 7}, "image", "cannot make"),
+        ("no-data-field", {"caption_typo": "x"}, None, "no data field"),
+        ("not-an-object", ["just", "a", "list"], None, "cannot read a sample"),
+        ("malformed-json", b'{"text": "unterminated', None, "malformed JSON"),
+        ("non-utf8", b'{"text": "caf\xe9"}', None, "not valid UTF-8"),
+        ("duplicate-id", {"id": "dup", "text": "second copy"}, None, "duplicate id"),
+    ]
+
+
+def _write(path: Path, rows: list[tuple[str, Any]]) -> None:
+    with path.open("wb") as fh:
+        fh.write(json.dumps({"id": "dup", "text": "first copy is fine"}).encode() + b"\n")
+        for cid, row in rows:
+            if isinstance(row, bytes):
+                fh.write(row + b"\n")
+            elif isinstance(row, dict):
+                fh.write(json.dumps({"id": cid, **row}).encode() + b"\n")
+            else:
+                fh.write(json.dumps(row).encode() + b"\n")
+        fh.write(json.dumps({"id": "last-good", "text": "the run reaches the end"}).encode() + b"\n")
+
+
+def test_at_least_twenty_cases(tmp_path: Path) -> None:
+    assert len(cases(media(tmp_path))) >= 20
+
+
+@pytest.mark.parametrize("index", range(20))
+def test_raise_policy_names_sample_and_reason(tmp_path: Path, index: int) -> None:
+    files = media(tmp_path)
+    cid, row, field, fragment = cases(files)[index]
+    data = tmp_path / "in.jsonl"
+    _write(data, [(cid, row)])
+    with pytest.raises(BadSample) as info:
+        crossaug.run("typo", data, tmp_path / "out", on_error="raise", report=False)
+    msg = str(info.value)
+    assert fragment.lower() in msg.lower(), msg
+    expected_id = cid if isinstance(row, dict) and cid != "duplicate-id" else None
+    if expected_id:
+        assert f"sample {expected_id!r}" in msg
+    else:
+        assert "sample 'in-" in msg or "sample 'dup#dup2'" in msg, msg
+    if field:
+        assert f"field {field!r}" in msg, msg
+
+
+def test_skip_policy_records_every_bad_input(tmp_path: Path) -> None:
+    files = media(tmp_path)
+    table = cases(files)
+    data = tmp_path / "in.jsonl"
+    _write(data, [(cid, row) for cid, row, _, _ in table])
+    res = crossaug.run("typo", data, tmp_path / "out", on_error="skip")
+    recs = list(read_manifest(tmp_path / "out"))
+    rejected = [r for r in recs if not r["kept"]]
+    assert len(rejected) == len(table)
+    for (cid, row, _, fragment), rec in zip(table, rejected):
+        assert fragment.lower() in rec["reason"].lower(), (cid, rec["reason"])
+        assert rec["lineage"] == []
+    kept_parents = [r["parent_id"] for r in recs if r["kept"]]
+    assert kept_parents == ["dup", "last-good"]
+    assert res.summary["inputs"] == len(table) + 2
+    assert res.summary["rejected"] == len(table)
+
+
+@pytest.mark.parametrize("make,fragment", [
+    (lambda: Audio(np.array([0.1, np.nan], np.float32), 16000), "non-finite"),
+    (lambda: Audio(np.zeros(10, np.float32), 0), "sample rate 0"),
+    (lambda: Audio(np.zeros(16000 * 601, np.float32), 16000), "limit is 600 s"),
+    (lambda: (np.zeros(10), "fast"), "sample rate must be an integer"),
+    (lambda: np.zeros(10, np.float32), "no sample rate"),
+])
+def test_bad_audio_objects(make: Callable[[], Any], fragment: str) -> None:
+    with pytest.raises(BadSample, match=fragment) as info:
+        crossaug.get_modality("audio").coerce(make(), sample_id="a1", field="audio")
+    assert "sample 'a1' field 'audio'" in str(info.value)
+
+
+def test_bad_images_and_conversions(tmp_path: Path) -> None:
+    img = crossaug.get_modality("image")
+    rgba = img.coerce(Image.new("RGBA", (16, 16), (255, 0, 0, 0)), sample_id="x", field="image")
+    assert rgba.mode == "RGB" and rgba.getpixel((0, 0)) == (255, 255, 255)  # transparent -> white
+    cmyk = img.coerce(Image.new("CMYK", (16, 16), (0, 0, 0, 0)), sample_id="x", field="image")
+    assert cmyk.mode == "RGB"
+    deep = img.coerce(np.full((16, 16), 65535, np.uint16), sample_id="x", field="image")
+    assert deep.mode == "L" and deep.getpixel((0, 0)) == 255
+    with pytest.raises(BadSample, match="10000x10000"):
+        img.coerce(Image.new("L", (10000, 10000)), sample_id="big", field="image")
+    with pytest.raises(BadSample, match="NaN"):
+        img.coerce(np.full((16, 16, 3), np.nan, np.float32), sample_id="nan", field="image")
+
+
+def test_configuration_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown recipe 'no-such-recipe'"):
+        crossaug.run("no-such-recipe", ["a"], tmp_path / "o1")
+    with pytest.raises(ConfigError, match="has no parameter.*colour"):
+        crossaug.run("typo", ["a"], tmp_path / "o2", params={"colour": "red"})
+    bad_yaml = tmp_path / "r.yaml"
+    bad_yaml.write_text("recipe: typo\nparams: {rate: [0.1\n")
+    with pytest.raises(ConfigError, match="malformed YAML"):
+        crossaug.load_config(bad_yaml)
+    with pytest.raises(ConfigError, match="batch_size"):
+        crossaug.run("typo", ["a"], tmp_path / "o3", batch_size=0)
+    with pytest.raises(ConfigError, match="on_error"):
+        crossaug.run("typo", ["a"], tmp_path / "o4", on_error="ignore")
+    with pytest.raises(ConfigError, match="rate must lie in"):
+        crossaug.create("recipe", "typo", rate=3)
+    with pytest.raises(CrossaugError, match="does not exist"):
+        crossaug.run("typo", tmp_path / "missing.jsonl", tmp_path / "o5")
+
+
+def test_unexpected_exceptions_are_recorded_not_lost(tmp_path: Path) -> None:
+    from crossaug import Augmentation
+
+    class Explodes(Augmentation):
+        name = "test.explodes"
+
+        def __init__(self, field: str = "text") -> None:
+            self.field = field
+
+        def apply(self, sample, params):
+            if "boom" in sample["text"]:
+                raise ZeroDivisionError("division by zero inside a plugin")
+            return sample
+
+    recipe = crossaug.Augment(Explodes())
+    res = crossaug.run(recipe, ["fine", "boom here", "also fine"], tmp_path / "o", on_error="skip", report=False)
+    recs = list(read_manifest(tmp_path / "o"))
+    assert [r["kept"] for r in recs] == [True, False, True]
+    assert "ZeroDivisionError" in recs[1]["reason"] and recs[1]["text"] == "boom here"
+    assert res.summary["rejected"] == 1

@@ -1,0 +1,130 @@
+"""Plugin discovery: listing without importing, the example third-party plugin, broken plugins."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import crossaug
+from crossaug import PluginLoadError, Sample, registry
+from crossaug.hooks import get_plugin_manager
+
+LIST_FIELDS = {"kind", "name", "plugin", "version", "status", "error"}
+
+
+def test_builtin_modalities_listed() -> None:
+    rows = registry.list_plugins(["modality"])
+    assert {(r.name, r.plugin, r.status) for r in rows} >= {
+        ("text", "crossaug", "loaded"), ("image", "crossaug", "loaded"), ("audio", "crossaug", "loaded")}
+
+
+def test_example_third_party_plugin_registers_transform_and_hook() -> None:
+    rows = {(r.kind, r.name): r for r in registry.list_plugins()}
+    row = rows[("transform", "example.pig-latin")]
+    assert (row.plugin, row.version, row.status) == ("crossaug-example-plugin", "0.3.1", "loaded")
+    assert rows[("hook", "example")].status == "loaded"
+    t = crossaug.create("transform", "example.pig-latin")
+    assert t([Sample("s", {"text": "string theory"})], [0])[0].fields["text.pig"] == "ingstray eorythay"
+    # its hook runs inside the runner
+    from crossaug_example import hooks
+
+    before = hooks.BATCHES.get("typo", 0)
+    crossaug.run("typo", ["one", "two", "three"], Path(__import__("tempfile").mkdtemp()) / "o",
+                 batch_size=2, report=False)
+    assert hooks.BATCHES["typo"] == before + 2
+
+
+def test_listing_does_not_import(tmp_path: Path) -> None:
+    code = textwrap.dedent("""
+        import sys
+        from crossaug import registry
+        names = registry.names("transform")
+        assert "example.pig-latin" in names, names
+        assert "crossaug_example.pig_latin" not in sys.modules
+        assert "crossaug_broken" not in sys.modules
+        print("ok")
+    """)
+    env = {"CROSSAUG_PLUGINS": "crossaug-example-plugin,crossaug-broken-example", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_broken_plugin_reported_others_still_work(only_plugins, tmp_path: Path) -> None:
+    only_plugins("crossaug-example-plugin", "crossaug-broken-example")
+    rows = {r.name: r for r in registry.list_plugins()}
+    missing = rows["broken.missing-dep"]
+    assert missing.status == "failed" and "not_a_real_crossaug_dependency" in missing.error
+    assert missing.hint == "pip install 'crossaug-broken-example[fancy]'"
+    raising = rows["broken.raises"]
+    assert raising.status == "failed" and "broken on purpose" in raising.error
+    assert rows["broken-recipe"].status == "failed"
+    assert rows["example.pig-latin"].status == "loaded" and rows["text"].status == "loaded"
+    with pytest.raises(PluginLoadError, match=r"broken on purpose.*crossaug-broken-example"):
+        crossaug.create("transform", "broken.raises")
+    res = crossaug.run("typo", ["still runs"], tmp_path / "o", report=False)
+    assert res.summary["kept"] == 1
+
+
+def test_cli_list_json_shows_failed_plugin(tmp_path: Path) -> None:
+    env = {"CROSSAUG_PLUGINS": "crossaug-example-plugin,crossaug-broken-example", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", "from crossaug.cli import main; main()", "list", "--json"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert all(LIST_FIELDS <= set(r) for r in rows)
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["broken.raises"]["status"] == "failed"
+    assert by_name["example.pig-latin"]["status"] == "loaded"
+    assert {r["kind"] for r in rows} >= {"modality", "transform", "augmentation", "recipe", "hook"}
+
+
+def _fake_dist(site: Path, name: str, module_src: str, entry: str) -> None:
+    (site / f"{name}.py").write_text(module_src)
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[crossaug.hooks]\n{entry} = {name}\n")
+
+
+def test_broken_hook_module_never_takes_others_down(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    _fake_dist(site, "badhook", "raise ImportError('hook plugin cannot import')\n", "bad")
+    _fake_dist(site, "goodhook", textwrap.dedent("""
+        import crossaug
+        @crossaug.hookimpl
+        def crossaug_coerce(value, modality):
+            return "COERCED" if value == "magic" else None
+    """), "good")
+    code = textwrap.dedent("""
+        from crossaug import get_modality
+        from crossaug.hooks import get_plugin_manager, load_failures
+        pm = get_plugin_manager()
+        print(sorted(load_failures), get_modality("text").coerce("magic"), pm.has_plugin("good"))
+    """)
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "CROSSAUG_PLUGINS": "badhook,goodhook"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "['bad'] COERCED True", out.stderr
+    assert "hook plugin cannot import" in out.stderr
+    env["CROSSAUG_DISABLE_AUTOLOAD"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "[] magic False", out.stderr
+
+
+def test_plugin_manager_loading_is_idempotent() -> None:
+    pm = get_plugin_manager()
+    before = len(pm.get_plugins())
+    from crossaug.hooks import _load_entry_point_hooks
+
+    _load_entry_point_hooks(pm)
+    assert get_plugin_manager() is pm and len(pm.get_plugins()) == before
+
+
+def test_unknown_names_suggest_alternatives() -> None:
+    with pytest.raises(crossaug.ConfigError, match="did you mean text.typo"):
+        crossaug.create("augmentation", "typo")

@@ -1,0 +1,172 @@
+"""Runner: output layout, determinism across executors, resume after SIGKILL, error policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import crossaug
+from crossaug import BackModality, Sample
+from crossaug.builtin.edit_distance import EditDistance
+from crossaug.builtin.reverse import ReverseWords
+from crossaug.builtin.typo import Typo
+from crossaug.recipe import Augment
+from crossaug.runner import read_manifest
+
+SENTENCES = [
+    "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
+    "It's easy to tell the depth of a well.", "These days a chicken leg is a rare dish.",
+    "Rice is often served in round bowls.", "The juice of lemons makes fine punch.",
+    "The box was thrown beside the parked truck.", "The hogs were fed chopped corn and garbage.",
+    "Four hours of steady work faced us.", "A large size in stockings is hard to sell.",
+    "The boy was there when the sun rose.", "A rod is used to catch pink salmon.",
+    "The source of the huge river is the clear spring.",
+]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def round_trip_recipe() -> BackModality:
+    return BackModality(forward=ReverseWords(), augment=[Typo(rate=0.05, field="text.reversed"),
+                                                         Typo(rate=0.2, field="text.reversed")],
+                        backward=ReverseWords(in_field="text.reversed", out_field="text"),
+                        filters=[EditDistance(threshold=0.25)], fan_out=(1, 4, 1), keep=2)
+
+
+def test_output_layout_and_manifest_keys(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "in.jsonl", [{"id": f"s{i}", "text": t, "label": i % 3}
+                                               for i, t in enumerate(SENTENCES[:5])])
+    res = crossaug.run(round_trip_recipe(), data, tmp_path / "out", seed=3)
+    out = tmp_path / "out"
+    for name in ("manifest.jsonl", "summary.json", "report.html", "run.json"):
+        assert (out / name).is_file(), name
+    lines = list(read_manifest(out))
+    assert len(lines) == 5 * 4  # l*m*n candidates per input, kept or rejected
+    for rec in lines:
+        assert {"id", "parent_id", "recipe", "kept", "reason", "lineage", "text"} <= set(rec)
+        assert rec["recipe"] == "back-modality"
+        assert rec["kept"] is (rec["reason"] is None)
+        assert rec["label"] == int(rec["parent_id"][1:]) % 3
+        names = [step["name"] for step in rec["lineage"]]
+        assert names[0] == "text.reverse-words" and names[-1] in ("text.edit-distance", "keep")
+    per_parent: dict[str, int] = {}
+    for rec in lines:
+        per_parent[rec["parent_id"]] = per_parent.get(rec["parent_id"], 0) + rec["kept"]
+    assert all(v <= 2 for v in per_parent.values())  # keep=2
+    assert res.summary["inputs"] == 5 and res.summary["lines"] == 20
+    assert res.summary["filters"]["text.edit-distance"]["scored"] == 20
+    assert "text.reverse-words" in res.summary["timings"]
+
+
+@pytest.mark.parametrize("workers,batch_size,executor", [(2, 3, "process"), (2, 1, "thread"), (1, 5, "serial")])
+def test_manifest_byte_identical_across_workers_and_batches(tmp_path: Path, workers: int, batch_size: int,
+                                                           executor: str) -> None:
+    data = write_jsonl(tmp_path / "in.jsonl", [{"text": t} for t in SENTENCES])
+    crossaug.run(round_trip_recipe(), data, tmp_path / "ref", seed=11, workers=1, batch_size=8, report=False)
+    crossaug.run(round_trip_recipe(), data, tmp_path / "other", seed=11, workers=workers,
+                 batch_size=batch_size, executor=executor, report=False)
+    ref = (tmp_path / "ref" / "manifest.jsonl").read_bytes()
+    assert ref == (tmp_path / "other" / "manifest.jsonl").read_bytes()
+    crossaug.run(round_trip_recipe(), data, tmp_path / "seed12", seed=12, report=False)
+    assert ref != (tmp_path / "seed12" / "manifest.jsonl").read_bytes()
+
+
+def test_media_fields_written_as_files(tmp_path: Path) -> None:
+    from crossaug import Audio
+
+    rng = np.random.default_rng(0)
+    samples = [Sample(f"a{i}", {"text": f"clip number {i}",
+                                "audio": Audio(rng.standard_normal(800).astype(np.float32) * 0.1, 8000)})
+               for i in range(3)]
+    crossaug.run(Augment(Typo(rate=0.1), n=1), samples, tmp_path / "out", seed=0)
+    recs = list(read_manifest(tmp_path / "out"))
+    for rec in recs:
+        wav = tmp_path / "out" / rec["audio"]
+        assert wav.is_file() and wav.read_bytes()[:4] == b"RIFF"
+        back = crossaug.get_modality("audio").load(wav)
+        assert back.sample_rate == 8000 and back.samples.shape == (800,)
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert html.count("<audio") == 3
+
+
+def test_existing_output_requires_resume(tmp_path: Path) -> None:
+    crossaug.run("typo", SENTENCES[:2], tmp_path / "o", report=False)
+    with pytest.raises(crossaug.ConfigError, match="--resume"):
+        crossaug.run("typo", SENTENCES[:2], tmp_path / "o", report=False)
+    with pytest.raises(crossaug.ConfigError, match="different recipe or seed"):
+        crossaug.run("typo", SENTENCES[:2], tmp_path / "o", seed=5, resume=True, report=False)
+
+
+def test_resume_after_clean_stop_adds_only_missing(tmp_path: Path) -> None:
+    crossaug.run("typo", SENTENCES, tmp_path / "a", params={"n": 2}, report=False)
+    crossaug.run("typo", SENTENCES, tmp_path / "b", params={"n": 2}, limit=4, report=False)
+    res = crossaug.run("typo", SENTENCES, tmp_path / "b", params={"n": 2}, resume=True, report=False)
+    assert res.summary["resumed_from"] == 4
+    assert (tmp_path / "a" / "manifest.jsonl").read_bytes() == (tmp_path / "b" / "manifest.jsonl").read_bytes()
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from crossaug.cli import main; main()", *args]
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_at_random_points(tmp_path: Path) -> None:
+    """Kill the CLI (and its worker processes) with SIGKILL at random points, resume each time."""
+    n_inputs = 800
+    data = write_jsonl(tmp_path / "in.jsonl", [{"id": f"r{i}", "text": SENTENCES[i % len(SENTENCES)] + f" {i}"}
+                                               for i in range(n_inputs)])
+    args = ["run", "typo", "-i", str(data), "-p", "n=4", "-p", "rate=0.3", "--workers", "2",
+            "--batch-size", "7", "--no-progress", "--seed", "5"]
+    env = {**os.environ, "CROSSAUG_NO_PROGRESS": "1"}
+    ref = tmp_path / "ref"
+    subprocess.run(_cli(*args, "-o", str(ref)), check=True, env=env, capture_output=True)
+    out = tmp_path / "out"
+    manifest = out / "manifest.jsonl"
+    full = (ref / "manifest.jsonl").stat().st_size
+    rng = np.random.default_rng(1234)
+    kills = 0
+    attempts = 0
+    while attempts < 40:
+        attempts += 1
+        first = not manifest.exists()
+        cmd = _cli(*args, "-o", str(out)) + ([] if first else ["--resume"])
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        done = manifest.stat().st_size if manifest.exists() else 0
+        target = done + int(rng.integers(1, max(2, (full - done) // 3)))
+        while proc.poll() is None:
+            if manifest.exists() and manifest.stat().st_size >= target:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                break
+            time.sleep(0.002)  # polling the file, not timing the code under test
+        else:
+            if proc.returncode == 0 and kills >= 10:
+                break
+            assert proc.returncode == 0, proc.stderr.read().decode()
+            # finished before the kill point: start over to get enough kills
+            if kills < 10:
+                for p in out.glob("**/*"):
+                    if p.is_file():
+                        p.unlink()
+                manifest.unlink(missing_ok=True)
+                continue
+    assert kills >= 10, f"only {kills} kills"
+    recs = list(read_manifest(out))
+    ids = [r["id"] for r in recs]
+    assert len(ids) == len(set(ids)), "duplicated lines after resume"
+    assert sorted({r["parent_id"] for r in recs}) == sorted(f"r{i}" for i in range(n_inputs))
+    assert len(recs) == 4 * n_inputs
+    assert manifest.read_bytes() == (ref / "manifest.jsonl").read_bytes()
