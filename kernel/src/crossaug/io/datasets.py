@@ -88,7 +88,8 @@ def _record(row: Any, index: int, stem: str | None, modalities: set[str],
         error = None
         if not values:
             error = f"row has no data field (columns: {sorted(map(str, row))}; expected one of {sorted(modalities)})"
-        return RawRecord(rid, values, row.get("label"), meta, base_dir, source, error)
+        label = row.get("label")
+        return RawRecord(rid, values, None if label == "" else label, meta, base_dir, source, error)
     return RawRecord(default_id, {}, None, {}, base_dir, source,
                      f"cannot read a sample from {type(row).__name__}")
 
