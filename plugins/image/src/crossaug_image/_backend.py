@@ -1,0 +1,100 @@
+"""Shared helpers of the image plugin's model backends: lazy imports, device and dtype choice.
+
+Nothing here imports torch at module import time.
+
+Example:
+    >>> parse_callable_name("os.path:join")("a", "b")
+    'a/b'
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Callable
+
+from crossaug import ConfigError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+HINTS = {
+    "torch": "pip install 'crossaug-image[transformers]' (CPU: pip install torch==2.13.0)",
+    "transformers": "pip install 'crossaug-image[transformers]'",
+    "diffusers": "pip install 'crossaug-image[diffusers]'",
+}
+
+
+def require(module: str) -> Any:
+    """Import ``module`` or raise :class:`MissingDependency` with the extra that provides it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        raise MissingDependency(HINTS.get(top, f"pip install {top}"), what=top) from exc
+
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+
+
+def check_device(device: str) -> str:
+    """Validate a device string (``auto``, ``cpu``, ``cuda``, ``cuda:1``, ``mps``)."""
+    if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
+        raise ConfigError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), got {device!r}")
+    return device
+
+
+def check_dtype(dtype: str) -> str:
+    if dtype not in DTYPES:
+        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return dtype
+
+
+def pick_device(device: str = "auto") -> str:
+    """``auto`` picks ``cuda`` when available, then ``mps``, else ``cpu``."""
+    if device != "auto":
+        return device
+    torch = require("torch")
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(dtype: str, device: str) -> Any:
+    """``auto`` is float16 on CUDA and float32 elsewhere (half precision is slow or unsupported on CPU)."""
+    torch = require("torch")
+    if dtype == "auto":
+        return torch.float16 if device.startswith("cuda") else torch.float32
+    return getattr(torch, dtype)
+
+
+def parse_callable_name(name: str) -> Callable[..., Any]:
+    """Import ``"package.module:function"`` (or ``package.module.function``)."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"expected an importable name 'module:function', got {name!r}")
+    module, _, attr = name.partition(":") if ":" in name else name.rpartition(".")
+    if not module or not attr:
+        raise ConfigError(f"expected an importable name 'module:function', got {name!r}")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot import {name!r}: {exc}") from None
+    if not callable(obj):
+        raise ConfigError(f"{name!r} is not callable")
+    return obj
+
+
+def no_progress(pipe: Any) -> Any:
+    """Silence a diffusers pipeline's progress bar (logging is the place for progress)."""
+    if hasattr(pipe, "set_progress_bar_config"):
+        pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+__all__ = ["require", "check_device", "check_dtype", "pick_device", "pick_dtype",
+           "parse_callable_name", "no_progress", "DEVICES", "DTYPES"]

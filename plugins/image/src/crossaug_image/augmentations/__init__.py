@@ -1,0 +1,1 @@
+"""Classic image augmentations (flip, crop, colour jitter, erasing, rotation) on numpy/PIL."""

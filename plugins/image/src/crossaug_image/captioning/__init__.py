@@ -1,0 +1,1 @@
+"""Captioning transforms (image -> text) behind the :class:`~crossaug_image.captioning.base.Captioner` interface."""

@@ -1,0 +1,84 @@
+"""BLIP captioning through ``transformers`` (``BlipForConditionalGeneration``).
+
+The Back-Modality paper's captioner (F in back-captioning, G in back-imagination).
+
+Example:
+    >>> t = BlipCaptioner(model="Salesforce/blip-image-captioning-base", prompt="a photo of a {label}")
+    >>> t.to_dict()["params"]["mode"], t.output_field
+    ('sample', 'text')
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from .._backend import require
+from .._models import locate
+from .base import Captioner
+from .sampling import make_row_sampler
+
+
+class BlipCaptioner(Captioner):
+    """Caption images with BLIP; conditional on a label-filled prompt.
+
+    Args:
+        model: Hugging Face id or local directory of a BLIP captioning model
+            (default: ``Salesforce/blip-image-captioning-base``, the paper's).
+        revision: hub revision.
+        prompt: caption prefix with ``{label}``; ``None`` for unconditional captions.
+        mode: ``sample`` (seeded nucleus sampling), ``beam`` or ``greedy``.
+        num_captions: captions generated per image; all are recorded in lineage.
+        max_new_tokens: caption length limit.
+        temperature, top_k, top_p: sampling settings (paper: nucleus sampling, p=0.9).
+        num_beams: beams in ``beam`` mode.
+        batch_size: images per forward pass.
+        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        dtype: ``auto`` (float16 on CUDA), ``float32``, ``float16`` or ``bfloat16``.
+        allow_download: let ``from_pretrained`` download weights missing on disk.
+        in_field, out_field: fields read and written (default ``image`` -> ``text``).
+    """
+
+    name: ClassVar[str] = "image.caption.blip"
+    default_model: ClassVar[str] = "Salesforce/blip-image-captioning-base"
+
+    def __init__(self, model: str = "Salesforce/blip-image-captioning-base", revision: str | None = None,
+                 prompt: str | None = "a photo of a {label}", mode: str = "sample", num_captions: int = 1,
+                 max_new_tokens: int = 30, temperature: float = 1.0, top_k: int = 0, top_p: float = 0.9,
+                 num_beams: int = 3, batch_size: int = 8, device: str = "auto", dtype: str = "auto",
+                 allow_download: bool = False, in_field: str | None = None,
+                 out_field: str | None = None) -> None:
+        self._init_common(model, revision, prompt, mode, num_captions, max_new_tokens, temperature, top_k,
+                          top_p, num_beams, batch_size, device, dtype, allow_download, in_field, out_field)
+
+    def load(self) -> None:
+        require("torch")
+        tf = require("transformers")
+        path = locate("transformers", self.model, self.revision, self.allow_download)
+        device, dtype = self._torch_device_dtype()
+        self._processor = tf.AutoProcessor.from_pretrained(path, revision=self.revision)
+        self._model = tf.BlipForConditionalGeneration.from_pretrained(path, revision=self.revision,
+                                                                      dtype=dtype).to(device).eval()
+
+    def generate(self, images: Sequence[Any], prompt: str | None, generators: Sequence[Any] | None,
+                 num_return: int) -> list[list[str]]:
+        import torch
+
+        model, proc = self._model, self._processor
+        kwargs: dict[str, Any] = {"images": list(images), "return_tensors": "pt"}
+        if prompt is not None:
+            kwargs["text"] = [prompt] * len(images)
+        inputs = proc(**kwargs)
+        inputs = {k: v.to(model.device) for k, v in inputs.items()}
+        inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
+        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": False}
+        if generators is not None:
+            gen["logits_processor"] = [make_row_sampler(generators, self.temperature, self.top_k, self.top_p)]
+        elif self.mode == "beam":
+            gen.update(num_beams=self.num_beams, num_return_sequences=num_return)
+        with torch.inference_mode():
+            out = model.generate(**inputs, **gen)
+        texts = proc.batch_decode(out, skip_special_tokens=True)
+        return [texts[i * num_return:(i + 1) * num_return] for i in range(len(images))]
+
+
+__all__ = ["BlipCaptioner"]

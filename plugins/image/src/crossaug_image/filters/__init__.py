@@ -1,0 +1,1 @@
+"""Filters for generated images: grayscale detector, CLIP score, label confidence."""

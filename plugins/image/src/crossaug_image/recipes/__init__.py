@@ -1,0 +1,1 @@
+"""Recipes of the image plugin: back-captioning, back-imagination, Diff-II."""

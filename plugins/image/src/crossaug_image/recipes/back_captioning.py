@@ -1,0 +1,81 @@
+"""Recipe ``back-captioning``: image -> captions -> rewritten captions -> new images.
+
+Back-Modality (Li et al., 2023) for images: caption each image ``l`` times with
+the class label injected into the prompt (F, "a photo of a Persian cat ..."),
+rewrite each caption ``m`` times in text (H: ``text.eda`` or ``text.llm-rewrite``),
+draw ``n`` images from each rewrite with a text-to-image model (G), and keep a
+uniform random sample of ``k`` of the ``l*m*n`` candidates (paper: l=m=n=2, k=5).
+
+Example:
+    >>> r = BackCaptioning(rewriter="text.typo", caption_model="my/blip", image_model="my/sd")
+    >>> r.fan_out, r.keep, [t.name for t in r.forward], r.augment[0].field
+    ([2, 2, 2], 5, ['image.caption.blip'], 'text.caption')
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping, Sequence
+
+from crossaug import BackModality, Filter
+
+from ._build import build, or_unset
+
+
+class BackCaptioning(BackModality):
+    """Back-captioning with label-injected captions, text rewriting and text-to-image.
+
+    Args:
+        captioner: entry-point name of the captioning transform (F).
+        caption_model: its model id or local path (``None``: the captioner's default, BLIP base).
+        prompt: caption prefix with ``{label}`` (the paper's conditional captioning).
+        caption_params: further parameters of the captioner (``mode``, ``top_p``, ...).
+        rewriter: entry-point name of the text augmentation (H), e.g. ``text.eda`` or
+            ``text.llm-rewrite``; ``None`` for no rewriting.
+        rewriter_params: its parameters.
+        text_to_image: entry-point name of the text-to-image transform (G).
+        image_model: its model id or local path (``None``: Stable Diffusion v1.5).
+        image_params: further parameters (``num_inference_steps``, ``guidance_scale``, ``height``...).
+        l, m, n: captions per image, rewrites per caption, images per rewrite (paper: 2, 2, 2).
+        keep: candidates kept per input, sampled uniformly (paper: 5; ``None``: all).
+        filters: filters scoring each candidate against its input (e.g. ``image.clip-score``).
+        device: device for both models (``auto``, ``cpu``, ``cuda``...).
+        caption_field: field holding the (rewritten) caption in the outputs.
+        keep_intermediate: keep ``caption_field`` in the outputs.
+    """
+
+    name: ClassVar[str] = "back-captioning"
+    input_fields: ClassVar[tuple[str, ...]] = ("image",)
+
+    def __init__(self, captioner: str = "image.caption.blip", caption_model: str | None = None,
+                 prompt: str | None = "a photo of a {label}", caption_params: Mapping[str, Any] | None = None,
+                 rewriter: str | None = "text.eda", rewriter_params: Mapping[str, Any] | None = None,
+                 text_to_image: str = "image.text-to-image.diffusers", image_model: str | None = None,
+                 image_params: Mapping[str, Any] | None = None, l: int = 2, m: int = 2, n: int = 2,
+                 keep: int | None = 5, filters: Sequence[Filter] | None = None, device: str = "auto",
+                 caption_field: str = "text.caption", keep_intermediate: bool = True) -> None:
+        forward = build("transform", captioner, caption_params, model=or_unset(caption_model), prompt=prompt,
+                        out_field=caption_field, device=device)
+        augment = (build("augmentation", rewriter, rewriter_params, field=caption_field)
+                   if rewriter else None)
+        backward = build("transform", text_to_image, image_params, model=or_unset(image_model),
+                         in_field=caption_field, out_field="image", device=device)
+        super().__init__(forward=forward, backward=backward, augment=augment, filters=filters,
+                         fan_out=(l, m, n), keep=keep, keep_intermediate=keep_intermediate)
+        self.captioner = captioner
+        self.caption_model = caption_model
+        self.prompt = prompt
+        self.caption_params = dict(caption_params or {})
+        self.rewriter = rewriter
+        self.rewriter_params = dict(rewriter_params or {})
+        self.text_to_image = text_to_image
+        self.image_model = image_model
+        self.image_params = dict(image_params or {})
+        self.l, self.m, self.n = l, m, n
+        self.device = device
+        self.caption_field = caption_field
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.param_names()}
+
+
+__all__ = ["BackCaptioning"]

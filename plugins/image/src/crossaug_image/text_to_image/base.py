@@ -1,0 +1,51 @@
+"""The ``TextToImage`` interface: text -> image transforms, one image per (prompt, seed).
+
+Several images per prompt (multi-imagination) come from asking with several
+seeds: each image gets its own ``torch.Generator`` seeded from its seed, so an
+image depends only on its prompt and seed, never on its batch mates.
+
+Example:
+    >>> fill_template("{text}, high quality", "a cat", None)
+    'a cat, high quality'
+    >>> fill_template("a photo of a {label}: {text}", "on grass", "dog")
+    'a photo of a dog: on grass'
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+from crossaug import Produced, Sample, Transform
+
+
+def fill_template(template: str, text: str, label: Any) -> str:
+    """Fill ``{text}`` and ``{label}`` (an absent label leaves ``{label}`` out cleanly)."""
+    lab = "" if label is None else str(label).replace("_", " ")
+    out = template.replace("{text}", text).replace("{label}", lab)
+    return " ".join(out.split())
+
+
+class TextToImage(Transform):
+    """Base class of text-to-image transforms (``source="text"``, ``target="image"``).
+
+    Backends implement :meth:`load` and :meth:`generate`.
+    """
+
+    source: ClassVar[str] = "text"
+    target: ClassVar[str] = "image"
+    prompt_template: str = "{text}"
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[tuple[Any, dict[str, Any]]]:
+        """One ``(PIL image, info)`` per prompt, image ``i`` drawn with ``seeds[i]``."""
+        raise NotImplementedError
+
+    def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
+        prompts = [fill_template(self.prompt_template, s[self.input_field], s.label) for s in samples]
+        outs = self.generate(prompts, seeds)
+        return [Produced(img, {"prompt": p, **info}) for p, (img, info) in zip(prompts, outs)]
+
+
+__all__ = ["TextToImage", "fill_template"]

@@ -1,0 +1,189 @@
+"""Tiny randomly initialised models for tests: BLIP, ViT-GPT2, GIT, CLIP and Stable Diffusion.
+
+Each builder saves a complete model directory (weights, configs, tokenizer and
+processor files written here: no hub access) that the public transforms load
+with the directory as model id. Reusable by other plugins' tests (CLIP bits):
+load this file with ``importlib.util.spec_from_file_location``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WORDS = ["a", "photo", "of", "the", "cat", "dog", "on", "grass", "in", "snow", "red", "blue", "sitting",
+         "persian", "car", "with", "and", "bright", "dark", "small", "big", "tree", "house", "beach"]
+
+
+def make_image(seed: int = 0, size: tuple[int, int] = (48, 40), mode: str = "RGB") -> Any:
+    """A random colour (or grey) PIL image."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    w, h = size
+    if mode == "L":
+        return Image.fromarray(rng.integers(0, 256, (h, w), dtype=np.uint8), mode="L")
+    base = rng.integers(0, 256, 3)
+    noise = rng.integers(-40, 41, (h, w, 3))
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), mode="RGB")
+
+
+def _byte_chars() -> list[str]:
+    """GPT-2's printable stand-ins for the 256 byte values (printable bytes map to themselves)."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("\xa1"), ord("\xac") + 1), *range(ord("\xae"), 256)]
+    extra = 0
+    out = {}
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
+def _bpe_files(folder: Path, byte_level: bool) -> tuple[Path, Path]:
+    """vocab.json + merges.txt: single characters, their end-of-word forms, and WORDS."""
+    vocab: dict[str, int] = {}
+
+    def add(tok: str) -> None:
+        vocab.setdefault(tok, len(vocab))
+
+    merges = ["#version: 0.2"]
+    if byte_level:  # GPT-2 style: every byte has a printable stand-in
+        for ch in _byte_chars():
+            add(ch)
+        add("<|endoftext|>")
+        for w in WORDS:
+            pieces = "Ġ" + w
+            for i in range(2, len(pieces) + 1):
+                merges.append(f"{pieces[:i - 1]} {pieces[i - 1]}")
+                add(pieces[:i])
+    else:  # CLIP style: lower-case characters with </w> word ends
+        add("<|startoftext|>")
+        add("<|endoftext|>")
+        for ch in "abcdefghijklmnopqrstuvwxyz0123456789.,!?'-":
+            add(ch)
+            add(ch + "</w>")
+        for w in WORDS:
+            for i in range(2, len(w) + 1):
+                left, right = w[:i - 1], w[i - 1] + ("</w>" if i == len(w) else "")
+                merges.append(f"{left} {right}")
+                add(left + right)
+    merges = list(dict.fromkeys(merges))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("\n".join(merges) + "\n")
+    return folder / "vocab.json", folder / "merges.txt"
+
+
+def clip_tokenizer(folder: Path, max_length: int = 16) -> Any:
+    from transformers import CLIPTokenizer
+
+    vocab, merges = _bpe_files(folder, byte_level=False)
+    return CLIPTokenizer(str(vocab), str(merges), model_max_length=max_length)
+
+
+def build_blip(path: Path, seed: int = 0) -> Path:
+    """A 2-layer BLIP captioner on 32x32 images with a BERT word-piece vocabulary."""
+    import torch
+    from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil,
+                              BlipProcessor)
+
+    path.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, ".", ","]
+    (path / "vocab.txt").write_text("\n".join(words) + "\n")
+    tok = BertTokenizer(str(path / "vocab.txt"), model_max_length=32)
+    proc = BlipProcessor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok)
+    cfg = BlipConfig(
+        text_config=dict(vocab_size=len(words), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=64, bos_token_id=2, sep_token_id=3,
+                         pad_token_id=0, eos_token_id=3),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=32, patch_size=8),
+        projection_dim=32)
+    torch.manual_seed(seed)
+    BlipForConditionalGeneration(cfg).eval().save_pretrained(path)
+    proc.save_pretrained(path)
+    return path
+
+
+def build_vit_gpt2(path: Path, seed: int = 0) -> Path:
+    """A ViT encoder + 2-layer GPT-2 decoder (VisionEncoderDecoderModel) with a byte-level BPE tokenizer."""
+    import torch
+    from transformers import (GPT2Config, GPT2Tokenizer, ViTConfig, ViTImageProcessorPil,
+                              VisionEncoderDecoderConfig, VisionEncoderDecoderModel)
+
+    vocab, merges = _bpe_files(path, byte_level=True)
+    tok = GPT2Tokenizer(str(vocab), str(merges))
+    eos = tok.eos_token_id
+    enc = ViTConfig(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                    image_size=32, patch_size=8)
+    dec = GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=4, n_positions=64,
+                     bos_token_id=eos, eos_token_id=eos, add_cross_attention=True, is_decoder=True)
+    cfg = VisionEncoderDecoderConfig(encoder=enc.to_dict(), decoder=dec.to_dict())
+    cfg.decoder_start_token_id = eos
+    cfg.pad_token_id = eos
+    cfg.eos_token_id = eos
+    torch.manual_seed(seed)
+    model = VisionEncoderDecoderModel(config=cfg).eval()
+    model.generation_config.decoder_start_token_id = eos
+    model.generation_config.pad_token_id = eos
+    model.generation_config.eos_token_id = eos
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    ViTImageProcessorPil(size={"height": 32, "width": 32}).save_pretrained(path)
+    return path
+
+
+def build_clip(path: Path, seed: int = 0) -> Path:
+    """A tiny CLIP (2-layer text and vision towers, 32x32 images) with its processor."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor
+
+    tok = clip_tokenizer(path / "_tok", max_length=16)
+    cfg = CLIPConfig(
+        text_config=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=16, bos_token_id=0, eos_token_id=1,
+                         pad_token_id=1),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=32, patch_size=8),
+        projection_dim=16)
+    torch.manual_seed(seed)
+    CLIPModel(cfg).eval().save_pretrained(path)
+    improc = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
+    return path
+
+
+def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32) -> Path:
+    """A tiny Stable Diffusion pipeline (UNet 16/32 channels, 2-block VAE, 2-layer CLIP text encoder, DDIM)."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tok = clip_tokenizer(path / "_tok", max_length=16)
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=sample_size // 4,
+                                in_channels=4, out_channels=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=16,
+                                attention_head_dim=4, norm_num_groups=8)
+    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                        latent_channels=4, norm_num_groups=8, sample_size=sample_size)
+    text = CLIPTextModel(CLIPTextConfig(vocab_size=len(tok), hidden_size=16, intermediate_size=37,
+                                        num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=16,
+                                        bos_token_id=0, eos_token_id=1, pad_token_id=1))
+    sched = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                          set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text, tokenizer=tok, scheduler=sched,
+                                   safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe.save_pretrained(path)
+    return path
+
+
+__all__ = ["make_image", "build_blip", "build_vit_gpt2", "build_clip", "build_stable_diffusion",
+           "clip_tokenizer", "WORDS"]
