@@ -16,10 +16,10 @@ def to_jsonable(value: Any) -> Any:
         >>> to_jsonable({"a": np.float32(0.5), "b": (1, 2), "c": np.arange(2)})
         {'a': 0.5, 'b': [1, 2], 'c': [0, 1]}
     """
-    from .step import Step  # local: avoid an import cycle
-
-    if isinstance(value, Step):
-        return value.to_dict()
+    if value is None or type(value) in (str, int, bool):
+        return value
+    if type(value) is float:
+        return value if math.isfinite(value) else to_jsonable(np.float64(value))
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -37,4 +37,8 @@ def to_jsonable(value: Any) -> Any:
         return f
     if isinstance(value, PurePath):
         return str(value)
+    from .step import Step  # local: avoid an import cycle
+
+    if isinstance(value, Step):
+        return value.to_dict()
     return value

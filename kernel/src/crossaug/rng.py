@@ -16,12 +16,19 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
 import numpy as np
 
 _MASK63 = (1 << 63) - 1
+
+
+@functools.lru_cache(maxsize=65536)
+def _str_words(part: str) -> tuple[int, ...]:
+    digest = hashlib.blake2b(part.encode("utf-8"), digest_size=16).digest()
+    return (1,) + tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
 
 
 def _key_words(part: str | int) -> tuple[int, ...]:
@@ -31,8 +38,7 @@ def _key_words(part: str | int) -> tuple[int, ...]:
         if value < 0:
             raise ValueError(f"key parts must be non-negative, got {value}")
         return (0, value & 0xFFFFFFFF, value >> 32)
-    digest = hashlib.blake2b(str(part).encode("utf-8"), digest_size=16).digest()
-    return (1,) + tuple(int.from_bytes(digest[i:i + 4], "little") for i in range(0, 16, 4))
+    return _str_words(str(part))
 
 
 class Seeder:

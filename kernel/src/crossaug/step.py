@@ -23,19 +23,20 @@ from .sample import LineageStep
 
 @functools.lru_cache(maxsize=None)
 def _distribution_of(module: str) -> tuple[str | None, str | None]:
-    """(distribution name, version) that provides a top-level module."""
+    """(distribution name, version) of the plugin whose entry points live in ``module``'s package.
+
+    Looks only at crossaug entry points (cheap), not at every installed distribution.
+    """
     from importlib import metadata
 
+    from .registry import GROUPS
+
     top = module.split(".", 1)[0]
-    try:
-        dists = metadata.packages_distributions().get(top) or []
-    except Exception:  # pragma: no cover - broken metadata
-        dists = []
-    for dist in dists:
-        try:
-            return dist, metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
+    for group in GROUPS.values():
+        for ep in metadata.entry_points(group=group):
+            dist = getattr(ep, "dist", None)
+            if dist is not None and ep.value.split(":", 1)[0].split(".", 1)[0] == top:
+                return dist.metadata["Name"], dist.version
     return None, None
 
 
