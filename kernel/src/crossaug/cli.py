@@ -109,7 +109,11 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
         param: list[str] = typer.Option([], "--param", "-p", help="recipe parameter KEY=VALUE (YAML value)"),
         resume: bool = typer.Option(False, "--resume", help="continue an interrupted run"),
         on_error: Optional[str] = typer.Option(None, "--on-error", help="raise or skip (default skip)"),
-        executor: Optional[str] = typer.Option(None, help="auto, serial, process or thread"),
+        executor: Optional[str] = typer.Option(None, help="auto, serial, process, thread or ray"),
+        address: Optional[str] = typer.Option(None, "--address",
+                                              help="Ray cluster address (with --executor ray)"),
+        cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="CROSSAUG_CACHE_DIR",
+                                                 help="reuse cached transform outputs from this directory"),
         limit: Optional[int] = typer.Option(None, help="only the first LIMIT inputs"),
         progress: bool = typer.Option(True, "--progress/--no-progress")) -> None:
     """Run a recipe over a dataset and write manifest.jsonl, media, summary.json and report.html."""
@@ -144,10 +148,13 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
             recipe_obj = registry.create("recipe", recipe, **params)
         opts.pop("n", None)
         for key, value in (("seed", seed), ("workers", workers), ("batch_size", batch_size),
-                           ("on_error", on_error), ("executor", executor), ("limit", limit)):
+                           ("on_error", on_error), ("executor", executor), ("limit", limit),
+                           ("cache_dir", cache_dir)):
             if value is not None:
                 opts[key] = value
         opts.setdefault("on_error", "skip")
+        if address is not None:
+            opts.setdefault("executor_options", {})["address"] = address
         result = run_recipe(recipe_obj, input, output, resume=resume, progress=progress, **opts)
     except CrossaugError as exc:
         _fail(exc)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
+from .cache import active_cache, cached_transform_batch
 from .errors import BadSample
 from .sample import Sample, modality_of
 from .step import Step
@@ -46,6 +47,8 @@ class Transform(Step):
     source: ClassVar[str] = "text"
     target: ClassVar[str] = "text"
     batch_size: int = 8
+    #: outputs may be stored in the on-disk result cache (see :mod:`crossaug.cache`)
+    cacheable: ClassVar[bool] = False
 
     @property
     def input_field(self) -> str:
@@ -82,8 +85,12 @@ class Transform(Step):
         for start in range(0, len(samples), size):
             chunk = list(samples[start:start + size])
             chunk_seeds = [int(x) for x in seeds[start:start + size]]
-            with timed(self.name, len(chunk)):
-                results = self.transform_batch(chunk, chunk_seeds)
+            cache = active_cache() if self.cacheable else None
+            if cache is not None:
+                results = cached_transform_batch(self, cache, chunk, chunk_seeds)
+            else:
+                with timed(self.name, len(chunk)):
+                    results = self.transform_batch(chunk, chunk_seeds)
             if len(results) != len(chunk):
                 raise RuntimeError(f"{self.name} returned {len(results)} outputs for {len(chunk)} inputs")
             for sample, seed, result in zip(chunk, chunk_seeds, results):

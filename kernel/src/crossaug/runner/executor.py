@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
@@ -53,9 +54,11 @@ class BatchTask:
             it as rejected with its reason and go on).
         out_dir: output directory (media files are written there).
         recipe_name: name written in each manifest line.
+        cache_dir: on-disk result cache for cacheable transforms (see :mod:`crossaug.cache`).
     """
 
-    def __init__(self, recipe: Recipe, seed: int, on_error: str, out_dir: Path, recipe_name: str) -> None:
+    def __init__(self, recipe: Recipe, seed: int, on_error: str, out_dir: Path, recipe_name: str,
+                 cache_dir: str | Path | None = None) -> None:
         if on_error not in ("raise", "skip"):
             raise ConfigError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
         self.recipe = recipe
@@ -63,6 +66,7 @@ class BatchTask:
         self.on_error = on_error
         self.out_dir = Path(out_dir)
         self.recipe_name = recipe_name
+        self.cache_dir = cache_dir
 
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, CrossaugError):
@@ -80,6 +84,10 @@ class BatchTask:
         return outputs
 
     def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
+        with using_cache(self.cache_dir):
+            return self._run(records)
+
+    def _run(self, records: Sequence[RawRecord]) -> BatchResult:
         required = self.recipe.required_fields()
         lines: dict[int, list[str]] = {}
         valid: list[tuple[int, Sample]] = []
@@ -197,14 +205,25 @@ class LocalExecutor(Executor):
 
 
 def make_executor(name: str = "auto", workers: int = 1, **options: Any) -> Executor:
-    """``auto`` (serial for 1 worker, else processes), ``serial``, ``process`` or ``thread``."""
+    """``auto`` (serial for 1 worker, else processes), ``serial``, ``process``, ``thread`` or ``ray``.
+
+    ``ray`` takes the options of :class:`~crossaug.runner.ray_executor.RayExecutor` (``address``, ...).
+    """
+    if name == "ray":
+        from .ray_executor import RayExecutor, import_ray
+
+        import_ray()  # fail before the run starts when ray is missing
+        return RayExecutor(max(1, workers), **options)
+    if options.get("address") is not None:
+        raise ConfigError(f"--address is for the ray executor, not {name!r}")
+    options.pop("address", None)
     if name == "auto":
         name = "serial" if workers <= 1 else "process"
     if name == "serial":
         return SerialExecutor()
     if name in ("process", "thread"):
         return LocalExecutor(workers, name, **options)
-    raise ConfigError(f"unknown executor {name!r}; expected auto, serial, process or thread")
+    raise ConfigError(f"unknown executor {name!r}; expected auto, serial, process, thread or ray")
 
 
 __all__ = ["Executor", "SerialExecutor", "LocalExecutor", "BatchTask", "BatchResult", "make_executor"]

@@ -112,7 +112,8 @@ def _check_resume(out: Path, identity: dict[str, Any], resume: bool) -> None:
 def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0, workers: int = 1,
         batch_size: int = 8, on_error: str = "raise", resume: bool = False,
         executor: str | Executor = "auto", progress: bool = False, limit: int | None = None,
-        params: dict[str, Any] | None = None, report: bool = True) -> RunResult:
+        params: dict[str, Any] | None = None, report: bool = True, cache_dir: str | Path | None = None,
+        executor_options: dict[str, Any] | None = None) -> RunResult:
     """Run ``recipe`` over ``inputs`` and write the output directory.
 
     Args:
@@ -124,10 +125,13 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         batch_size: inputs per batch.
         on_error: ``raise`` or ``skip`` (record bad samples as rejected).
         resume: continue a previous, interrupted run in ``output``.
-        executor: ``auto``/``serial``/``process``/``thread`` or an :class:`Executor`.
+        executor: ``auto``/``serial``/``process``/``thread``/``ray`` or an :class:`Executor`.
         progress: show a progress bar.
         limit: process only the first ``limit`` inputs.
         report: write ``report.html`` at the end.
+        cache_dir: on-disk cache of cacheable transforms' outputs, reused by reruns
+            (default ``$CROSSAUG_CACHE_DIR`` if set; see :mod:`crossaug.cache`).
+        executor_options: options for the executor (ray: ``address``, ``num_gpus``, ...).
     """
     from .. import registry
 
@@ -155,8 +159,12 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
 
     manifest = Manifest(out)
     manifest.open(resume)
-    task = BatchTask(recipe, seed, on_error, out, recipe_name)
-    ex = executor if isinstance(executor, Executor) else make_executor(executor, workers)
+    if cache_dir is None:  # resolved here so that every worker (process, Ray actor) uses the same one
+        cache_dir = os.environ.get("CROSSAUG_CACHE_DIR") or None
+    task = BatchTask(recipe, seed, on_error, out, recipe_name,
+                     None if cache_dir is None else Path(cache_dir).absolute())
+    ex = executor if isinstance(executor, Executor) else make_executor(executor, workers,
+                                                                          **(executor_options or {}))
     timings: dict[str, list[float]] = {}
     started = time.perf_counter()
     total = _count(inputs)
