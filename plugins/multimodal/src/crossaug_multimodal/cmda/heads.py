@@ -1,0 +1,190 @@
+"""CMDA projection heads and the common latent space (torch).
+
+Two small MLP heads map each modality's features into one ``latent_dim``-sized,
+L2-normalised space, trained with the contrastive losses of :mod:`.losses`
+(eq. 7, or eq. 8 when labels are given and ``supervised`` is set).
+
+* Offline mode: :meth:`LatentSpace.fit` learns the space first; the dataset is
+  then augmented (recipe ``cmda``) before the downstream model is trained.
+* Joint mode: :meth:`LatentSpace.joint_loss` adds the downstream task loss with
+  weight ``lam`` (paper: 0.1), ``L = L_contrastive + lam * L_task``, so heads and
+  task network train together; :meth:`LatentSpace.augment_batch` generates new
+  student samples inside the training loop.
+
+torch is imported when this module is used, never by ``import crossaug_multimodal``.
+
+Example:
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> ft, fs = rng.normal(size=(16, 5)), rng.normal(size=(16, 7))
+    >>> space = LatentSpace(5, 7, latent_dim=4, hidden=8)
+    >>> hist = space.fit(ft, fs, epochs=5, seed=0)
+    >>> space.encode("teacher", ft).shape, len(hist)
+    ((16, 4), 5)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from crossaug import MissingDependency
+
+from .losses import supervised_contrastive_loss, unsupervised_contrastive_loss
+
+#: the paper's weight of the downstream loss in joint mode
+PAPER_LAMBDA = 0.1
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:
+        raise MissingDependency("pip install 'crossaug-multimodal[torch]'", what="torch") from exc
+    return torch
+
+
+def _scale(x: np.ndarray) -> np.ndarray:
+    std = x.std(0)
+    return np.where(std > 1e-8, std, 1.0)
+
+
+def projection_head(in_dim: int, latent_dim: int = 64, hidden: int = 256) -> Any:
+    """``Linear -> ReLU -> Linear`` head (outputs are normalised by :class:`LatentSpace`)."""
+    torch = _torch()
+    return torch.nn.Sequential(torch.nn.Linear(in_dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, latent_dim))
+
+
+class LatentSpace:
+    """Teacher and student projection heads sharing one latent space.
+
+    Args:
+        teacher_dim, student_dim: feature sizes of the two extractors.
+        latent_dim: size of the common space.
+        hidden: hidden width of each head.
+        tau: contrastive temperature.
+        supervised: use eq. 8 (same class pulled together) when labels are given.
+        lam: weight of the downstream loss in joint mode (paper: 0.1).
+    """
+
+    def __init__(self, teacher_dim: int, student_dim: int, latent_dim: int = 64, hidden: int = 256,
+                 tau: float = 0.1, supervised: bool = False, lam: float = PAPER_LAMBDA, seed: int = 0) -> None:
+        torch = _torch()
+        gen = torch.Generator().manual_seed(int(seed))
+        self.teacher_head = projection_head(teacher_dim, latent_dim, hidden)
+        self.student_head = projection_head(student_dim, latent_dim, hidden)
+        with torch.no_grad():
+            for p in self.parameters():
+                bound = 1.0 / max(1, p.shape[-1]) ** 0.5
+                p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
+        self.tau, self.supervised, self.lam = float(tau), bool(supervised), float(lam)
+        self.teacher_mean = np.zeros(teacher_dim)
+        self.teacher_scale = np.ones(teacher_dim)
+        self.student_mean = np.zeros(student_dim)
+        self.student_scale = np.ones(student_dim)
+
+    def parameters(self) -> list[Any]:
+        return list(self.teacher_head.parameters()) + list(self.student_head.parameters())
+
+    def project(self, side: str, x: Any) -> Any:
+        """Normalised latents of torch features ``x`` (differentiable)."""
+        torch = _torch()
+        head = self.teacher_head if side == "teacher" else self.student_head
+        return torch.nn.functional.normalize(head(x), dim=1)
+
+    def _standardise(self, side: str, x: Any) -> Any:
+        torch = _torch()
+        mean = self.teacher_mean if side == "teacher" else self.student_mean
+        scale = self.teacher_scale if side == "teacher" else self.student_scale
+        return torch.as_tensor((np.asarray(x, dtype=np.float64) - mean) / scale, dtype=torch.float32)
+
+    def encode(self, side: str, features: Any) -> np.ndarray:
+        """Latents (numpy, ``N x latent_dim``) of raw features from one side."""
+        torch = _torch()
+        with torch.no_grad():
+            return self.project(side, self._standardise(side, features)).double().numpy()
+
+    def contrastive_loss(self, zt: Any, zs: Any, labels: Any = None) -> Any:
+        """Eq. 8 if ``supervised`` and labels are given, else eq. 7."""
+        if self.supervised and labels is not None:
+            return supervised_contrastive_loss(zt, zs, labels, self.tau)
+        return unsupervised_contrastive_loss(zt, zs, self.tau)
+
+    def joint_loss(self, teacher_features: Any, student_features: Any, task_loss: Any, labels: Any = None) -> Any:
+        """Joint mode: ``L_contrastive + lam * L_task`` on torch features of one batch."""
+        zt = self.project("teacher", teacher_features)
+        zs = self.project("student", student_features)
+        return self.contrastive_loss(zt, zs, labels) + self.lam * task_loss
+
+    def fit(self, teacher_features: Any, student_features: Any, labels: Sequence[Any] | None = None,
+            epochs: int = 100, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
+            callback: Callable[[int, float], None] | None = None) -> list[float]:
+        """Offline mode: learn the space from paired features; returns the mean loss per epoch."""
+        torch = _torch()
+        ft = np.asarray(teacher_features, dtype=np.float64)
+        fs = np.asarray(student_features, dtype=np.float64)
+        if ft.shape[0] != fs.shape[0] or ft.shape[0] < 2:
+            raise ValueError(f"need at least two paired samples, got {ft.shape[0]} and {fs.shape[0]}")
+        self.teacher_mean, self.teacher_scale = ft.mean(0), _scale(ft)
+        self.student_mean, self.student_scale = fs.mean(0), _scale(fs)
+        xt, xs = self._standardise("teacher", ft), self._standardise("student", fs)
+        lab = None
+        if labels is not None:
+            _, lab = np.unique(np.asarray([str(v) for v in labels]), return_inverse=True)
+            lab = torch.as_tensor(lab)
+        opt = torch.optim.Adam(self.parameters(), lr=lr)
+        gen = torch.Generator().manual_seed(int(seed))
+        n = xt.shape[0]
+        history = []
+        for epoch in range(int(epochs)):
+            order = torch.randperm(n, generator=gen)
+            total, batches = 0.0, 0
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                if idx.numel() < 2:
+                    continue
+                loss = self.contrastive_loss(self.project("teacher", xt[idx]), self.project("student", xs[idx]),
+                                             None if lab is None else lab[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach())
+                batches += 1
+            history.append(total / max(1, batches))
+            if callback is not None:
+                callback(epoch, history[-1])
+        return history
+
+    def augment_batch(self, teacher_features: Any, student_features: Any, student_values: Any,
+                      clusters: Any, rng: np.random.Generator, n_per_teacher: int = 1, n_mix: int = 4,
+                      attention_tau: float = 1.0) -> Any:
+        """Joint mode: new student samples from one training batch (weights computed without gradients).
+
+        ``clusters`` may be the batch's class labels (supervised) or GMM clusters.
+        Returns :class:`~crossaug_multimodal.cmda.interpolation.Generated`.
+        """
+        from .interpolation import generate
+
+        torch = _torch()
+        with torch.no_grad():
+            zt = self.project("teacher", teacher_features).double().numpy()
+            zs = self.project("student", student_features).double().numpy()
+        values = student_values.detach().cpu().numpy() if hasattr(student_values, "detach") else student_values
+        n = zt.shape[0]
+        return generate(zt, zt, zs, values, np.asarray(clusters), n_per_teacher, rng, n_mix=n_mix,
+                        tau=attention_tau, exclude=np.arange(n))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"teacher_head": self.teacher_head.state_dict(), "student_head": self.student_head.state_dict(),
+                "teacher_mean": self.teacher_mean, "teacher_scale": self.teacher_scale,
+                "student_mean": self.student_mean, "student_scale": self.student_scale,
+                "tau": self.tau, "supervised": self.supervised, "lam": self.lam}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.teacher_head.load_state_dict(state["teacher_head"])
+        self.student_head.load_state_dict(state["student_head"])
+        for key in ("teacher_mean", "teacher_scale", "student_mean", "student_scale", "tau", "supervised", "lam"):
+            setattr(self, key, state[key])
+
+
+__all__ = ["LatentSpace", "projection_head", "PAPER_LAMBDA"]

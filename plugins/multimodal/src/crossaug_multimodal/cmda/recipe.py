@@ -1,0 +1,246 @@
+"""Recipe ``cmda``: cross-modal data augmentation over a paired dataset (offline mode).
+
+``fit`` encodes every pair (teacher and student fields), learns the common
+latent space with the contrastive losses, and clusters the teacher latents
+(BIC-selected Gaussian mixture). ``process`` then makes ``n`` new student
+samples per input (the teacher anchor): images are combined in raw (pixel)
+space, text in the latent space (see :class:`CMDARecipe`).
+
+Example:
+    >>> from crossaug import Sample
+    >>> from PIL import Image
+    >>> data = [Sample(f"s{i}", {"text": ("a red square", "a blue square")[i % 2] + f" {i}",
+    ...                          "image": Image.new("RGB", (8, 8), ((200, 0, 0), (0, 0, 200))[i % 2])})
+    ...         for i in range(8)]
+    >>> recipe = CMDARecipe(text_encoder="hashing", epochs=20, latent_dim=8, hidden=16, max_components=2, n=2)
+    >>> out = recipe(data, seed=0)
+    >>> len(out), out[0].id, out[0].lineage[-1].name
+    (16, 's0~0', 'cmda')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any, ClassVar, Iterable, Sequence
+
+import numpy as np
+from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
+
+from .._images import resize_like, to_array, to_pil
+from .augmenter import CMDA, LATENT_MODES
+from .clustering import CRITERIA
+from .encoders import DEFAULT_TEXT_ENCODER, get_encoder
+
+log = logging.getLogger(__name__)
+
+MODALITIES = ("text", "image")
+
+
+def _digest(payload: Any) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    if isinstance(payload, str):
+        h.update(payload.encode("utf-8"))
+    else:
+        h.update(f"{payload.mode}{payload.size}".encode())
+        h.update(payload.tobytes())
+    return h.hexdigest()
+
+
+class CMDARecipe(Recipe):
+    """CMDA: new student-modality samples guided by a teacher modality.
+
+    The teacher modality's samples are clustered in the learned common space;
+    each new student sample is the Double-Cross-Attention-weighted combination
+    (eq. 10/11, rows normalised) of ``n_mix`` student samples paired with
+    teachers of the input's cluster. Student images are combined in raw space
+    (pixels, resized to the input's student size); student texts are combined
+    in the latent space: the new latent is recorded in lineage params
+    (``latent``) and ``meta["cmda"]``, and the text field holds the caption of
+    the heaviest contributor. Outputs keep the input's teacher field and label.
+
+    Args:
+        teacher: teacher field (``text`` or ``image``; ``text.en`` etc. allowed).
+        student: student field.
+        n: new student samples per teacher (input).
+        n_mix: student samples combined per new sample.
+        attention_tau: temperature of the Double Cross-Attention weights.
+        tau: temperature of the contrastive losses (eq. 7/8).
+        supervised: learn the space with eq. 8 (labels), else eq. 7.
+        latent: ``learned`` (projection heads, needs torch) or ``identity``
+            (encoders already share one space and size).
+        latent_dim, hidden, epochs, lr, batch_size: projection-head training.
+        criterion: ``bic`` (paper) or ``aic``; max_components: largest mixture tried.
+        text_encoder: sentence-transformers id/path, ``hashing`` or ``module:function``.
+        image_encoder: ``pixels`` (built-in) or ``module:function``.
+        fit_seed: seed of training and clustering in ``fit``.
+    """
+
+    name: ClassVar[str] = "cmda"
+    requires_fit: ClassVar[bool] = True
+
+    def __init__(self, teacher: str = "text", student: str = "image", n: int = 1, n_mix: int = 4,
+                 attention_tau: float = 0.1, tau: float = 0.1, supervised: bool = False,
+                 latent: str = "learned", latent_dim: int = 64, hidden: int = 256, epochs: int = 100,
+                 lr: float = 1e-3, batch_size: int = 64, criterion: str = "bic", max_components: int = 8,
+                 text_encoder: str = DEFAULT_TEXT_ENCODER, image_encoder: str = "pixels",
+                 fit_seed: int = 0) -> None:
+        for what, f in (("teacher", teacher), ("student", student)):
+            if not isinstance(f, str) or f.split(".", 1)[0] not in MODALITIES:
+                raise ConfigError(f"cmda {what} must be a text or image field, got {f!r}")
+        if teacher == student:
+            raise ConfigError(f"cmda teacher and student must differ, got {teacher!r} twice")
+        for what, v in (("n", n), ("n_mix", n_mix), ("latent_dim", latent_dim), ("hidden", hidden),
+                        ("batch_size", batch_size), ("max_components", max_components)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ConfigError(f"cmda {what} must be a positive integer, got {v!r}")
+        if not isinstance(epochs, int) or epochs < 0:
+            raise ConfigError(f"cmda epochs must be a non-negative integer, got {epochs!r}")
+        for what, v in (("attention_tau", attention_tau), ("tau", tau), ("lr", lr)):
+            if not isinstance(v, (int, float)) or not v > 0:
+                raise ConfigError(f"cmda {what} must be > 0, got {v!r}")
+        if latent not in LATENT_MODES:
+            raise ConfigError(f"cmda latent must be one of {LATENT_MODES}, got {latent!r}")
+        if criterion not in CRITERIA:
+            raise ConfigError(f"cmda criterion must be one of {CRITERIA}, got {criterion!r}")
+        self.teacher, self.student = teacher, student
+        self.n, self.n_mix = n, n_mix
+        self.attention_tau, self.tau, self.supervised = float(attention_tau), float(tau), bool(supervised)
+        self.latent, self.latent_dim, self.hidden = latent, latent_dim, hidden
+        self.epochs, self.lr, self.batch_size = epochs, float(lr), batch_size
+        self.criterion, self.max_components = criterion, max_components
+        self.text_encoder, self.image_encoder = text_encoder, image_encoder
+        self.fit_seed = int(fit_seed)
+        self._encoders: dict[str, Any] = {}
+        self._fitted: dict[str, Any] | None = None
+
+    def required_fields(self) -> tuple[str, ...]:
+        return (self.teacher,)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_encoders": {}}
+
+    # -- encoders -------------------------------------------------------
+    def _encoder(self, field: str) -> Any:
+        modality = field.split(".", 1)[0]
+        if modality not in self._encoders:
+            spec = self.text_encoder if modality == "text" else self.image_encoder
+            self._encoders[modality] = get_encoder(modality, spec)
+        return self._encoders[modality]
+
+    def _valid(self, sample: Any, field: str) -> bool:
+        from crossaug.modality import get_modality
+
+        if not isinstance(sample, Sample) or field not in sample.fields:
+            return False
+        try:
+            get_modality(field.split(".", 1)[0]).validate(sample.fields[field], sample_id=sample.id, field=field)
+        except BadSample:
+            return False
+        value = sample.fields[field]
+        return bool(value.strip()) if isinstance(value, str) else True
+
+    # -- fit ------------------------------------------------------------
+    def fit(self, samples: Iterable[Sample]) -> None:
+        """Encode the pairs, learn the latent space and the teacher clusters (replaces earlier fits)."""
+        pairs = [s for s in samples if self._valid(s, self.teacher) and self._valid(s, self.student)]
+        if len(pairs) < 2:
+            raise ConfigError(f"cmda needs at least two samples with valid {self.teacher!r} and "
+                              f"{self.student!r} fields to fit, got {len(pairs)}")
+        ft = self._encoder(self.teacher).encode([s.fields[self.teacher] for s in pairs])
+        fs = self._encoder(self.student).encode([s.fields[self.student] for s in pairs])
+        labels = [s.label for s in pairs]
+        if self.supervised and any(v is None for v in labels):
+            raise ConfigError("cmda supervised=True needs a label on every sample (eq. 8)")
+        model = CMDA(n_mix=self.n_mix, attention_tau=self.attention_tau, criterion=self.criterion,
+                     max_components=self.max_components, latent=self.latent, latent_dim=self.latent_dim,
+                     hidden=self.hidden, tau=self.tau, supervised=self.supervised, epochs=self.epochs,
+                     lr=self.lr, batch_size=self.batch_size, seed=self.fit_seed)
+        try:
+            model.fit(ft, fs, labels)
+        except ValueError as exc:
+            raise ConfigError(f"cmda: {exc}") from None
+        log.info("cmda: %d pairs, %d teacher clusters (%s)", len(pairs), model.clusters_.n_components,
+                 self.criterion)
+        self._fitted = {
+            "model": model,
+            "ids": [s.id for s in pairs],
+            "index": {s.id: i for i, s in enumerate(pairs)},
+            "digest": [_digest(s.fields[self.teacher]) for s in pairs],
+            "students": [s.fields[self.student] for s in pairs],
+        }
+
+    # -- process --------------------------------------------------------
+    def _check(self, sample: Any) -> None:
+        if not isinstance(sample, Sample):
+            raise BadSample(f"cmda: expected a Sample, got {type(sample).__name__}")
+        from crossaug.modality import get_modality
+
+        if self.teacher not in sample.fields:
+            raise BadSample(f"cmda needs teacher field {self.teacher!r}; sample has {sorted(sample.fields)}",
+                            sample_id=sample.id, field=self.teacher)
+        value = sample.fields[self.teacher]
+        get_modality(self.teacher.split(".", 1)[0]).validate(value, sample_id=sample.id, field=self.teacher)
+        if isinstance(value, str) and not value.strip():
+            raise BadSample("empty text cannot guide CMDA", sample_id=sample.id, field=self.teacher)
+
+    def _anchor(self, sample: Sample) -> tuple[np.ndarray, int]:
+        """Teacher latent of ``sample`` (cached when it was fitted) and its own fitted index (or -1)."""
+        fitted = self._fitted
+        assert fitted is not None
+        model: CMDA = fitted["model"]
+        i = fitted["index"].get(sample.id, -1)
+        if i >= 0 and fitted["digest"][i] == _digest(sample.fields[self.teacher]):
+            return model.teacher_latents_[i], i
+        features = self._encoder(self.teacher).encode([sample.fields[self.teacher]])
+        return model.encode_teacher(features)[0], i
+
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        if self._fitted is None:
+            raise ConfigError("cmda must be fitted on the dataset first (recipe.fit(samples)); "
+                              "crossaug.run does this for you")
+        model: CMDA = self._fitted["model"]
+        out: list[list[Sample]] = []
+        for sample in samples:
+            self._check(sample)
+            latent, own = self._anchor(sample)
+            plan = model.plan(seeder.rng("cmda", sample.id), latent[None, :], self.n, exclude=np.array([own]))
+            cluster = int(model.predict_clusters(latent[None, :])[0])
+            group = []
+            for k in range(self.n):
+                idx = plan.contributors[k]
+                w = plan.weights[k]
+                keep = idx >= 0
+                contributors = [self._fitted["ids"][int(j)] for j in idx[keep]]
+                weights = [float(v) for v in w[keep]]
+                if not contributors:
+                    raise BadSample("cmda found no other fitted pair to combine", sample_id=sample.id)
+                payload, extra = self._combine(sample, idx[keep], np.asarray(weights))
+                params = {"cluster": cluster, "contributors": contributors,
+                          "weights": [round(v, 6) for v in weights], **extra}
+                step = self.lineage_step(params, parent_ids=(sample.id, *contributors))
+                fields = {self.teacher: sample.fields[self.teacher], self.student: payload}
+                new = sample.derive(step, id=f"{sample.id}~{k}", **fields)
+                meta = {**dict(sample.meta), "cmda": params}
+                group.append(new.replace(meta=meta, parent_id=sample.id))
+            out.append(group)
+        return out
+
+    def _combine(self, sample: Sample, idx: np.ndarray, weights: np.ndarray) -> tuple[Any, dict[str, Any]]:
+        fitted = self._fitted
+        assert fitted is not None
+        students = [fitted["students"][int(j)] for j in idx]
+        if self.student.split(".", 1)[0] == "image":
+            own = sample.fields.get(self.student)
+            ref = own if own is not None and hasattr(own, "size") else students[0]
+            mode = "RGB" if any(s.mode == "RGB" for s in students) else "L"
+            arrays = np.stack([to_array(resize_like(s.convert(mode), ref.size)) for s in students])
+            mixed = np.tensordot(weights, arrays.astype(np.float64), axes=([0], [0]))
+            return to_pil(np.clip(np.rint(mixed), 0, 255).astype(np.uint8)), {}
+        model: CMDA = fitted["model"]
+        latent = weights @ model.student_latents_[idx]
+        top = students[int(np.argmax(weights))]
+        return top, {"latent": [round(float(v), 6) for v in latent]}
+
+
+__all__ = ["CMDARecipe"]
