@@ -1,0 +1,32 @@
+"""Lazy imports of optional stacks, each failing with the command that installs it."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from crossaug import MissingDependency
+
+EXTRA_OF = {
+    "torch": "transformers", "transformers": "transformers", "espnet": "espnet",
+    "espnet2": "espnet", "espnet_model_zoo": "espnet", "faster_whisper": "whisper", "piper": "piper",
+    "librosa": "librosa",
+}
+
+
+def optional_import(module: str, extra: str | None = None) -> Any:
+    """Import ``module`` or raise :class:`MissingDependency` naming the extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        extra = extra or EXTRA_OF.get(module.split(".")[0], "transformers")
+        raise MissingDependency(f"pip install 'crossaug-audio[{extra}]'",
+                                what=f"{module} ({exc})") from exc
+
+
+def torch_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``."""
+    if device != "auto":
+        return device
+    torch = optional_import("torch")
+    return "cuda" if torch.cuda.is_available() else "cpu"

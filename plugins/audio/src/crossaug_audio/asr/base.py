@@ -1,0 +1,76 @@
+"""The ``ASR`` interface: audio in, one transcript out per (sample, seed).
+
+The base class prepares audio the way every model expects it: channels are
+mixed to mono and the clip is resampled to the model's rate (recorded in the
+lineage). A backend implements :meth:`ASR.transcribe` on a list of mono float32
+arrays at ``sample_rate``. An empty transcript (silence, noise) is returned as
+``""`` and marked ``empty: true`` in the lineage; back-speech rejects it with
+that reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+from crossaug import Audio, Produced, Sample
+from crossaug.transform import Transform
+
+from ..dsp.resample import mix_to_mono, resample
+
+log = logging.getLogger(__name__)
+
+
+def prepare_audio(audio: Audio, rate: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Mono float32 samples at ``rate`` plus what was done (for lineage)."""
+    info: dict[str, Any] = {}
+    x = audio.samples
+    if x.ndim == 2:
+        info["mixed_channels"] = int(x.shape[1])
+        x = mix_to_mono(x)
+    if audio.sample_rate != rate:
+        info["resampled_from"] = int(audio.sample_rate)
+        x = resample(x, audio.sample_rate, rate)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    if peak >= 0.999:
+        info["clipped_fraction"] = round(float(np.mean(np.abs(x) >= 0.999)), 6)
+    return np.ascontiguousarray(x, dtype=np.float32), info
+
+
+def clean_transcript(text: str) -> str:
+    """Collapse whitespace; strip filler markers such as ``<unk>`` or ``[NOISE]``."""
+    words = [w for w in text.split() if not (w.startswith("<") and w.endswith(">"))
+             and not (w.startswith("[") and w.endswith("]"))]
+    return " ".join(words)
+
+
+class ASR(Transform):
+    """Base class of speech-recognition transforms (``source`` audio, ``target`` text).
+
+    Subclasses set ``name`` and the model's ``sample_rate`` and implement :meth:`transcribe`.
+    """
+
+    source: ClassVar[str] = "audio"
+    target: ClassVar[str] = "text"
+    sample_rate: int = 16000
+    batch_size: int = 8
+
+    def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
+        """One transcript per mono float32 array at :attr:`sample_rate`."""
+        raise NotImplementedError
+
+    def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
+        prepared = [prepare_audio(s[self.input_field], self.sample_rate) for s in samples]
+        texts = self.transcribe([x for x, _ in prepared], seeds)
+        out = []
+        for (_, info), text in zip(prepared, texts):
+            text = clean_transcript(text or "")
+            if not text:
+                info = {**info, "empty": True}
+            out.append(Produced(text, info))
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Loaded models stay out of pickles (workers load their own)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}

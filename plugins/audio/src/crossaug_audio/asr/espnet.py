@@ -1,0 +1,81 @@
+"""``audio.asr.espnet``: ESPnet ``Speech2Text`` (optional extra ``[espnet]``).
+
+Example:
+    >>> ESPnetASR(model="pyf98/librispeech_conformer").model_id
+    'pyf98/librispeech_conformer'
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+from crossaug import ConfigError
+
+from .._optional import optional_import
+from .base import ASR
+
+
+class ESPnetASR(ASR):
+    """ESPnet2 speech recognition (Watanabe et al., 2018); beam search, deterministic.
+
+    Args:
+        model: an ESPnet model-zoo tag (needs ``espnet_model_zoo`` and its cache), or a
+            local directory holding ``config.yaml`` and ``model.pth`` (as unpacked from the zoo).
+        beam_size: beam width.
+        sample_rate: the model's input rate in Hz.
+        device: ``cpu`` or ``cuda``.
+        in_field: audio field read (default ``audio``).
+        out_field: text field written (default ``text``).
+    """
+
+    name: ClassVar[str] = "audio.asr.espnet"
+
+    def __init__(self, model: str = "pyf98/librispeech_conformer", beam_size: int = 10,
+                 sample_rate: int = 16000, device: str = "cpu", in_field: str | None = None,
+                 out_field: str | None = None) -> None:
+        if not isinstance(beam_size, int) or beam_size < 1:
+            raise ConfigError(f"beam_size must be a positive integer, got {beam_size!r}")
+        if not isinstance(sample_rate, int) or sample_rate < 1000:
+            raise ConfigError(f"sample_rate must be an integer >= 1000, got {sample_rate!r}")
+        self.model = model
+        self.beam_size = beam_size
+        self.sample_rate = sample_rate
+        self.device = device
+        self.in_field = in_field
+        self.out_field = out_field
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+    def _load(self) -> Any:
+        loaded = getattr(self, "_model", None)
+        if loaded is None:
+            mod = optional_import("espnet2.bin.asr_inference", "espnet")
+            local = Path(self.model)
+            if local.is_dir():
+                config = next(iter(sorted(local.rglob("config.yaml"))), None)
+                weights = next(iter(sorted(local.rglob("*.pth"))), None)
+                if config is None or weights is None:
+                    raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
+                loaded = mod.Speech2Text(asr_train_config=str(config), asr_model_file=str(weights),
+                                         beam_size=self.beam_size, device=self.device)
+            else:
+                optional_import("espnet_model_zoo", "espnet")
+                loaded = mod.Speech2Text.from_pretrained(self.model, beam_size=self.beam_size,
+                                                         device=self.device)
+            self._model = loaded
+            self._model_lock = threading.Lock()
+        return loaded
+
+    def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
+        net = self._load()
+        out = []
+        with self._model_lock:
+            for x in waves:
+                results = net(x)
+                out.append(results[0][0] if results else "")
+        return out

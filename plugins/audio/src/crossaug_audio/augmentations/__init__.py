@@ -1,0 +1,1 @@
+"""Audio augmentations (registered steps); the signal processing lives in :mod:`crossaug_audio.dsp`."""

@@ -1,0 +1,1 @@
+"""Text-to-speech backends behind one :class:`~crossaug_audio.tts.base.TTS` interface, one file each."""

@@ -1,0 +1,80 @@
+"""``audio.tts.espnet``: ESPnet ``Text2Speech`` (optional extra ``[espnet]``), e.g. the paper's FastSpeech2.
+
+Example:
+    >>> ESPnetTTS().model_id
+    'kan-bayashi/ljspeech_fastspeech2'
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+from crossaug import Audio, ConfigError
+
+from .._optional import optional_import
+from .base import TTS, check_max_chars
+
+
+class ESPnetTTS(TTS):
+    """ESPnet2 text-to-speech (Hayashi et al., 2020) with its vocoder.
+
+    Args:
+        model: an ESPnet model-zoo tag (needs ``espnet_model_zoo`` and its cache) or a
+            local directory with ``config.yaml`` and ``*.pth`` (as unpacked from the zoo).
+        vocoder: vocoder tag (``None``: the model's own / Griffin-Lim).
+        device: ``cpu`` or ``cuda``.
+        max_chars: longest chunk synthesised at once.
+        in_field: text field read (default ``text``).
+        out_field: audio field written (default ``audio``).
+    """
+
+    name: ClassVar[str] = "audio.tts.espnet"
+
+    def __init__(self, model: str = "kan-bayashi/ljspeech_fastspeech2", vocoder: str | None = None,
+                 device: str = "cpu", max_chars: int = 200, in_field: str | None = None,
+                 out_field: str | None = None) -> None:
+        self.model = model
+        self.vocoder = vocoder
+        self.device = device
+        self.max_chars = check_max_chars(max_chars)
+        self.in_field = in_field
+        self.out_field = out_field
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
+
+    def _load(self) -> Any:
+        loaded = getattr(self, "_model", None)
+        if loaded is None:
+            mod = optional_import("espnet2.bin.tts_inference", "espnet")
+            local = Path(self.model)
+            if local.is_dir():
+                config = next(iter(sorted(local.rglob("config.yaml"))), None)
+                weights = next(iter(sorted(local.rglob("*.pth"))), None)
+                if config is None or weights is None:
+                    raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
+                loaded = mod.Text2Speech(train_config=str(config), model_file=str(weights), device=self.device)
+            else:
+                optional_import("espnet_model_zoo", "espnet")
+                loaded = mod.Text2Speech.from_pretrained(model_tag=self.model, vocoder_tag=self.vocoder,
+                                                         device=self.device)
+            self._model = loaded
+            self._model_lock = threading.Lock()
+        return loaded
+
+    def synthesize(self, texts: Sequence[str], seed: int) -> list[Audio]:
+        net = self._load()
+        out = []
+        with self._model_lock:
+            for text in texts:
+                wav = net(text)["wav"]
+                x = wav.detach().float().cpu().numpy().reshape(-1) if hasattr(wav, "detach") else np.asarray(wav)
+                out.append(Audio(np.ascontiguousarray(x, dtype=np.float32), int(net.fs)))
+        return out

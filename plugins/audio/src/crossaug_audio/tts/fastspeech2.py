@@ -1,0 +1,129 @@
+"""``audio.tts.fastspeech2``: ESPnet's FastSpeech2 (Conformer) + HiFi-GAN through transformers.
+
+This is the paper's ``F`` (Back-Modality used ESPnet's FastSpeech2). Weights
+come from a Hugging Face id or a local directory, resolved offline first.
+
+Example:
+    >>> FastSpeech2TTS().model_id
+    'espnet/fastspeech2_conformer_with_hifigan'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+from crossaug import Audio, ConfigError, MissingDependency, resolve_model
+
+from .._optional import optional_import, torch_device
+from .base import TTS, check_max_chars
+from .g2p import arpabet_tokens, load_cmudict, pocketsphinx_cmudict_path
+
+log = logging.getLogger(__name__)
+
+G2P = ("g2p_en", "cmudict")
+
+
+class FastSpeech2TTS(TTS):
+    """FastSpeech2 (Ren et al., 2021) with a Conformer encoder and HiFi-GAN vocoder.
+
+    Text is phonemised to ARPAbet either by the model's tokenizer (``g2p="g2p_en"``,
+    what the weights were trained with; needs the ``g2p-en`` package and its NLTK
+    data) or offline from the CMU dictionary in the pocketsphinx wheel
+    (``g2p="cmudict"``, approximate stress). In eval mode the model is
+    deterministic, so the seed is recorded but unused.
+
+    Args:
+        model: Hugging Face id or local directory of a ``FastSpeech2ConformerWithHifiGan``.
+        tokenizer: id or directory of the tokenizer (``vocab.json``); default: ``model``'s
+            directory when it has one, else ``espnet/fastspeech2_conformer``.
+        g2p: ``g2p_en`` or ``cmudict``.
+        revision: model revision (commit, tag) to resolve.
+        device: ``cpu``, ``cuda`` or ``auto``.
+        max_chars: longest chunk synthesised at once.
+        in_field: text field read (default ``text``).
+        out_field: audio field written (default ``audio``).
+    """
+
+    name: ClassVar[str] = "audio.tts.fastspeech2"
+
+    def __init__(self, model: str = "espnet/fastspeech2_conformer_with_hifigan", tokenizer: str | None = None,
+                 g2p: str = "g2p_en", revision: str | None = None, device: str = "cpu",
+                 max_chars: int = 200, in_field: str | None = None, out_field: str | None = None) -> None:
+        if g2p not in G2P:
+            raise ConfigError(f"g2p must be one of {list(G2P)}, got {g2p!r}")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.g2p = g2p
+        self.revision = revision
+        self.device = device
+        self.max_chars = check_max_chars(max_chars)
+        self.in_field = in_field
+        self.out_field = out_field
+
+    @property
+    def model_id(self) -> str:
+        return self.model
+
+    @property
+    def model_revision(self) -> str | None:
+        return self.revision
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
+
+    def _load(self) -> tuple[Any, Any, dict[str, int]]:
+        loaded = getattr(self, "_model", None)
+        if loaded is not None:
+            return loaded
+        transformers = optional_import("transformers")
+        path = resolve_model("transformers", self.model, self.revision)
+        if self.tokenizer is not None:
+            tok_path = resolve_model("transformers", self.tokenizer, None)
+        elif (Path(path) / "vocab.json").exists():
+            tok_path = path
+        else:
+            tok_path = resolve_model("transformers", "espnet/fastspeech2_conformer", None)
+        device = torch_device(self.device)
+        net = transformers.FastSpeech2ConformerWithHifiGan.from_pretrained(path).to(device).eval()
+        vocab_file = Path(tok_path) / "vocab.json"
+        if not vocab_file.exists():
+            raise ConfigError(f"tokenizer directory {tok_path} has no vocab.json")
+        vocab = json.loads(vocab_file.read_text(encoding="utf-8"))
+        if self.g2p == "g2p_en":
+            try:
+                tok = transformers.FastSpeech2ConformerTokenizer.from_pretrained(tok_path)
+            except ImportError as exc:
+                raise MissingDependency("pip install g2p-en (it downloads NLTK data once), "
+                                        "or use g2p='cmudict' for the offline dictionary",
+                                        what="g2p_en") from exc
+        else:
+            tok = load_cmudict(pocketsphinx_cmudict_path())
+        self._model = (net, tok, vocab)
+        self._model_lock = threading.Lock()
+        return self._model
+
+    def _ids(self, text: str, tok: Any, vocab: dict[str, int]) -> list[int]:
+        if self.g2p == "g2p_en":
+            return list(tok(text)["input_ids"])
+        unk = vocab.get("<unk>", 1)
+        ids = [vocab.get(t, unk) for t in arpabet_tokens(text, tok, vocab)]
+        return ids + [vocab.get("<sos/eos>", len(vocab) - 1)]
+
+    def synthesize(self, texts: Sequence[str], seed: int) -> list[Audio]:
+        torch = optional_import("torch")
+        net, tok, vocab = self._load()
+        rate = int(getattr(net.config.vocoder_config, "sampling_rate", 22050))
+        out = []
+        with self._model_lock, torch.inference_mode():
+            device = next(net.parameters()).device
+            for text in texts:
+                ids = torch.tensor([self._ids(text, tok, vocab)], dtype=torch.long, device=device)
+                wave = net(input_ids=ids, return_dict=True).waveform
+                x = wave.detach().float().cpu().numpy().reshape(-1)
+                out.append(Audio(np.ascontiguousarray(np.nan_to_num(x), dtype=np.float32), rate))
+        return out

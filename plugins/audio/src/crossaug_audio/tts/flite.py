@@ -1,0 +1,71 @@
+"""``audio.tts.flite``: Debian ``flite`` voices, the embedded offline TTS default.
+
+Example:
+    >>> FliteTTS(voice="awb").to_dict()["params"]["voice"]
+    'awb'
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import ClassVar, Sequence
+
+from crossaug import Audio, ConfigError
+from crossaug.modalities.wav import read_wav
+
+from .base import TTS, check_max_chars, require_program
+
+#: voices built into Debian's flite (``flite -lv``); kal is 8 kHz, the others 16 kHz
+VOICES = ("kal", "kal16", "awb", "rms", "slt")
+HINT = "apt-get install flite"
+
+
+class FliteTTS(TTS):
+    """CMU Flite speech synthesis (Black & Lenzo, 2001) through the ``flite`` program.
+
+    Output is deterministic (the seed is recorded but unused). ``slt`` is the
+    default: of the built-in voices it is the easiest for ASR.
+
+    Args:
+        voice: a built-in voice (``kal``, ``kal16``, ``awb``, ``rms``, ``slt``) or a
+            path to a ``.flitevox`` file.
+        max_chars: longest chunk passed to flite at once.
+        program: the flite executable.
+        in_field: text field read (default ``text``).
+        out_field: audio field written (default ``audio``).
+    """
+
+    name: ClassVar[str] = "audio.tts.flite"
+
+    def __init__(self, voice: str = "slt", max_chars: int = 600, program: str = "flite",
+                 in_field: str | None = None, out_field: str | None = None) -> None:
+        if voice not in VOICES and not str(voice).endswith(".flitevox"):
+            raise ConfigError(f"unknown flite voice {voice!r}; built-in voices: {', '.join(VOICES)} "
+                              "(or a path to a .flitevox file)")
+        self.voice = voice
+        self.max_chars = check_max_chars(max_chars)
+        self.program = program
+        self.in_field = in_field
+        self.out_field = out_field
+
+    @property
+    def model_id(self) -> str:
+        return f"flite:{self.voice}"
+
+    def synthesize(self, texts: Sequence[str], seed: int) -> list[Audio]:
+        exe = require_program(self.program, HINT)
+        out = []
+        with tempfile.TemporaryDirectory(prefix="crossaug-flite-") as tmp:
+            for i, text in enumerate(texts):
+                txt, wav = Path(tmp) / f"{i}.txt", Path(tmp) / f"{i}.wav"
+                txt.write_text(text, encoding="utf-8")
+                proc = subprocess.run([exe, "-voice", self.voice, "-f", str(txt), "-o", str(wav)],
+                                      capture_output=True, timeout=300, check=False)
+                if proc.returncode != 0 or not wav.exists():
+                    msg = proc.stderr.decode("utf-8", "replace").strip()
+                    raise RuntimeError(f"flite -voice {self.voice} failed (exit {proc.returncode}): {msg}")
+                x, sr = read_wav(wav.read_bytes())
+                out.append(Audio(x, sr))
+        return out
