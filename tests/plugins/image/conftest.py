@@ -42,3 +42,17 @@ def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 def sd_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     pytest.importorskip("diffusers", reason="text-to-image needs crossaug-image[diffusers]")
     return str(tiny_models.build_stable_diffusion(tmp_path_factory.mktemp("sd")))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Any:
+    """Tiny models run far faster on one thread than on two contended ones; restored after each module."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - base install
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

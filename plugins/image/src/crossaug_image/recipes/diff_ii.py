@@ -1,0 +1,358 @@
+"""Recipe ``diff-ii``: Inversion Circle Interpolation (Wang et al., 2025, "Diff-II").
+
+``fit`` learns a concept per class (token + UNet LoRA) on the user's labelled
+images, summarises captions of those images into prompt suffixes, and DDIM-inverts
+every image into a per-class pool. ``process`` then makes ``expansion`` new images
+per input: a random point of the circle through the input's inversion and another
+inversion of its class (a class with a single image starts from random noise, as
+in the paper), denoised in two stages (suffixed prompt for the first ``split`` of
+the steps, plain prompt after). Concepts and inversions are cached on disk, keyed
+by the model, the images, the labels and every parameter that affects them.
+
+Example:
+    >>> r = DiffII(model="my/sd", expansion={"cat": 3}, default_expansion=1)
+    >>> r.expansion_for("cat"), r.expansion_for("dog")
+    (3, 1)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Mapping, Sequence
+
+from crossaug import BadSample, ConfigError, Filter, Recipe, Sample, Seeder
+from crossaug.recipe import apply_filters, check_filters
+
+from .._backend import check_device, check_dtype
+from ._build import build, or_unset
+
+log = logging.getLogger(__name__)
+
+
+class DiffII(Recipe):
+    """Diff-II generative augmentation of a labelled image dataset.
+
+    Args:
+        model: Stable Diffusion id or local directory (paper: SD 1.5).
+        revision: hub revision.
+        expansion: new images per input image, or a mapping ``{label: n}`` (the
+            per-class expansion rate); classes not in the mapping get ``default_expansion``.
+        default_expansion: expansion of classes absent from an ``expansion`` mapping.
+        strength: circle interpolation range, ``t ~ U(-strength, 1 + strength)`` (0:
+            interpolation only; > 0 also extrapolates beyond the two inversions).
+        split: fraction of denoising steps with the suffixed prompt.
+        steps: denoising steps; ``inversion_steps``: DDIM inversion steps.
+        guidance_scale: classifier-free guidance of denoising.
+        resolution: image size used for training, inversion and output (SD 1.5: 512).
+        learn_concepts: learn class tokens + LoRA (``False``: plain class prompts).
+        concept_steps, concept_batch_size, lr_embedding, lr_lora, lora_rank, lora_alpha:
+            concept-learning settings (see :class:`~crossaug_image.diff_ii.concepts.ConceptParams`).
+        suffixes: fixed suffix list for every class (skips captioning); ``[]`` for none.
+        captioner: captioning transform used to build suffixes (``None``: no suffixes).
+        caption_model, caption_params: its model id/path and further parameters.
+        summariser: importable ``"module:function"`` turning ``(captions, label)`` into
+            suffixes (default: the phrases after the class name).
+        train_seed: seed of concept learning and of the suffix captions.
+        cache_dir: cache directory (``None``: ``~/.cache/crossaug/diff-ii``); ``use_cache=False`` disables it.
+        device, dtype: where and how models run (float32 recommended for training).
+        allow_download: let ``from_pretrained`` download missing weights.
+        filters: filters scoring each new image against its input.
+    """
+
+    name: ClassVar[str] = "diff-ii"
+    requires_fit: ClassVar[bool] = True
+    input_fields: ClassVar[tuple[str, ...]] = ("image",)
+
+    def __init__(self, model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", revision: str | None = None,
+                 expansion: int | Mapping[str, int] = 5, default_expansion: int = 5, strength: float = 0.5,
+                 split: float = 0.5, steps: int = 50, inversion_steps: int = 50, guidance_scale: float = 7.5,
+                 resolution: int = 512, learn_concepts: bool = True, concept_steps: int = 400,
+                 concept_batch_size: int = 4, lr_embedding: float = 5e-3, lr_lora: float = 1e-4,
+                 lora_rank: int = 4, lora_alpha: float = 4.0, suffixes: Sequence[str] | None = None,
+                 captioner: str | None = "image.caption.blip", caption_model: str | None = None,
+                 caption_params: Mapping[str, Any] | None = None, summariser: str | None = None,
+                 train_seed: int = 0, cache_dir: str | None = None, use_cache: bool = True,
+                 device: str = "auto", dtype: str = "float32", allow_download: bool = False,
+                 filters: Sequence[Filter] | None = None) -> None:
+        if isinstance(expansion, Mapping):
+            if any(not isinstance(v, int) or v < 0 for v in expansion.values()):
+                raise ConfigError(f"diff-ii: expansion rates must be non-negative integers, got {expansion!r}")
+            expansion = {str(k): int(v) for k, v in expansion.items()}
+        elif not isinstance(expansion, int) or expansion < 1:
+            raise ConfigError(f"diff-ii: expansion must be a positive integer or a {{label: n}} mapping, "
+                              f"got {expansion!r}")
+        for what, v, lo, hi in (("split", split, 0.0, 1.0), ("strength", strength, 0.0, 10.0)):
+            if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                raise ConfigError(f"diff-ii: {what} must lie in [{lo}, {hi}], got {v!r}")
+        for what, v in (("steps", steps), ("inversion_steps", inversion_steps), ("concept_steps", concept_steps),
+                        ("concept_batch_size", concept_batch_size), ("lora_rank", lora_rank),
+                        ("default_expansion", default_expansion)):
+            if not isinstance(v, int) or v < (0 if what in ("concept_steps", "default_expansion") else 1):
+                raise ConfigError(f"diff-ii: {what} must be a positive integer, got {v!r}")
+        if not isinstance(resolution, int) or resolution < 8 or resolution % 8:
+            raise ConfigError(f"diff-ii: resolution must be a multiple of 8, got {resolution!r}")
+        self.model = model
+        self.revision = revision
+        self.expansion = expansion
+        self.default_expansion = default_expansion
+        self.strength = float(strength)
+        self.split = float(split)
+        self.steps = steps
+        self.inversion_steps = inversion_steps
+        self.guidance_scale = float(guidance_scale)
+        self.resolution = resolution
+        self.learn_concepts = bool(learn_concepts)
+        self.concept_steps = concept_steps
+        self.concept_batch_size = concept_batch_size
+        self.lr_embedding = float(lr_embedding)
+        self.lr_lora = float(lr_lora)
+        self.lora_rank = lora_rank
+        self.lora_alpha = float(lora_alpha)
+        self.suffixes = None if suffixes is None else [str(s) for s in suffixes]
+        self.captioner = captioner
+        self.caption_model = caption_model
+        self.caption_params = dict(caption_params or {})
+        self.summariser = summariser
+        self.train_seed = int(train_seed)
+        self.cache_dir = cache_dir
+        self.use_cache = bool(use_cache)
+        self.device = check_device(device)
+        self.dtype = check_dtype(dtype)
+        self.allow_download = bool(allow_download)
+        self.filters = check_filters(filters, "diff-ii")
+        self._reset()
+
+    # -- state -------------------------------------------------------------
+    def _reset(self) -> None:
+        self._pipe: Any = None
+        self._concepts: dict[str, Any] | None = None
+        self._concept_key: str | None = None
+        self._train: dict[str, tuple[Any, str]] = {}  # digest -> (image, label)
+        self._pool: dict[str, Any] = {}  # digest -> inverted latent (1, C, h, w)
+        self._members: dict[str, list[str]] = {}  # label -> digests
+        self._suffix_map: dict[str, list[str]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_pipe": None}
+
+    @property
+    def model_id(self) -> str | None:
+        return self.model
+
+    @property
+    def model_revision(self) -> str | None:
+        return self.revision
+
+    def close(self) -> None:
+        self._pipe = None
+
+    def expansion_for(self, label: Any) -> int:
+        """How many images to make per input of class ``label``."""
+        if isinstance(self.expansion, Mapping):
+            return int(self.expansion.get(str(label), self.default_expansion))
+        return int(self.expansion)
+
+    def _cache(self) -> Any:
+        from ..diff_ii.cache import StageCache
+
+        return StageCache(self.cache_dir if self.use_cache else False)
+
+    def _concept_params(self) -> Any:
+        from ..diff_ii.concepts import ConceptParams
+
+        return ConceptParams(steps=self.concept_steps, batch_size=self.concept_batch_size,
+                             lr_embedding=self.lr_embedding, lr_lora=self.lr_lora, rank=self.lora_rank,
+                             alpha=self.lora_alpha, resolution=self.resolution, seed=self.train_seed)
+
+    def _fresh_pipeline(self) -> Any:
+        from ..diff_ii.components import load_pipeline
+
+        return load_pipeline(self.model, self.revision, self.device, self.dtype, self.allow_download)
+
+    @property
+    def pipeline(self) -> Any:
+        """The pipeline with the learned concepts applied (rebuilt from them after unpickling)."""
+        if self._pipe is None:
+            from ..diff_ii.concepts import apply_concepts
+
+            pipe = self._fresh_pipeline()
+            if self._concepts is not None:
+                apply_concepts(pipe, self._concepts)
+            self._pipe = pipe
+        return self._pipe
+
+    # -- fit -----------------------------------------------------------------
+    def _check(self, sample: Sample) -> Any:
+        from crossaug import get_modality
+
+        if not isinstance(sample, Sample):
+            raise BadSample(f"diff-ii: expected a Sample, got {type(sample).__name__}")
+        if "image" not in sample.fields:
+            raise BadSample(f"diff-ii needs field 'image'; sample has {sorted(sample.fields)}",
+                            sample_id=sample.id, field="image")
+        get_modality("image").validate(sample.fields["image"], sample_id=sample.id, field="image")
+        if sample.label is None or str(sample.label).strip() == "":
+            raise BadSample("diff-ii needs a class label on every sample (label is empty)", sample_id=sample.id,
+                            field="label")
+        return sample.fields["image"]
+
+    def fit(self, samples: Sequence[Sample]) -> None:
+        """Learn concepts, suffixes and inversions from labelled images.
+
+        Concepts are learned on the first call, and again (over every image seen so
+        far) when a later call brings new classes; images of known classes are only
+        added to the inversion pool, so refitting on a subset changes nothing.
+        """
+        from ..diff_ii.cache import image_digest
+
+        new: dict[str, tuple[Any, str]] = {}
+        for s in samples:
+            img = self._check(s)
+            d = image_digest(img)
+            if d not in self._train and d not in new:
+                new[d] = (img, str(s.label))
+        if not new:
+            return
+        known = {lab for _, lab in self._train.values()}
+        self._train.update(new)
+        for d in sorted(new):
+            self._members.setdefault(new[d][1], []).append(d)
+        for lab in self._members:
+            self._members[lab].sort()
+        if self.learn_concepts and (self._concepts is None or {lab for _, lab in new.values()} - known):
+            self._learn()
+            self._pool = {}
+            todo = sorted(self._train)
+        else:
+            if self._pipe is None and not self.learn_concepts:
+                self._pipe = self._fresh_pipeline()
+            todo = sorted(new)
+        self._build_suffixes(sorted(new))
+        for d in todo:
+            self._pool[d] = self._invert(d)
+
+    def _learn(self) -> None:
+        from ..diff_ii.cache import stable_key
+        from ..diff_ii.concepts import apply_concepts, learn_concepts
+
+        params = self._concept_params()
+        items = sorted(self._train.items())
+        key = stable_key({"model": self.model, "revision": self.revision, "params": params.to_dict(),
+                          "images": [(d, lab) for d, (_, lab) in items]})
+        cache = self._cache()
+        pipe = self._fresh_pipeline()
+        concepts = cache.load("concepts", key)
+        if concepts is None:
+            log.info("diff-ii: learning concepts for %d classes on %d images",
+                     len(self._members), len(items))
+            concepts = learn_concepts(pipe, [img for _, (img, _) in items], [lab for _, (_, lab) in items], params)
+            cache.save("concepts", key, concepts)
+        else:
+            log.info("diff-ii: concepts loaded from cache %s", cache.path("concepts", key))
+            apply_concepts(pipe, concepts)
+        self._pipe, self._concepts, self._concept_key = pipe, concepts, key
+
+    def _prompt(self, label: str, suffix: str | None = None) -> str:
+        from ..diff_ii.components import class_prompt, concept_token
+
+        return class_prompt(label, concept_token(label) if self.learn_concepts else None, suffix)
+
+    def _invert(self, digest: str) -> Any:
+        from ..diff_ii.cache import stable_key
+        from ..diff_ii.inversion import InversionParams, ddim_invert
+
+        img, label = self._train[digest]
+        params = InversionParams(steps=self.inversion_steps, resolution=self.resolution)
+        key = stable_key({"model": self.model, "revision": self.revision, "concepts": self._concept_key,
+                          "image": digest, "prompt": self._prompt(label), "params": params.to_dict()})
+        cache = self._cache()
+        z = cache.load("inversions", key)
+        if z is None:
+            z = ddim_invert(self.pipeline, [img], [self._prompt(label)], params)
+            cache.save("inversions", key, z)
+        return z
+
+    def _build_suffixes(self, digests: Sequence[str]) -> None:
+        from ..diff_ii.suffixes import suffixes_for_class
+
+        if self.suffixes is not None:
+            for lab in self._members:
+                self._suffix_map[lab] = list(self.suffixes)
+            return
+        if not self.captioner:
+            return
+        cap = build("transform", self.captioner, self.caption_params, model=or_unset(self.caption_model),
+                    prompt="a photo of a {label}", device=self.device)
+        seeder = Seeder(self.train_seed)
+        samples = [Sample(f"train-{d}", {"image": self._train[d][0]}, label=self._train[d][1]) for d in digests]
+        outs = cap(samples, [seeder.integer_seed("diff-ii-caption", d) for d in digests]) if samples else []
+        captions: dict[str, list[str]] = {}
+        for o in outs:
+            captions.setdefault(str(o.label), []).append(o.fields[cap.output_field])
+        self._captions = {**getattr(self, "_captions", {}), **{k: v for k, v in captions.items()}}
+        for lab, caps in captions.items():
+            merged = list(dict.fromkeys(self._suffix_map.get(lab, []) + suffixes_for_class(caps, lab, self.summariser)))
+            self._suffix_map[lab] = merged
+
+    # -- process ---------------------------------------------------------------
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        if not self._train:
+            raise ConfigError("diff-ii: call fit(samples) first (the runner does it for you)")
+        return [self._expand(s, seeder) for s in samples]
+
+    def _expand(self, sample: Sample, seeder: Seeder) -> list[Sample]:
+        import numpy as np
+        import torch
+
+        from crossaug import torch_generator
+        from crossaug.rng import draw_seed
+
+        from ..diff_ii.cache import image_digest
+        from ..diff_ii.denoise import DenoiseParams, two_stage_denoise
+        from ..diff_ii.interpolation import random_circle_interpolation
+
+        img = self._check(sample)
+        label = str(sample.label)
+        if label not in self._members:
+            raise BadSample(f"diff-ii: class {label!r} was not seen by fit (known: {sorted(self._members)})",
+                            sample_id=sample.id, field="label")
+        digest = image_digest(img)
+        if digest in self._pool:
+            own = self._pool[digest]
+        else:  # an image fit did not see: invert it on the fly (cached), without adding it to the pool
+            self._train.setdefault(digest, (img, label))
+            own = self._invert(digest)
+        members = self._members[label]
+        partners = [d for d in members if d != digest]
+        suffixes = self._suffix_map.get(label, [])
+        n = self.expansion_for(label)
+        if n == 0:
+            return []
+        latents, records = [], []
+        for e in range(n):
+            rng = seeder.rng("diff-ii", sample.id, e)
+            rec: dict[str, Any] = {"split": self.split}
+            if partners:
+                partner = partners[int(rng.integers(len(partners)))]
+                z, t = random_circle_interpolation(own.numpy(), self._pool[partner].numpy(), rng, self.strength)
+                latents.append(torch.from_numpy(np.ascontiguousarray(z)))
+                rec.update(init="inversion", partner=partner, t=round(float(t), 6))
+            else:  # a class with a single image: random noise (paper)
+                noise_seed = draw_seed(rng)
+                latents.append(torch.randn(tuple(own.shape), generator=torch_generator(noise_seed)))
+                rec.update(init="noise", noise_seed=noise_seed)
+            suffix = suffixes[int(rng.integers(len(suffixes)))] if suffixes else None
+            rec["suffix"] = suffix
+            records.append(rec)
+        plain = [self._prompt(label)] * n
+        suffixed = [self._prompt(label, r["suffix"]) for r in records]
+        params = DenoiseParams(steps=self.steps, guidance_scale=self.guidance_scale, split=self.split)
+        images, _ = two_stage_denoise(self.pipeline, torch.cat(latents), suffixed, plain, params)
+        out = []
+        for e, (im, rec) in enumerate(zip(images, records)):
+            step = self.lineage_step(rec)
+            out.append(sample.derive(step, id=f"{sample.id}~{e}", image=im))
+        return apply_filters(self.filters, out, [sample] * len(out))
+
+
+__all__ = ["DiffII"]
