@@ -59,7 +59,7 @@ class TestCMDAContract(FitOnDataset, RecipeContract):
     def bad_samples(self) -> list[tuple[Sample, str]]:
         img = Image.new("RGB", (12, 12))
         return [(Sample("no-text", {"image": img}), "needs teacher field 'text'"),
-                (Sample("empty", {"text": "  ", "image": img}), "empty")]
+                (Sample("empty", {"text": "  ", "image": img}), "whitespace")]
 
 
 @pytest.fixture(scope="module")
