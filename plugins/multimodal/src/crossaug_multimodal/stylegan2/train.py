@@ -201,8 +201,8 @@ def _generator_from(cfg: dict[str, Any], state: dict[str, Any]) -> Any:
 
 
 def save_checkpoint(path: str | Path, result: TrainResult, train_config: TrainConfig | None = None,
-                    optimizers: Sequence[Any] = ()) -> Path:
-    """Write generator, EMA generator, discriminator (and optimizer states) to ``path``."""
+                    optimizers: Sequence[Any] = (), rng: Any = None) -> Path:
+    """Write generator, EMA generator, discriminator (optimizer and RNG states) to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
@@ -213,6 +213,7 @@ def save_checkpoint(path: str | Path, result: TrainResult, train_config: TrainCo
         "G": result.generator.state_dict(), "G_ema": result.generator_ema.state_dict(),
         "D": result.discriminator.state_dict(),
         "optimizers": [o.state_dict() for o in optimizers],
+        "rng_state": rng.get_state() if rng is not None else None,
         "history": result.history,
     }
     tmp = path.with_name(path.name + ".tmp")
@@ -260,7 +261,8 @@ def train_stylegan2(images: Any, generator_config: GeneratorConfig | None = None
         config: :class:`TrainConfig` (default settings when ``None``).
         seed: seed of every random draw.
         checkpoint: where to save (at the end, and every ``checkpoint_every`` steps).
-        resume: a checkpoint to continue from (networks, optimizers and step counter).
+        resume: a checkpoint to continue from (networks, optimizers, RNG state and step
+            counter: N steps then N more from the checkpoint equal 2N steps in one go).
         callback: called as ``callback(step, losses)`` after every step.
     Returns:
         A :class:`TrainResult`; ``generator_ema`` is the model to sample from.
@@ -301,7 +303,9 @@ def train_stylegan2(images: Any, generator_config: GeneratorConfig | None = None
             opt_d.load_state_dict(state["optimizers"][1])
         start = int(state["step"])
         history = list(state.get("history", []))
-    gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + start)
+    gen = torch.Generator().manual_seed(int(seed))
+    if state is not None and state.get("rng_state") is not None:
+        gen.set_state(state["rng_state"])
     gamma = config.gamma_for(gcfg.resolution)
     n, bs = data.shape[0], config.batch_size
     result = TrainResult(g, g_ema, d, history, start)
@@ -362,11 +366,11 @@ def train_stylegan2(images: Any, generator_config: GeneratorConfig | None = None
         if config.log_every and (step + 1) % config.log_every == 0:
             log.info("step %d: D %.4f G %.4f", step + 1, losses["d_loss"], losses["g_loss"])
         if checkpoint is not None and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0:
-            save_checkpoint(checkpoint, result, config, (opt_g, opt_d))
+            save_checkpoint(checkpoint, result, config, (opt_g, opt_d), gen)
     g.requires_grad_(True)
     d.requires_grad_(True)
     if checkpoint is not None:
-        save_checkpoint(checkpoint, result, config, (opt_g, opt_d))
+        save_checkpoint(checkpoint, result, config, (opt_g, opt_d), gen)
     return result
 
 
