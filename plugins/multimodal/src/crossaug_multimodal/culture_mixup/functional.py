@@ -76,7 +76,9 @@ def read_boxes(value: Any) -> list[dict[str, Any]]:
             coords = [float(v) for v in entry["box"]]
         except (TypeError, ValueError):
             raise ValueError(f"box {item!r} needs four numbers [x0, y0, x1, y1]") from None
-        if len(coords) != 4 or coords[2] <= coords[0] or coords[3] <= coords[1]:
+        if len(coords) != 4:
+            raise ValueError(f"box {item!r} needs four numbers [x0, y0, x1, y1]")
+        if coords[2] <= coords[0] or coords[3] <= coords[1]:
             raise ValueError(f"box {item!r} must be [x0, y0, x1, y1] with x1 > x0 and y1 > y0")
         entry["box"] = [int(round(v)) for v in coords]
         out.append(entry)
