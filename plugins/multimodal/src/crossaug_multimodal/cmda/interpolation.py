@@ -117,7 +117,8 @@ def generate(anchor_teacher: Any, teacher: Any, student: Any, values: Any, clust
     if values is None:
         return Generated(None, w, idx, teacher_index)
     x = np.asarray(values)
-    out = np.einsum("rm,rm...->r...", w, x[safe].astype(np.float64))
+    stacked = x[safe].reshape(safe.shape[0], safe.shape[1], -1).astype(np.float64)   # R x m x D
+    out = np.matmul(w[:, None, :], stacked)[:, 0, :].reshape((safe.shape[0],) + x.shape[1:])
     if x.dtype == np.uint8:
         out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
     return Generated(out, w, idx, teacher_index)
