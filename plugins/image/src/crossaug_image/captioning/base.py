@@ -66,7 +66,7 @@ class Captioner(Transform):
     default_model: ClassVar[str] = ""
 
     def _init_common(self, model: str, revision: str | None, prompt: str | None, mode: str,
-                     num_captions: int, max_new_tokens: int, temperature: float, top_k: int,
+                     num_captions: int, max_new_tokens: int, min_new_tokens: int, temperature: float, top_k: int,
                      top_p: float, num_beams: int, batch_size: int, device: str, dtype: str,
                      allow_download: bool, in_field: str | None, out_field: str | None) -> None:
         if not isinstance(model, str) or not model:
@@ -77,6 +77,8 @@ class Captioner(Transform):
             raise ConfigError(f"{self.name}: num_captions must be a positive integer, got {num_captions!r}")
         if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise ConfigError(f"{self.name}: max_new_tokens must be a positive integer, got {max_new_tokens!r}")
+        if not isinstance(min_new_tokens, int) or not 0 <= min_new_tokens <= max_new_tokens:
+            raise ConfigError(f"{self.name}: min_new_tokens must lie in [0, max_new_tokens], got {min_new_tokens!r}")
         if temperature <= 0 or not 0 < top_p <= 1 or top_k < 0:
             raise ConfigError(f"{self.name}: need temperature > 0, 0 < top_p <= 1, top_k >= 0")
         if mode == "greedy" and num_captions != 1:
@@ -94,6 +96,7 @@ class Captioner(Transform):
         self.mode = mode
         self.num_captions = num_captions
         self.max_new_tokens = max_new_tokens
+        self.min_new_tokens = min_new_tokens
         self.temperature = float(temperature)
         self.top_k = int(top_k)
         self.top_p = float(top_p)

@@ -29,6 +29,7 @@ class BlipCaptioner(Captioner):
         mode: ``sample`` (seeded nucleus sampling), ``beam`` or ``greedy``.
         num_captions: captions generated per image; all are recorded in lineage.
         max_new_tokens: caption length limit.
+        min_new_tokens: tokens generated before the end token is allowed (no empty captions).
         temperature, top_k, top_p: sampling settings (paper: nucleus sampling, p=0.9).
         num_beams: beams in ``beam`` mode.
         batch_size: images per forward pass.
@@ -43,12 +44,13 @@ class BlipCaptioner(Captioner):
 
     def __init__(self, model: str = "Salesforce/blip-image-captioning-base", revision: str | None = None,
                  prompt: str | None = "a photo of a {label}", mode: str = "sample", num_captions: int = 1,
-                 max_new_tokens: int = 30, temperature: float = 1.0, top_k: int = 0, top_p: float = 0.9,
+                 max_new_tokens: int = 30, min_new_tokens: int = 1, temperature: float = 1.0, top_k: int = 0,
+                 top_p: float = 0.9,
                  num_beams: int = 3, batch_size: int = 8, device: str = "auto", dtype: str = "auto",
                  allow_download: bool = False, in_field: str | None = None,
                  out_field: str | None = None) -> None:
-        self._init_common(model, revision, prompt, mode, num_captions, max_new_tokens, temperature, top_k,
-                          top_p, num_beams, batch_size, device, dtype, allow_download, in_field, out_field)
+        self._init_common(model, revision, prompt, mode, num_captions, max_new_tokens, min_new_tokens,
+                          temperature, top_k, top_p, num_beams, batch_size, device, dtype, allow_download, in_field, out_field)
 
     def load(self) -> None:
         require("torch")
@@ -70,7 +72,8 @@ class BlipCaptioner(Captioner):
         inputs = proc(**kwargs)
         inputs = {k: v.to(model.device) for k, v in inputs.items()}
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
-        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": False}
+        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
+                               "do_sample": False}
         if generators is not None:
             gen["logits_processor"] = [make_row_sampler(generators, self.temperature, self.top_k, self.top_p)]
         elif self.mode == "beam":

@@ -32,6 +32,7 @@ class VisionEncoderDecoderCaptioner(Captioner):
         mode: ``sample`` (seeded nucleus sampling), ``beam`` or ``greedy``.
         num_captions: captions generated per image; all are recorded in lineage.
         max_new_tokens: caption length limit.
+        min_new_tokens: tokens generated before the end token is allowed (no empty captions).
         temperature, top_k, top_p: sampling settings.
         num_beams: beams in ``beam`` mode.
         batch_size: images per forward pass.
@@ -46,12 +47,13 @@ class VisionEncoderDecoderCaptioner(Captioner):
 
     def __init__(self, model: str = "nlpconnect/vit-gpt2-image-captioning", revision: str | None = None,
                  prompt: str | None = "a photo of a {label}", mode: str = "sample", num_captions: int = 1,
-                 max_new_tokens: int = 30, temperature: float = 1.0, top_k: int = 0, top_p: float = 0.9,
+                 max_new_tokens: int = 30, min_new_tokens: int = 1, temperature: float = 1.0, top_k: int = 0,
+                 top_p: float = 0.9,
                  num_beams: int = 3, batch_size: int = 8, device: str = "auto", dtype: str = "auto",
                  allow_download: bool = False, in_field: str | None = None,
                  out_field: str | None = None) -> None:
-        self._init_common(model, revision, prompt, mode, num_captions, max_new_tokens, temperature, top_k,
-                          top_p, num_beams, batch_size, device, dtype, allow_download, in_field, out_field)
+        self._init_common(model, revision, prompt, mode, num_captions, max_new_tokens, min_new_tokens,
+                          temperature, top_k, top_p, num_beams, batch_size, device, dtype, allow_download, in_field, out_field)
         self._tokenizer: Any = None
         self._is_git = False
 
@@ -98,7 +100,8 @@ class VisionEncoderDecoderCaptioner(Captioner):
         improc = self._processor.image_processor if self._is_git else self._processor
         pixels = improc(images=list(images), return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
         start = torch.tensor([self._start_ids(prompt)] * len(images), device=model.device)
-        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": False}
+        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
+                               "do_sample": False}
         tok = self._tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         if pad is not None:

@@ -1,0 +1,95 @@
+"""Filters: grayscale detector, CLIP score (tiny random CLIP), label confidence."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from PIL import Image
+
+from crossaug import BadSample, ConfigError, Sample, create
+from crossaug.testing import FilterContract
+from crossaug_image.filters.grayscale import chroma, is_grayscale
+from crossaug_image.filters.label_confidence import mean_brightness_is_label
+
+
+def _img(color, mode="RGB"):
+    return Image.new(mode, (16, 16), color)
+
+
+class TestGrayscaleContract(FilterContract):
+    name = "image.grayscale"
+    params = {"threshold": 0.05}
+
+    def pairs(self):
+        p = Sample("p", {"image": _img((10, 200, 30))})
+        return [(Sample("c", {"image": _img((10, 200, 30))}), p, True),
+                (Sample("g", {"image": _img((120, 120, 120))}), p, False),
+                (Sample("l", {"image": _img(200, "L")}), p, False)]
+
+
+def test_chroma_hand_values():
+    assert chroma(_img((0, 51, 102))) == pytest.approx(0.4)
+    img = Image.new("RGB", (2, 1))
+    img.putpixel((0, 0), (255, 0, 0))  # spread 255 on one pixel, 0 on the other
+    assert chroma(img) == pytest.approx(0.5)
+    assert is_grayscale(_img((100, 101, 100))) and not is_grayscale(_img((100, 140, 100)))
+
+
+class TestClipScoreContract(FilterContract):
+    name = "image.clip-score"
+
+    @pytest.fixture(autouse=True)
+    def _model(self, clip_dir):
+        type(self).params = {"model": clip_dir, "min_score": -1.0, "device": "cpu"}
+
+    def pairs(self):
+        p = Sample("p", {"image": _img((0, 0, 255)), "text": "a blue car"})
+        return [(Sample("c1", {"image": _img((200, 0, 0)), "text": "a red car"}), p, True),
+                (Sample("c2", {"image": _img((0, 200, 0)), "text": "a dog on grass"}), p, True)]
+
+
+@pytest.mark.model
+def test_clip_score_is_a_cosine_and_threshold_rejects(clip_dir):
+    f = create("filter", "image.clip-score", model=clip_dir, min_score=1.0, device="cpu")
+    c = Sample("c", {"image": _img((200, 0, 0)), "text": "a red car"}, label="car")
+    s = f.score_batch([c], [c])[0]
+    assert -1.0 <= s <= 1.0
+    out = f([c], [c])[0]
+    assert not out.kept and "image.clip-score" in out.reason
+    by_label = create("filter", "image.clip-score", model=clip_dir, text_from="label", device="cpu")
+    same = create("filter", "image.clip-score", model=clip_dir, text_field="t", device="cpu")
+    c2 = Sample("c2", {"image": c["image"], "t": "a photo of a car"}, label="car")
+    assert by_label.score_batch([c2], [c2])[0] == pytest.approx(same.score_batch([c2], [c2])[0], abs=1e-6)
+    with pytest.raises(BadSample):
+        by_label.score_batch([Sample("nolabel", {"image": c["image"]})], [c])
+
+
+class TestLabelConfidenceContract(FilterContract):
+    name = "image.label-confidence"
+    params = {"classifier": "crossaug_image.filters.label_confidence:mean_brightness_is_label",
+              "min_confidence": 0.6}
+
+    def pairs(self):
+        bright = Sample("p", {"image": _img(230, "L")}, label="bright")
+        return [(Sample("c1", {"image": _img((250, 250, 250))}), bright, True),
+                (Sample("c2", {"image": _img((20, 20, 20))}), bright, False)]
+
+
+def test_label_confidence_accepts_a_callable_and_survives_pickling():
+    f = create("filter", "image.label-confidence", classifier=mean_brightness_is_label)
+    assert f.classifier == "crossaug_image.filters.label_confidence:mean_brightness_is_label"
+    again = pickle.loads(pickle.dumps(f))
+    dark = Sample("d", {"image": _img(0, "L")}, label="dark")
+    assert again.score_batch([dark], [dark]) == [1.0]
+
+
+def test_label_confidence_errors():
+    with pytest.raises(ConfigError):
+        create("filter", "image.label-confidence", classifier="no.such.module:fn")
+    with pytest.raises(ConfigError):
+        create("filter", "image.label-confidence", classifier=lambda images, labels: [1.0])
+    f = create("filter", "image.label-confidence", classifier=mean_brightness_is_label)
+    with pytest.raises(BadSample) as info:
+        f.score_batch([Sample("u", {"image": _img(0, "L")})], [Sample("u", {"image": _img(0, "L")})])
+    assert "'u'" in str(info.value)
