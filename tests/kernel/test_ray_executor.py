@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
-
-import numpy as np
-import pytest
+from typing import Any, ClassVar
 
 import crossaug
+import numpy as np
+import pytest
 from crossaug import Audio, BackModality, Sample
 from crossaug.builtin.typo import Typo
 from crossaug.errors import MissingDependency
@@ -59,8 +59,8 @@ class ToneToText(Transform):
         self.out_field = out_field
 
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
-        return [bytes(np.clip(np.round(s["audio"].samples[::4] * 256), 0, 255).astype(np.uint8)).decode(errors="replace")
-                for s in samples]
+        codes = [np.clip(np.round(s["audio"].samples[::4] * 256), 0, 255).astype(np.uint8) for s in samples]
+        return [bytes(c).decode(errors="replace") for c in codes]
 
 
 class CrashOnce(Augment):
@@ -195,9 +195,8 @@ def test_task_errors_surface_with_their_own_type(ray_cluster, tmp_path: Path) ->
 
 
 def test_cli_runs_with_ray_executor(ray_cluster, tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from crossaug.cli import app
+    from typer.testing import CliRunner
 
     data = write_jsonl(tmp_path / "in.jsonl", 8)
     out = tmp_path / "out"

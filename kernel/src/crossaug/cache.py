@@ -34,9 +34,10 @@ import os
 import pickle
 import tempfile
 import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .timing import timed
 
@@ -219,7 +220,7 @@ def active_cache() -> DiskCache | None:
     return DiskCache(env) if env else None
 
 
-def step_cache_key(step: "Transform", payload: Any, seed: int) -> str:
+def step_cache_key(step: Transform, payload: Any, seed: int) -> str:
     """The cache key of ``step`` applied to ``payload`` with ``seed``."""
     from .step import _distribution_of
 
@@ -229,7 +230,7 @@ def step_cache_key(step: "Transform", payload: Any, seed: int) -> str:
                           "field": step.input_field}, payload_digest(payload), int(seed))
 
 
-def cached_transform_batch(step: "Transform", cache: DiskCache, samples: Sequence["Sample"],
+def cached_transform_batch(step: Transform, cache: DiskCache, samples: Sequence[Sample],
                            seeds: Sequence[int]) -> list[Any]:
     """``step.transform_batch`` over the samples not yet in ``cache``; the rest come from it."""
     keys = [step_cache_key(step, s.fields[step.input_field], seed) for s, seed in zip(samples, seeds)]

@@ -66,7 +66,7 @@ def _split_row(row: Mapping[str, Any], modalities: set[str]) -> tuple[dict[str, 
         if k in RESERVED:
             continue
         if isinstance(k, str) and modality_of(k) in modalities:
-            if v is None or (v == "" and modality_of(k) != "text"):
+            if v is None or (isinstance(v, str) and v == "" and modality_of(k) != "text"):
                 continue  # an empty media cell means "no such field"; empty text is an error later
             values[k] = v
         else:

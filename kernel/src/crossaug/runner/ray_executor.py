@@ -31,7 +31,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import ConfigError, CrossaugError, MissingDependency
 from .executor import Executor

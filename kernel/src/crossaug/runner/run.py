@@ -149,6 +149,10 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         kwargs={"config": {"seed": seed, "output": str(out), "recipe": recipe_name, "workers": workers}})
 
     if recipe.requires_fit:
+        if isinstance(inputs, Iterator):
+            raise ConfigError(f"recipe {recipe_name!r} reads its inputs twice (fit, then process); "
+                              "pass a file, a folder, a list or a dataset, not a one-shot iterator")
+
         def fit_samples() -> Iterator[Any]:
             for rec in _dedupe(iter_records(inputs)):
                 try:

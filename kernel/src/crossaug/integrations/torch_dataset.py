@@ -1,0 +1,286 @@
+"""PyTorch datasets that augment on the fly, inside ``DataLoader`` workers.
+
+:class:`AugmentedDataset` (map-style) returns, for item ``i``, one augmented
+version of ``data[i]``; :class:`AugmentedIterableDataset` streams an iterable,
+shards it across DataLoader workers and runs the recipe in batches.
+
+Seeding: every random draw is keyed by ``(seed, epoch, position in the data)``
+through :class:`~crossaug.Seeder`. Two workers never share a stream (each
+position belongs to one worker), a run is reproducible for a fixed seed (and,
+beyond what is required, does not even depend on the number of workers or the
+order items are requested in), and each epoch draws new augmentations once you
+call :meth:`set_epoch` (the epoch lives in shared memory, so persistent
+workers see it too). :func:`seed_worker` additionally seeds Python's and
+numpy's global generators per worker for user code that relies on them.
+
+torch is imported by this module only (``pip install torch``).
+
+Example:
+    >>> from crossaug.builtin.typo_recipe import TypoRecipe
+    >>> ds = AugmentedDataset(["a small cat", "a big dog"], TypoRecipe(rate=0.3), seed=1)
+    >>> len(ds), ds[0].parent_id, ds[0].fields["text"] == ds[0].fields["text"]
+    (2, '0', True)
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError, CrossaugError, MissingDependency
+from ..recipe import Recipe
+from ..rng import Seeder
+from ..sample import Sample
+from . import as_recipe, row_to_sample
+
+try:
+    import torch
+    from torch.utils.data import Dataset, IterableDataset, get_worker_info
+except ImportError:  # pragma: no cover - depends on environment
+    torch = None
+    Dataset = IterableDataset = object  # type: ignore[assignment,misc]
+
+    def get_worker_info() -> Any:  # type: ignore[misc]
+        return None
+
+log = logging.getLogger(__name__)
+
+ON_ERROR = ("raise", "original")
+
+
+def _need_torch() -> None:
+    if torch is None:
+        raise MissingDependency("pip install torch", what="torch (crossaug.integrations.torch_dataset)")
+
+
+def seed_worker(worker_id: int) -> None:
+    """``worker_init_fn`` that seeds ``random`` and numpy's global generator from torch's worker seed.
+
+    DataLoader gives every worker a distinct torch seed (``base_seed + worker_id``) but
+    leaves ``random`` and ``numpy.random`` alone; this makes them distinct and reproducible too.
+    """
+    _need_torch()
+    seed = torch.initial_seed() % 2**32
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def collate_samples(batch: list[Any]) -> list[Any]:
+    """``collate_fn`` that returns the batch as a list (for :class:`~crossaug.Sample` items)."""
+    return list(batch)
+
+
+def sample_to_dict(sample: Sample) -> dict[str, Any]:
+    """``{"id", "parent_id", <fields>..., "label"}``: a ``format`` that default collation understands
+    for text and numeric labels (audio/image payloads need your own conversion)."""
+    out: dict[str, Any] = {"id": sample.id, "parent_id": sample.root_id}
+    out.update(sample.fields)
+    if sample.label is not None:
+        out["label"] = sample.label
+    return out
+
+
+class _Augmenter:
+    """The shared logic: one row at a position and epoch -> augmented sample(s)."""
+
+    def __init__(self, recipe: Recipe | str, seed: int, p: float, format: Callable[[Sample], Any] | None,
+                 on_error: str, params: dict[str, Any] | None) -> None:
+        _need_torch()
+        if not 0.0 <= float(p) <= 1.0:
+            raise ConfigError(f"p must be in [0, 1], got {p!r}")
+        if on_error not in ON_ERROR:
+            raise ConfigError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        if not isinstance(seed, int) or seed < 0:
+            raise ConfigError(f"seed must be a non-negative int, got {seed!r}")
+        self.recipe = as_recipe(recipe, params)
+        self.seed = seed
+        self.p = float(p)
+        self.format = format
+        self.on_error = on_error
+        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+        self._modalities: set[str] | None = None
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch.item())
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw new augmentations for ``epoch`` (call before iterating each epoch)."""
+        if not isinstance(epoch, int) or epoch < 0:
+            raise ConfigError(f"epoch must be a non-negative int, got {epoch!r}")
+        self._epoch.fill_(epoch)
+
+    def _fit(self, rows: Iterable[Any]) -> None:
+        if self.recipe.requires_fit:
+            self.recipe.fit(self._to_sample(r, i) for i, r in enumerate(rows))
+
+    def _to_sample(self, row: Any, position: int) -> Sample:
+        if self._modalities is None:
+            from ..io.datasets import _known_modalities
+
+            self._modalities = _known_modalities()
+        return row_to_sample(row, position, self.recipe.required_fields(), self._modalities)
+
+    def _out(self, sample: Sample) -> Any:
+        return self.format(sample) if self.format is not None else sample
+
+    def groups(self, items: Sequence[tuple[int, Any]], epoch: int) -> list[tuple[int, Sample, list[Sample]]]:
+        """For each (position, row): the input sample and its kept candidates (none if not augmented)."""
+        seeder = Seeder(self.seed).child("torch", epoch)
+        samples = [(pos, self._to_sample(row, pos)) for pos, row in items]
+        todo = [(pos, s) for pos, s in samples
+                if self.p >= 1.0 or seeder.rng("p", pos).random() < self.p]
+        results: dict[int, list[Sample]] = {}
+        # the position is part of the key, so equal ids (or equal rows) still get their own streams
+        for pos, s in todo:
+            try:
+                group = self.recipe.process([s], seeder.child(pos))[0]
+            except CrossaugError:
+                if self.on_error == "raise":
+                    raise
+                log.warning("augmenting item %d failed; using the original", pos, exc_info=True)
+                group = []
+            results[pos] = [c for c in group if c.kept]
+        return [(pos, s, results.get(pos, [])) for pos, s in samples]
+
+    def pick(self, position: int, sample: Sample, kept: list[Sample], epoch: int) -> Sample:
+        if not kept:
+            return sample
+        if len(kept) == 1:
+            return kept[0]
+        return kept[int(Seeder(self.seed).rng("torch-pick", epoch, position).integers(len(kept)))]
+
+
+class AugmentedDataset(Dataset):  # type: ignore[misc]
+    """Map-style dataset: item ``i`` is one augmented version of ``data[i]`` (new each epoch).
+
+    The recipe runs on the single item; among its kept candidates one is chosen at
+    random (keyed by seed, epoch and index). Items the recipe rejects entirely come
+    back unchanged.
+
+    Args:
+        data: a sequence of rows: :class:`~crossaug.Sample`, dicts of columns (``text``,
+            ``audio``, ``image``, ``label``, ``id``), strings, or a Hugging Face dataset.
+        recipe: a :class:`~crossaug.Recipe` or a registered recipe name (built with ``params``).
+        seed: root seed.
+        p: probability that an item is augmented (else it is returned as is).
+        format: turns the chosen :class:`~crossaug.Sample` into what the model needs
+            (e.g. :func:`sample_to_dict` or your tokenizer call); default: the Sample
+            (use ``collate_fn=collate_samples``).
+        on_error: ``raise`` or ``original`` (log, and return the un-augmented item).
+        params: recipe parameters when ``recipe`` is a name.
+    """
+
+    def __init__(self, data: Sequence[Any], recipe: Recipe | str, seed: int = 0, *, p: float = 1.0,
+                 format: Callable[[Sample], Any] | None = None, on_error: str = "raise",
+                 params: dict[str, Any] | None = None) -> None:
+        if not hasattr(data, "__getitem__") or not hasattr(data, "__len__"):
+            raise ConfigError(f"AugmentedDataset needs a sequence (len and indexing); got {type(data).__name__}; "
+                              "use AugmentedIterableDataset for streams")
+        self.data = data
+        self.augmenter = _Augmenter(recipe, seed, p, format, on_error, params)
+        self.augmenter._fit(data[i] for i in range(len(data)))
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw new augmentations for ``epoch`` (call before each epoch, like ``DistributedSampler``)."""
+        self.augmenter.set_epoch(epoch)
+
+    @property
+    def epoch(self) -> int:
+        return self.augmenter.epoch
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> Any:
+        index = int(index)
+        if index < 0:
+            index += len(self)
+        aug = self.augmenter
+        epoch = aug.epoch
+        [(pos, sample, kept)] = aug.groups([(index, self.data[index])], epoch)
+        return aug._out(aug.pick(pos, sample, kept, epoch))
+
+
+class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
+    """Iterable dataset: streams ``data``, shards it across DataLoader workers, augments in batches.
+
+    Worker ``w`` of ``W`` takes the rows at positions ``w, w + W, w + 2W, ...``, so workers
+    never process (or draw random numbers for) the same row.
+
+    Args:
+        data: an iterable of rows that can be iterated again each epoch (a list, a file's
+            lines, a Hugging Face dataset) or a zero-argument callable returning an iterator.
+        recipe: a :class:`~crossaug.Recipe` or a registered recipe name (built with ``params``).
+        seed: root seed.
+        batch_size: rows per recipe call (model-backed steps batch these).
+        mode: ``one`` (one random kept candidate per row) or ``all`` (every kept candidate).
+        include_original: also yield the input row before its candidates.
+        p: probability that a row is augmented.
+        format: turns each :class:`~crossaug.Sample` into what the model needs.
+        on_error: ``raise`` or ``original``.
+        params: recipe parameters when ``recipe`` is a name.
+    """
+
+    def __init__(self, data: Iterable[Any] | Callable[[], Iterable[Any]], recipe: Recipe | str, seed: int = 0, *,
+                 batch_size: int = 8, mode: str = "one", include_original: bool = False, p: float = 1.0,
+                 format: Callable[[Sample], Any] | None = None, on_error: str = "raise",
+                 params: dict[str, Any] | None = None) -> None:
+        if mode not in ("one", "all"):
+            raise ConfigError(f"mode must be 'one' or 'all', got {mode!r}")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(data, Iterator):
+            raise ConfigError("AugmentedIterableDataset needs data it can iterate again each epoch "
+                              "(a list, a dataset, or a callable returning a fresh iterator), not a one-shot iterator")
+        self.data = data
+        self.batch_size = batch_size
+        self.mode = mode
+        self.include_original = include_original
+        self.augmenter = _Augmenter(recipe, seed, p, format, on_error, params)
+        self.augmenter._fit(self._rows())
+
+    def _rows(self) -> Iterable[Any]:
+        return self.data() if callable(self.data) else self.data
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw new augmentations for ``epoch`` (persistent workers see it too)."""
+        self.augmenter.set_epoch(epoch)
+
+    @property
+    def epoch(self) -> int:
+        return self.augmenter.epoch
+
+    def __iter__(self) -> Iterator[Any]:
+        info = get_worker_info()
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        epoch = self.augmenter.epoch
+        buffer: list[tuple[int, Any]] = []
+        for position, row in enumerate(self._rows()):
+            if position % workers != worker:
+                continue
+            buffer.append((position, row))
+            if len(buffer) >= self.batch_size:
+                yield from self._emit(buffer, epoch)
+                buffer = []
+        if buffer:
+            yield from self._emit(buffer, epoch)
+
+    def _emit(self, items: list[tuple[int, Any]], epoch: int) -> Iterator[Any]:
+        aug = self.augmenter
+        for pos, sample, kept in aug.groups(items, epoch):
+            if self.include_original:
+                yield aug._out(sample)
+            if self.mode == "one":
+                if kept or not self.include_original:
+                    yield aug._out(aug.pick(pos, sample, kept, epoch))
+            else:
+                for cand in kept:
+                    yield aug._out(cand)
+
+
+__all__ = ["AugmentedDataset", "AugmentedIterableDataset", "seed_worker", "collate_samples", "sample_to_dict"]
