@@ -13,7 +13,9 @@ not available offline, so the feature network is pluggable: the default is a
 small fixed random convolutional network (:class:`RandomConvFeatures`; random
 features are a usable perceptual proxy), any callable ``images -> tensor or list
 of tensors`` can be passed, and ``loss="pixel"`` is a plain mean-squared-error
-fallback.
+fallback. The default, ``loss="both"``, adds the MSE to the feature distance: with
+random features (normalised per position like LPIPS) the pixel term keeps the
+absolute intensities right.
 
 Example:
     >>> import torch
@@ -141,7 +143,7 @@ class ProjectionResult:
 def project(generator: Any, target: Any, *, space: str = "w", steps: int = 1000,
             initial_lr: float = 0.1, initial_noise_factor: float = 0.05, noise_ramp_length: float = 0.75,
             lr_rampdown_length: float = 0.25, lr_rampup_length: float = 0.05,
-            regularize_noise_weight: float = 1e5, loss: str = "perceptual",
+            regularize_noise_weight: float = 1e5, loss: str = "both",
             feature_net: Callable[[Any], Any] | None = None, pixel_weight: float = 1.0,
             w_avg_samples: int = 10000, seed: int = 0) -> ProjectionResult:
     """Find latents whose images match ``target`` (defaults: StyleGAN2's projector).
@@ -157,7 +159,9 @@ def project(generator: Any, target: Any, *, space: str = "w", steps: int = 1000,
         lr_rampdown_length: cosine ramp-down fraction (paper 0.25).
         lr_rampup_length: linear ramp-up fraction (paper 0.05).
         regularize_noise_weight: weight of the noise autocorrelation penalty (paper 1e5).
-        loss: ``perceptual`` (feature distance), ``pixel`` (MSE) or ``both``.
+        loss: ``perceptual`` (feature distance), ``pixel`` (MSE) or ``both`` (default: the
+            random default features are normalised per position, as in LPIPS, so they
+            ignore absolute intensity; the MSE term anchors it).
         feature_net: callable ``images -> features``; default :class:`RandomConvFeatures`.
         pixel_weight: weight of the MSE term when ``loss="both"``.
         w_avg_samples: latents used to estimate the mean and spread of ``w`` (paper 10000).
