@@ -48,12 +48,13 @@ class VisionEncoderDecoderCaptioner(Captioner):
     def __init__(self, model: str = "nlpconnect/vit-gpt2-image-captioning", revision: str | None = None,
                  prompt: str | None = "a photo of a {label}", mode: str = "sample", num_captions: int = 1,
                  max_new_tokens: int = 30, min_new_tokens: int = 1, temperature: float = 1.0, top_k: int = 0,
-                 top_p: float = 0.9,
-                 num_beams: int = 3, batch_size: int = 8, device: str = "auto", dtype: str = "auto",
+                 top_p: float = 0.9, num_beams: int = 3, batch_size: int = 8, device: str = "auto",
+                 dtype: str = "auto",
                  allow_download: bool = False, in_field: str | None = None,
                  out_field: str | None = None) -> None:
         self._init_common(model, revision, prompt, mode, num_captions, max_new_tokens, min_new_tokens,
-                          temperature, top_k, top_p, num_beams, batch_size, device, dtype, allow_download, in_field, out_field)
+                          temperature, top_k, top_p, num_beams, batch_size, device, dtype, allow_download,
+                          in_field, out_field)
         self._tokenizer: Any = None
         self._is_git = False
 

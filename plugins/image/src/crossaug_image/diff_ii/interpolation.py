@@ -2,8 +2,9 @@
 
 Two DDIM inversions ``a`` and ``b`` of one class span a plane; the arc of the
 circle through them is parametrised by the angle ``theta`` from ``a`` (``b`` sits
-at ``theta = Omega``, their angle). The radius moves linearly from ``|a|`` to
-``|b|`` with the angle, so points keep the norm of Gaussian noise (a straight
+at ``theta = Omega``, their angle). The radius moves from ``|a|`` to
+``|b|`` geometrically with the angle (``|a|^(1-t) |b|^t``, positive even when
+extrapolating), so points keep the norm of Gaussian noise (a straight
 line between two Gaussian samples shrinks it by up to ``1/sqrt(2)``, which
 diffusion models turn into blurry, washed-out images). ``t`` in ``[0, 1]``
 interpolates; ``t < 0`` or ``t > 1`` extrapolates along the same circle.
@@ -35,7 +36,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """The point at fraction ``t`` of the arc from ``a`` to ``b`` on the circle through both.
 
     Direction: ``cos(t*Omega) u + sin(t*Omega) v`` with ``u = a/|a|`` and ``v`` the unit
-    component of ``b`` orthogonal to ``u``; radius ``(1 - t)|a| + t|b|``. Nearly
+    component of ``b`` orthogonal to ``u``; radius ``|a|^(1-t) |b|^t``. Nearly
     parallel inputs fall back to linear interpolation.
     """
     shape, dtype = np.shape(a), np.asarray(a).dtype
@@ -49,7 +50,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
         w = y - (y @ u) * u
         v = w / np.linalg.norm(w)
         theta = t * omega
-        out = ((1 - t) * na + t * nb) * (np.cos(theta) * u + np.sin(theta) * v)
+        out = na ** (1 - t) * nb ** t * (np.cos(theta) * u + np.sin(theta) * v)
     return out.reshape(shape).astype(dtype if np.issubdtype(dtype, np.floating) else np.float64)
 
 

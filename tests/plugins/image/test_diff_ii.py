@@ -1,0 +1,236 @@
+"""Diff-II: pure interpolation math, LoRA, and every stage on a tiny random Stable Diffusion pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from crossaug import BadSample, ConfigError, Sample, Seeder, create
+from crossaug.testing import RecipeContract
+from crossaug_image.diff_ii.cache import StageCache, image_digest, stable_key
+from crossaug_image.diff_ii.components import class_prompt, concept_token, load_pipeline
+from crossaug_image.diff_ii.concepts import ConceptParams, apply_concepts, learn_concepts
+from crossaug_image.diff_ii.denoise import DenoiseParams, stage_schedule, two_stage_denoise
+from crossaug_image.diff_ii.interpolation import angle_between, random_circle_interpolation, slerp
+from crossaug_image.diff_ii.inversion import InversionParams, ddim_invert
+from crossaug_image.diff_ii.lora import LoRALinear, inject_lora, lora_state_dict
+from crossaug_image.diff_ii.suffixes import context_phrases, suffixes_for_class
+
+# -- pure math ---------------------------------------------------------------
+
+
+def test_slerp_hand_values_and_endpoints():
+    a, b = np.array([2.0, 0.0]), np.array([0.0, 4.0])
+    assert np.allclose(slerp(a, b, 0.0), a) and np.allclose(slerp(a, b, 1.0), b)
+    assert np.allclose(slerp(a, b, 0.5), [2.0, 2.0])  # 45 degrees, radius sqrt(2 * 4)
+    assert np.allclose(slerp(a, b, -1.0), [0.0, -1.0])  # a quarter turn back, radius 2^2 / 4
+    assert np.allclose(slerp(a, 3 * a, 0.5), 2 * a)  # parallel: linear fallback
+
+
+def test_slerp_keeps_the_norm_statistics_of_gaussian_noise():
+    rng = np.random.default_rng(0)
+    d = 4 * 64 * 64
+    norms_s, norms_l = [], []
+    for _ in range(20):
+        a, b = rng.standard_normal(d), rng.standard_normal(d)
+        t = rng.uniform(0, 1)
+        norms_s.append(np.linalg.norm(slerp(a, b, t)))
+        norms_l.append(np.linalg.norm((1 - 0.5) * a + 0.5 * b))
+        z = slerp(a, b, t)
+        assert abs(z.mean()) < 0.05 and abs(z.std() - 1.0) < 0.03  # still looks like N(0, 1) noise
+    assert np.mean(norms_s) == pytest.approx(np.sqrt(d), rel=0.02)
+    assert np.mean(norms_l) == pytest.approx(np.sqrt(d / 2), rel=0.02)  # what plain lerp would do
+
+
+def test_random_circle_interpolation_range_and_angle():
+    rng = np.random.default_rng(1)
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    ts = []
+    for _ in range(200):
+        z, t = random_circle_interpolation(a, b, rng, strength=0.5)
+        ts.append(t)
+        assert angle_between(z, a) == pytest.approx(min(abs(t) * np.pi / 2, 2 * np.pi - abs(t) * np.pi / 2), abs=1e-6)
+    assert -0.5 <= min(ts) < 0 and 1 < max(ts) <= 1.5
+    only_between = [random_circle_interpolation(a, b, rng, strength=0.0)[1] for _ in range(50)]
+    assert all(0 <= t <= 1 for t in only_between)
+
+
+def test_stage_schedule_split():
+    assert stage_schedule(4, 0.5) == [0, 0, 1, 1]
+    assert stage_schedule(3, 0.0) == [1, 1, 1] and stage_schedule(3, 1.0) == [0, 0, 0]
+    with pytest.raises(ValueError):
+        stage_schedule(3, 1.5)
+
+
+def test_suffix_summaries():
+    caps = ["a photo of a dog running on the beach", "a dog, sleeping on a sofa", "a photo of a dog"]
+    assert context_phrases(caps, "dog") == ["running on the beach", "sleeping on a sofa"]
+    named = suffixes_for_class(caps, "dog", "crossaug_image.diff_ii.suffixes:context_phrases", limit=1)
+    assert named == ["running on the beach"]
+    with pytest.raises(ConfigError):
+        suffixes_for_class(caps, "dog", "nowhere:nothing")
+
+
+def test_prompts_and_cache_keys(tmp_path, tiny):
+    assert class_prompt("tabby_cat", concept_token("tabby_cat"), "on a sofa") == \
+        "a photo of a <tabby-cat> tabby cat, on a sofa"
+    assert image_digest(tiny.make_image(0)) == image_digest(tiny.make_image(0)) != image_digest(tiny.make_image(1))
+    assert stable_key({"a": 1}) != stable_key({"a": 2})
+    cache = StageCache(tmp_path)
+    cache.save("x", "k", {"t": torch.ones(2)})
+    assert torch.equal(cache.load("x", "k")["t"], torch.ones(2)) and cache.load("x", "other") is None
+    assert StageCache(False).load("x", "k") is None
+
+
+# -- LoRA --------------------------------------------------------------------
+
+
+def test_lora_starts_as_identity_and_learns():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential()
+    model.add_module("attn", torch.nn.Module())
+    model.attn.to_q = torch.nn.Linear(6, 6)
+    model.attn.to_out = torch.nn.ModuleList([torch.nn.Linear(6, 6)])
+    model.add_module("ff", torch.nn.Linear(6, 6))
+    x = torch.randn(3, 6)
+    before = model.attn.to_out[0](model.attn.to_q(x))
+    params = inject_lora(model, rank=2, targets=("to_q", "to_out.0"))
+    assert isinstance(model.attn.to_q, LoRALinear) and isinstance(model.attn.to_out[0], LoRALinear)
+    assert not isinstance(model.ff, LoRALinear)  # only attention projections
+    assert len(params) == 4 and torch.equal(model.attn.to_out[0](model.attn.to_q(x)), before)
+    opt = torch.optim.SGD(params, lr=0.1)
+    loss = model.attn.to_out[0](model.attn.to_q(x)).pow(2).sum()
+    loss.backward()
+    opt.step()
+    assert not torch.equal(model.attn.to_out[0](model.attn.to_q(x)), before)
+    assert set(lora_state_dict(model)) == {"attn.to_q.lora_a", "attn.to_q.lora_b", "attn.to_out.0.lora_a",
+                                           "attn.to_out.0.lora_b"}
+    assert model.attn.to_q.base.weight.grad is None  # the base stays frozen
+
+
+# -- stages on the tiny pipeline --------------------------------------------------
+
+STEPS = 2
+
+
+@pytest.fixture(scope="module")
+def pipe(sd_dir):
+    return load_pipeline(sd_dir, device="cpu")
+
+
+@pytest.mark.model
+def test_ddim_inversion_shape_and_determinism(pipe, tiny):
+    imgs = [tiny.make_image(0, (32, 32)), tiny.make_image(1, (40, 32))]
+    params = InversionParams(steps=STEPS, resolution=32)
+    z = ddim_invert(pipe, imgs, ["a photo of a cat"] * 2, params)
+    assert z.shape == (2, 4, 16, 16) and torch.isfinite(z).all()
+    again = ddim_invert(pipe, imgs[:1], ["a photo of a cat"], params)
+    assert torch.allclose(z[:1], again, atol=1e-5)
+    other = ddim_invert(pipe, imgs[:1], ["a dog"], params)
+    assert not torch.allclose(again, other)  # the prompt conditions the inversion
+
+
+@pytest.mark.model
+def test_two_stage_denoising_honours_the_split(pipe):
+    z = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(0))
+    run = lambda split: two_stage_denoise(pipe, z, ["a cat, in the snow"], ["a cat"],  # noqa: E731
+                                          DenoiseParams(steps=4, guidance_scale=3.0, split=split),
+                                          return_latents=True)
+    _, sched_half, z_half = run(0.5)
+    _, sched_plain, z_plain = run(0.0)
+    _, sched_suffix, z_suffix = run(1.0)
+    assert sched_half == [0, 0, 1, 1] and sched_plain == [1] * 4 and sched_suffix == [0] * 4
+    # split=0 is plain-prompt denoising, split=1 suffixed-only; the mixed one differs from both
+    _, _, z_ref = two_stage_denoise(pipe, z, ["a cat"], ["a cat"], DenoiseParams(4, 3.0, 0.5), return_latents=True)
+    assert torch.allclose(z_plain, z_ref, atol=1e-5)
+    assert not torch.allclose(z_half, z_plain, atol=1e-4) and not torch.allclose(z_half, z_suffix, atol=1e-4)
+
+
+@pytest.mark.model
+def test_concept_learning_changes_only_the_new_token_and_lora(sd_dir, tiny):
+    p = load_pipeline(sd_dir, device="cpu")
+    emb_before = p.text_encoder.get_input_embeddings().weight.detach().clone()
+    imgs = [tiny.make_image(i, (32, 32)) for i in range(3)]
+    state = learn_concepts(p, imgs, ["cat", "cat", "dog"], ConceptParams(steps=3, batch_size=2, resolution=32,
+                                                                          lr_lora=1e-2))
+    emb = p.text_encoder.get_input_embeddings().weight
+    n_old = emb_before.shape[0]
+    assert emb.shape[0] == n_old + 2 and set(state["tokens"].values()) == {"<cat>", "<dog>"}
+    assert torch.equal(emb[:n_old], emb_before)  # only the placeholder rows were trained
+    assert len(state["losses"]) == 3 and all(np.isfinite(state["losses"]))
+    assert any(v.abs().sum() > 0 for k, v in state["lora"].items() if k.endswith("lora_b"))  # LoRA moved
+    # a fresh pipeline with the saved concepts computes the same as the trained one
+    fresh = load_pipeline(sd_dir, device="cpu")
+    apply_concepts(fresh, state)
+    z = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(1))
+    a = two_stage_denoise(p, z, ["a photo of a <cat> cat"], ["a photo of a <cat> cat"], DenoiseParams(2, 1.0, 0.5),
+                          return_latents=True)[2]
+    b = two_stage_denoise(fresh, z, ["a photo of a <cat> cat"], ["a photo of a <cat> cat"],
+                          DenoiseParams(2, 1.0, 0.5), return_latents=True)[2]
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+# -- the recipe ----------------------------------------------------------------
+
+
+def _dataset(tiny):
+    return [Sample("c0", {"image": tiny.make_image(0, (32, 32))}, label="cat"),
+            Sample("c1", {"image": tiny.make_image(1, (32, 32))}, label="cat"),
+            Sample("d0", {"image": tiny.make_image(2, (32, 32))}, label="dog")]
+
+
+@pytest.fixture(scope="module")
+def diff_params(sd_dir, blip_dir, tmp_path_factory):
+    return dict(model=sd_dir, expansion=2, steps=STEPS, inversion_steps=STEPS, guidance_scale=2.0, resolution=32,
+                concept_steps=2, concept_batch_size=2, caption_model=blip_dir,
+                caption_params={"max_new_tokens": 4, "min_new_tokens": 2}, device="cpu",
+                cache_dir=str(tmp_path_factory.mktemp("diff-ii-cache")))
+
+
+class TestDiffIIContract(RecipeContract):
+    name = "diff-ii"
+
+    @pytest.fixture(autouse=True)
+    def _models(self, diff_params, tiny):
+        type(self).params = diff_params
+        self._tiny = tiny
+
+    def good_samples(self):
+        return _dataset(self._tiny)
+
+
+@pytest.mark.model
+def test_diff_ii_end_to_end(diff_params, tiny):
+    r = create("recipe", "diff-ii", **{**diff_params, "expansion": {"cat": 3}, "default_expansion": 1})
+    data = _dataset(tiny)
+    r.fit(data)
+    assert r._members["cat"] and len(r._pool) == 3 and set(r._suffix_map) <= {"cat", "dog"}
+    groups = r.process(data, Seeder(0))
+    assert [len(g) for g in groups] == [3, 3, 1]  # per-class expansion rate
+    for g in groups[:2]:
+        for c in g:
+            rec = c.lineage[-1].params
+            assert rec["init"] == "inversion" and rec["partner"] != image_digest(data[int(c.id[1])]["image"])
+            assert c["image"].size == (32, 32) and c.label == "cat" and c.lineage[-1].name == "diff-ii"
+    assert groups[2][0].lineage[-1].params["init"] == "noise"  # single-image class: random noise (paper)
+    # concepts and inversions were cached on disk and are reused by a new instance
+    cache = StageCache(diff_params["cache_dir"])
+    assert list((cache.root / "concepts").glob("*.pt")) and len(list((cache.root / "inversions").glob("*.pt"))) >= 3
+    r2 = create("recipe", "diff-ii", **{**diff_params, "expansion": {"cat": 3}, "default_expansion": 1})
+    r2.fit(data)
+    again = r2.process(data[:1], Seeder(0))[0]
+    assert [np.asarray(c["image"]).tobytes() for c in again] == [np.asarray(c["image"]).tobytes() for c in groups[0]]
+
+
+@pytest.mark.model
+def test_diff_ii_errors(diff_params, tiny):
+    r = create("recipe", "diff-ii", **diff_params)
+    with pytest.raises(ConfigError):
+        r.process(_dataset(tiny), Seeder(0))
+    with pytest.raises(BadSample) as info:
+        r.fit([Sample("nolabel", {"image": tiny.make_image(0)})])
+    assert "nolabel" in str(info.value)
+    for bad in ({"split": 1.5}, {"expansion": 0}, {"resolution": 30}, {"strength": -1}):
+        with pytest.raises(ConfigError):
+            create("recipe", "diff-ii", **{**diff_params, **bad})
