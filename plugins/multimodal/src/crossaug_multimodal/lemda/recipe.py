@@ -49,6 +49,7 @@ class LeMDARecipe(Recipe):
         adversarial_weight: gradient-reversal scale.
         consistency_weight: weight of the confident-sample consistency KL.
         vae_weight: weight of the VAE loss.
+        kl_weight: weight of the KL term inside the VAE loss.
         confidence_threshold: confidence needed for the consistency term.
         seed: seed of fitting.
         device: torch device.
@@ -60,8 +61,8 @@ class LeMDARecipe(Recipe):
                  noise_scale: float = 1.0, save_to: str | None = None, epochs: int = 20, batch_size: int = 64,
                  task_hidden: Sequence[int] = (128,), hidden_dims: Sequence[int] = (256,),
                  latent_dim: int | None = None, lr: float = 1e-3, aug_lr: float = 1e-3,
-                 adversarial_weight: float = 1.0, consistency_weight: float = 1.0, vae_weight: float = 0.1,
-                 confidence_threshold: float = 0.5, seed: int = 0, device: str = "cpu") -> None:
+                 adversarial_weight: float = 1.0, consistency_weight: float = 10.0, vae_weight: float = 1.0,
+                 kl_weight: float = 0.1, confidence_threshold: float = 0.5, seed: int = 0, device: str = "cpu") -> None:
         if not isinstance(n, int) or n < 1:
             raise ConfigError(f"{self.name}: n must be a positive integer, got {n!r}")
         if isinstance(feature_keys, str) or not feature_keys:
@@ -85,6 +86,7 @@ class LeMDARecipe(Recipe):
         self.adversarial_weight = float(adversarial_weight)
         self.consistency_weight = float(consistency_weight)
         self.vae_weight = float(vae_weight)
+        self.kl_weight = float(kl_weight)
         self.confidence_threshold = float(confidence_threshold)
         self.seed = int(seed)
         self.device = device
@@ -178,6 +180,7 @@ class LeMDARecipe(Recipe):
         trainer = LeMDATrainer(task, dims, hidden_dims=self.hidden_dims, latent_dim=self.latent_dim, lr=self.lr,
                                aug_lr=self.aug_lr, adversarial_weight=self.adversarial_weight,
                                consistency_weight=self.consistency_weight, vae_weight=self.vae_weight,
+                               kl_weight=self.kl_weight,
                                confidence_threshold=self.confidence_threshold, seed=self.seed, device=self.device)
         gen = torch.Generator().manual_seed(self.seed)
         history = []

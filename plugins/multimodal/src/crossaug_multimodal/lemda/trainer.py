@@ -70,8 +70,8 @@ class LeMDATrainer:
 
     def __init__(self, task_model: Any, feature_dims: Sequence[int], *, encoder: Any = None,
                  hidden_dims: Sequence[int] = (256,), latent_dim: int | None = None, lr: float = 1e-3,
-                 aug_lr: float = 1e-3, adversarial_weight: float = 1.0, consistency_weight: float = 1.0,
-                 vae_weight: float = 0.1, kl_weight: float = 1.0, confidence_threshold: float = 0.5,
+                 aug_lr: float = 1e-3, adversarial_weight: float = 1.0, consistency_weight: float = 10.0,
+                 vae_weight: float = 1.0, kl_weight: float = 0.1, confidence_threshold: float = 0.5,
                  loss_fn: Callable[[Any, Any], Any] | None = None, split_features: bool = False,
                  task_optimizer: Any = None, seed: int = 0, device: str = "cpu") -> None:
         dims = [int(d) for d in feature_dims]
