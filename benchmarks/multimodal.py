@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,7 @@ def bench_cmda(args: argparse.Namespace) -> dict[str, Any]:
                                            anchor_clusters=clusters[anchors], exclude=anchors), args.repeat)
     gen_loop_s, gen_loop = _best_of(lambda: generate_loop(teacher[anchors], teacher, student, images,
                                                           gen.contributors, tau=args.tau), 1)
-    equal = all(np.array_equal(a, b) for a, b in zip(gen.values, gen_loop))
+    equal = all(np.array_equal(a, b) for a, b in zip(gen.values, gen_loop, strict=True))
     result = {
         "rows": rows, "n_mix": args.n_mix, "dim": d, "image": f"{args.image}x{args.image}x3",
         "weights_rows_per_s": {"batched": rows / vec_s, "loop": rows / loop_s},

@@ -6,9 +6,12 @@ import math
 
 import numpy as np
 import pytest
-
-from crossaug_multimodal.cmda.losses import (supervised_contrastive_loss, supervised_contrastive_loss_np,
-                                             unsupervised_contrastive_loss, unsupervised_contrastive_loss_np)
+from crossaug_multimodal.cmda.losses import (
+    supervised_contrastive_loss,
+    supervised_contrastive_loss_np,
+    unsupervised_contrastive_loss,
+    unsupervised_contrastive_loss_np,
+)
 
 torch = pytest.importorskip("torch", reason="CMDA torch losses need the [torch] extra")
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
-
-import numpy as np
-import pytest
-from PIL import Image
+from collections.abc import Sequence
+from typing import Any
 
 import crossaug
+import numpy as np
+import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
 from crossaug.testing import RecipeContract
 from crossaug.testing.contract import fields_equal
+from PIL import Image
 
 torch = pytest.importorskip("torch", reason="CMDA projection heads need the [torch] extra")
 
@@ -25,7 +25,7 @@ FAST = {"text_encoder": "hashing", "epochs": 15, "latent_dim": 8, "hidden": 16, 
 def dataset(per: int = 4) -> list[Sample]:
     rng = np.random.default_rng(0)
     out = []
-    for c, (name, rgb) in enumerate(COLOURS.items()):
+    for _c, (name, rgb) in enumerate(COLOURS.items()):
         for i in range(per):
             arr = np.clip(np.array(rgb) + rng.integers(-20, 20, size=(12, 12, 3)), 0, 255).astype(np.uint8)
             nouns = ["square", "patch", "tile", "block"]
@@ -72,7 +72,7 @@ def fitted() -> CMDARecipe:
 def test_outputs_are_convex_pixel_mixes_of_recorded_contributors(fitted: CMDARecipe) -> None:
     data = {s.id: s for s in dataset()}
     groups = fitted.process([data["red0"], data["blue1"]], Seeder(0))
-    for parent, group in zip(["red0", "blue1"], groups):
+    for parent, group in zip(["red0", "blue1"], groups, strict=True):
         assert [o.id for o in group] == [f"{parent}~{k}" for k in range(3)]
         for o in group:
             params = o.lineage[-1].params
@@ -110,7 +110,7 @@ def test_unseen_sample_is_encoded_and_batch_independent(fitted: CMDARecipe) -> N
     new = Sample("new", {"text": "a green block"})
     a = fitted.process([new], Seeder(4))[0]
     b = fitted.process([dataset()[0], new], Seeder(4))[1]
-    assert all(fields_equal(x, y) for x, y in zip(a, b))
+    assert all(fields_equal(x, y) for x, y in zip(a, b, strict=True))
     assert all(c.startswith("green") for o in a for c in o.lineage[-1].params["contributors"])
 
 

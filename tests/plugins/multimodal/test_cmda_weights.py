@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from crossaug_multimodal.cmda.augmenter import CMDA
 from crossaug_multimodal.cmda.interpolation import anchor_weights, combine, generate, generate_loop
 from crossaug_multimodal.cmda.weights import double_cross_attention, double_cross_attention_loop
@@ -101,7 +100,7 @@ def test_generate_matches_per_sample_loop() -> None:
                    n_mix=5, tau=0.2, exclude=np.arange(n))
     loop = generate_loop(teacher[out.teacher_index], teacher, student, values, out.contributors, tau=0.2)
     assert out.values.dtype == np.uint8
-    assert all(np.array_equal(a, b) for a, b in zip(out.values, loop))
+    assert all(np.array_equal(a, b) for a, b in zip(out.values, loop, strict=True))
 
 
 def test_small_cluster_pads_and_falls_back() -> None:

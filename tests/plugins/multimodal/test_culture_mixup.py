@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
-
-import numpy as np
-import pytest
-from PIL import Image
+from collections.abc import Sequence
+from typing import Any
 
 import crossaug
+import numpy as np
+import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
 from crossaug.testing import RecipeContract
-
 from crossaug_multimodal.culture_mixup import apply_switches, paste_region, read_boxes
 from crossaug_multimodal.culture_mixup.functional import label_matches
+from PIL import Image
 
 if "text.code-switch" not in crossaug.registry.names("augmentation"):  # pragma: no cover
     pytest.skip("culture-mixup uses text.code-switch from crossaug-text (pip install 'crossaug-multimodal[text]')",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import crossaug
 import numpy as np
 import pytest
-from PIL import Image
-
-import crossaug
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.testing import AugmentationContract, RecipeContract
-
 from crossaug_multimodal.cut_switch import cut_switch, sample_box, unswitch
+from PIL import Image
 
 
 def rgbd(seed: int = 0, size: tuple[int, int] = (12, 10)) -> Sample:
@@ -51,7 +49,7 @@ def test_three_modalities_rotate_and_unswitch() -> None:
     out = cut_switch(maps, [0, 0, 2, 2], shift=1)
     assert [int(m[0, 0]) for m in out] == [2, 3, 1] and [int(m[2, 2]) for m in out] == [1, 2, 3]
     back = unswitch(out, [0, 0, 2, 2], shift=1)
-    assert all(np.array_equal(a, b) for a, b in zip(back, maps))
+    assert all(np.array_equal(a, b) for a, b in zip(back, maps, strict=True))
 
 
 def test_sample_box_within_bounds_and_area() -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
-
-import numpy as np
-import pytest
-from PIL import Image
+from collections.abc import Sequence
+from typing import Any
 
 import crossaug
+import numpy as np
+import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
 from crossaug.testing import RecipeContract
 from crossaug.testing.contract import fields_equal
-
 from crossaug_multimodal.mixgen import mix_images, mixgen, mixgen_batch, mixgen_pair
+from PIL import Image
 
 
 def reference_in_place(images: np.ndarray, texts: list[str], index: Sequence[int], lam: float) -> tuple:
@@ -132,7 +131,7 @@ def test_recipe_output_is_exact_mix_with_recorded_partner() -> None:
     recipe.fit(data)
     by_id = {s.id: s for s in data}
     outs = recipe.process(data[:2], Seeder(0))
-    for parent, group in zip(data[:2], outs):
+    for parent, group in zip(data[:2], outs, strict=True):
         partners = [o.meta["mixgen"]["partner"] for o in group]
         assert len(set(partners)) == 3 and parent.id not in partners
         for o in group:

@@ -15,7 +15,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class CMDA:
         self.history_: list[float] = []
 
     # -- fitting --------------------------------------------------------
-    def fit(self, teacher_features: Any, student_features: Any, labels: Sequence[Any] | None = None) -> "CMDA":
+    def fit(self, teacher_features: Any, student_features: Any, labels: Sequence[Any] | None = None) -> CMDA:
         """Learn the latent space and the teacher-modality clusters from ``N`` paired feature rows."""
         ft = np.asarray(teacher_features, dtype=np.float64)
         fs = np.asarray(student_features, dtype=np.float64)

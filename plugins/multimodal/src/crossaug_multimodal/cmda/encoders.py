@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from crossaug import ConfigError, MissingDependency

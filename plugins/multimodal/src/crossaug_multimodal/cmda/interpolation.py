@@ -129,12 +129,12 @@ def generate_loop(anchor_teacher: Any, teacher: Any, student: Any, values: Any,
     """The same combination, one sample at a time with Python loops (baseline for benchmarks)."""
     out = []
     x = np.asarray(values)
-    for a, row in zip(np.asarray(anchor_teacher), np.asarray(contributors)):
+    for a, row in zip(np.asarray(anchor_teacher), np.asarray(contributors), strict=True):
         row = [int(j) for j in row if j >= 0]
         t = [list(a)] + [list(teacher[j]) for j in row]
         w = double_cross_attention_loop(t, [list(student[j]) for j in row], tau)[0]
         acc = np.zeros(x.shape[1:], dtype=np.float64)
-        for wj, j in zip(w, row):
+        for wj, j in zip(w, row, strict=True):
             acc += wj * x[j]
         out.append(np.clip(np.rint(acc), 0, 255).astype(np.uint8) if x.dtype == np.uint8 else acc)
     return out

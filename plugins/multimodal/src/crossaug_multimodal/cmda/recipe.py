@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, ClassVar, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder

@@ -81,7 +81,7 @@ def double_cross_attention_loop(teacher: Any, student: Any, tau: float = 1.0) ->
     """Eq. 11 with plain Python loops over one ``m x d`` / ``n x d`` pair (reference and baseline)."""
     t = [list(map(float, row)) for row in np.asarray(teacher)]
     s = [list(map(float, row)) for row in np.asarray(student)]
-    dot = [[sum(a * b for a, b in zip(ti, sj)) / tau for sj in s] for ti in t]
+    dot = [[sum(a * b for a, b in zip(ti, sj, strict=True)) / tau for sj in s] for ti in t]
     m, n = len(t), len(s)
     out = []
     for i in range(m):

@@ -24,10 +24,10 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
-import numpy as np
 from crossaug import Augmentation, BadSample, ConfigError, MissingDependency, Recipe, Sample, Seeder
 
 from .._images import to_array, to_pil
@@ -207,8 +207,9 @@ class CultureMixupRecipe(Recipe):
         for d in self._bank:
             if d["source"] == exclude:
                 continue
-            if label_matches(d["label"], switch["target"]) or (
-                    concept is not None and d["concept"] == concept and not label_matches(d["label"], switch["source"])):
+            same_concept = (concept is not None and d["concept"] == concept
+                            and not label_matches(d["label"], switch["source"]))
+            if same_concept or label_matches(d["label"], switch["target"]):
                 out.append(d)
         return out
 

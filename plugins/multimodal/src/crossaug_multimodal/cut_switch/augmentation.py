@@ -14,7 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import Augmentation, BadSample, ConfigError, Sample
@@ -86,7 +87,7 @@ class CutSwitch(Augmentation):
             switched = cut_switch(arrays, box, int(params.get("shift", 1)))
         except ValueError as exc:
             raise BadSample(f"multimodal.cut-switch: {exc}", sample_id=sample.id, field=self.field[0]) from None
-        return sample.derive(None, **{f: to_pil(a) for f, a in zip(self.field, switched)})
+        return sample.derive(None, **{f: to_pil(a) for f, a in zip(self.field, switched, strict=True)})
 
 
 __all__ = ["CutSwitch"]

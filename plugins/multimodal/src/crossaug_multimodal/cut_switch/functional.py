@@ -17,14 +17,15 @@ Example:
     >>> a, b = cut_switch([rgb, depth], [0, 0, 2, 2])
     >>> int(a[0, 0, 0]), int(a[3, 3, 0]), int(b[0, 0, 0]), int(b[3, 3, 0])
     (9, 0, 0, 9)
-    >>> [x.tolist() for x in unswitch([a, b], [0, 0, 2, 2])] == [rgb.tolist(), np.repeat(depth[..., None], 3, 2).tolist()]
-    True
+    >>> back_rgb, back_depth = unswitch([a, b], [0, 0, 2, 2])
+    >>> bool((back_rgb == rgb).all()), bool((back_depth[..., 0] == depth).all())
+    (True, True)
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

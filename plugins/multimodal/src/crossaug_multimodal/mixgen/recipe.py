@@ -18,7 +18,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 
