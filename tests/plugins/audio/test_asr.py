@@ -103,10 +103,23 @@ def test_stereo_is_mixed_to_mono_and_clipping_recorded():
     assert normalised_edit_distance(REF, out["text"]) <= 0.5, out["text"]
 
 
+@NEEDS_FLITE
 def test_silence_gives_empty_transcript_marked_in_lineage():
-    silent = Audio(np.zeros(4000, dtype=np.float32), 16000)   # a quarter second of nothing
-    out = create("transform", "audio.asr.pocketsphinx")([Sample("z", {"audio": silent})], [0])[0]
-    assert out["text"] == "" and out.lineage[-1].params["empty"] is True
+    silent = Audio(np.zeros(16000, dtype=np.float32), 16000)
+    asr = create("transform", "audio.asr.pocketsphinx")
+    outs = asr([Sample("z", {"audio": silent}), Sample("s", {"audio": speech(voice="rms")}),
+                Sample("z2", {"audio": silent})], [0, 0, 0])
+    assert [o["text"] == "" for o in outs] == [True, False, True]
+    assert outs[0].lineage[-1].params["empty"] is True and "empty" not in outs[1].lineage[-1].params
+
+
+@NEEDS_FLITE
+def test_pocketsphinx_output_does_not_depend_on_previous_clips():
+    asr = create("transform", "audio.asr.pocketsphinx")
+    a, b = Sample("a", {"audio": speech(voice="rms")}), Sample("b", {"audio": speech("the sun rose", "awb")})
+    alone = asr([b], [0])[0]["text"]
+    after = asr([a, b], [0, 0])[1]["text"]
+    assert alone == after
 
 
 def test_bad_audio_is_bad_sample_naming_sample():

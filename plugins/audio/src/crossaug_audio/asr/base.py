@@ -5,7 +5,8 @@ mixed to mono and the clip is resampled to the model's rate (recorded in the
 lineage). A backend implements :meth:`ASR.transcribe` on a list of mono float32
 arrays at ``sample_rate``. An empty transcript (silence, noise) is returned as
 ``""`` and marked ``empty: true`` in the lineage; back-speech rejects it with
-that reason.
+that reason. Digital silence (peak below -80 dBFS) is not decoded at all: it
+transcribes to ``""`` (decoders hallucinate words on all-zero input).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from crossaug.transform import Transform
 from ..dsp.resample import mix_to_mono, resample
 
 log = logging.getLogger(__name__)
+
+#: clips whose peak stays below this (-80 dBFS) are silence: empty transcript, no decoding
+SILENCE_PEAK = 1e-4
 
 
 def prepare_audio(audio: Audio, rate: int) -> tuple[np.ndarray, dict[str, Any]]:
@@ -62,7 +66,11 @@ class ASR(Transform):
 
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         prepared = [prepare_audio(s[self.input_field], self.sample_rate) for s in samples]
-        texts = self.transcribe([x for x, _ in prepared], seeds)
+        heard = [i for i, (x, _) in enumerate(prepared) if x.size and float(np.max(np.abs(x))) >= SILENCE_PEAK]
+        decoded = self.transcribe([prepared[i][0] for i in heard], [seeds[i] for i in heard]) if heard else []
+        texts = [""] * len(prepared)
+        for i, text in zip(heard, decoded):
+            texts[i] = text
         out = []
         for (_, info), text in zip(prepared, texts):
             text = clean_transcript(text or "")
