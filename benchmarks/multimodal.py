@@ -5,8 +5,8 @@ Sections (pick with --sections):
 * ``cmda`` — CMDA Double Cross-Attention weights (eq. 11) and interpolation of new
   student images (eq. 10): the plugin's batched numpy path vs a per-sample Python
   loop over the same candidates, checked equal; prints rows/second and the ratio.
-* ``stylegan2`` — StyleGAN2 generator images/second on CPU (section owned by the
-  paired-StyleGAN2 implementation; see ``bench_stylegan2``).
+* ``stylegan2`` — StyleGAN2 generator images/second on CPU, one batched call vs one
+  image at a time (the ratio), see ``bench_stylegan2``.
 
     .venv/bin/python benchmarks/multimodal.py                    # quick (< 1 min)
     .venv/bin/python benchmarks/multimodal.py --sections cmda --anchors 2000 --n-mix 16
@@ -94,9 +94,48 @@ def bench_cmda(args: argparse.Namespace) -> dict[str, Any]:
 
 # -- StyleGAN2 -------------------------------------------------------------------
 def bench_stylegan2(args: argparse.Namespace) -> dict[str, Any] | None:
-    """StyleGAN2 generator images/second on CPU (filled in with the paired-StyleGAN2 implementation)."""
-    print("StyleGAN2: section not implemented yet")
-    return None
+    """StyleGAN2 generator images/second on CPU: one batched call vs one image at a time.
+
+    Randomly initialised weights (speed does not depend on training). The one-at-a-time
+    path is what ``multimodal.text-to-latent-image`` does to keep every image
+    independent of the batch bit for bit; the batched path is ``Generator.forward``.
+    """
+    try:
+        import torch
+    except ImportError:
+        print("StyleGAN2: torch not installed (pip install 'crossaug-multimodal[torch]'); skipped")
+        return None
+    from crossaug_multimodal.stylegan2.networks import Generator, GeneratorConfig, count_parameters
+
+    if args.sg_threads:
+        torch.set_num_threads(args.sg_threads)
+    cfg = GeneratorConfig(resolution=args.sg_resolution, img_channels=3, z_dim=args.sg_w_dim, w_dim=args.sg_w_dim,
+                          mapping_layers=8, channel_base=args.sg_channel_base, channel_max=args.sg_channel_max)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        g = Generator(cfg).eval()
+    n = args.sg_images
+    z = torch.randn(n, cfg.z_dim, generator=torch.Generator().manual_seed(1))
+
+    def batched() -> Any:
+        with torch.no_grad():
+            return g(z, noise_mode="random", generator=torch.Generator().manual_seed(2))
+
+    def one_by_one() -> Any:
+        with torch.no_grad():
+            return [g(z[i:i + 1], noise_mode="random", generator=torch.Generator().manual_seed(2 + i))
+                    for i in range(n)]
+
+    batched()  # warm-up
+    b_s, _ = _best_of(batched, args.repeat)
+    o_s, _ = _best_of(one_by_one, max(1, args.repeat - 1))
+    result = {"resolution": cfg.resolution, "parameters": count_parameters(g), "images": n,
+              "threads": torch.get_num_threads(),
+              "images_per_s": {"batched": n / b_s, "one_at_a_time": n / o_s}, "batched_ratio": o_s / b_s}
+    print(f"StyleGAN2 generator {cfg.resolution}x{cfg.resolution} RGB, {count_parameters(g) / 1e6:.2f} M params, "
+          f"{torch.get_num_threads()} CPU threads, {n} images:")
+    print(f"  batched {n / b_s:10.1f} img/s   one at a time {n / o_s:8.1f} img/s   ratio {o_s / b_s:5.1f}x")
+    return result
 
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], dict[str, Any] | None]] = {
@@ -116,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--image", type=int, default=32, help="CMDA: image side in pixels")
     ap.add_argument("--tau", type=float, default=0.1)
     ap.add_argument("--repeat", type=int, default=3, help="best of N for the batched paths")
+    ap.add_argument("--sg-resolution", type=int, default=32, help="StyleGAN2: output side")
+    ap.add_argument("--sg-images", type=int, default=32, help="StyleGAN2: images per measurement")
+    ap.add_argument("--sg-w-dim", type=int, default=128, help="StyleGAN2: z and w size")
+    ap.add_argument("--sg-channel-base", type=int, default=4096, help="StyleGAN2: channel base")
+    ap.add_argument("--sg-channel-max", type=int, default=128, help="StyleGAN2: channel cap")
+    ap.add_argument("--sg-threads", type=int, default=0, help="StyleGAN2: torch CPU threads (0: default)")
     ap.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = ap.parse_args(argv)
     results = {}
