@@ -171,7 +171,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                                                                           **(executor_options or {}))
     timings: dict[str, list[float]] = {}
     started = time.perf_counter()
-    total = _count(inputs)
+    total = _count(inputs) if progress else None  # counting reads a file once more: only for the bar
     if total is not None and limit is not None:
         total = min(total, limit)
     done_before = len(manifest.done)
