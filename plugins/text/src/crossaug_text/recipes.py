@@ -39,13 +39,15 @@ class EDARecipe(Augment):
         alpha_sr, alpha_ri, alpha_rs, p_rd: operation rates (see :class:`~crossaug_text.eda.EDA`).
         field: the text field.
         filters: optional filters (e.g. ``text.edit-distance``).
+        n: alias of ``num_aug`` (what ``crossaug run --n`` sets).
     """
 
     name: ClassVar[str] = "eda"
 
     def __init__(self, num_aug: int = 4, alpha_sr: float = 0.1, alpha_ri: float = 0.1,
                  alpha_rs: float = 0.1, p_rd: float = 0.1, field: str = "text",
-                 filters: Sequence[Filter] | None = None) -> None:
+                 filters: Sequence[Filter] | None = None, n: int | None = None) -> None:
+        num_aug = n if n is not None else num_aug
         super().__init__(EDA(alpha_sr, alpha_ri, alpha_rs, p_rd, field), n=num_aug, filters=filters)
         self.num_aug = num_aug
         self.alpha_sr, self.alpha_ri, self.alpha_rs, self.p_rd = alpha_sr, alpha_ri, alpha_rs, p_rd
