@@ -33,6 +33,12 @@ def ved_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def git_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    pytest.importorskip("transformers", reason="captioning needs crossaug-image[transformers]")
+    return str(tiny_models.build_git(tmp_path_factory.mktemp("git")))
+
+
+@pytest.fixture(scope="session")
 def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     pytest.importorskip("transformers", reason="CLIP score needs crossaug-image[transformers]")
     return str(tiny_models.build_clip(tmp_path_factory.mktemp("clip")))

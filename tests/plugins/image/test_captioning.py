@@ -52,6 +52,15 @@ class TestVisionEncoderDecoderContract(_CaptionContract):
     fixture = "ved_dir"
 
 
+def test_git_model_loads_through_the_vision_encoder_decoder_captioner(git_dir, tiny):
+    t = create("transform", "image.caption.vision-encoder-decoder", model=git_dir, max_new_tokens=4,
+               min_new_tokens=2, device="cpu")
+    samples = _samples(tiny)
+    out = t(samples, [1, 2, 3])
+    assert t._is_git and out[0]["text"].startswith("a photo of a persian cat")
+    assert [t([s], [x])[0]["text"] for s, x in zip(samples, [1, 2, 3])] == [o["text"] for o in out]
+
+
 def test_filter_logits_top_p_hand_computed():
     # softmax([2, 1, 0, -1]) = [0.644, 0.237, 0.087, 0.032]: mass 0.8 needs the first two
     out = filter_logits(torch.tensor([[2.0, 1.0, 0.0, -1.0]]), top_k=0, top_p=0.8)

@@ -139,6 +139,26 @@ def build_vit_gpt2(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def build_git(path: Path, seed: int = 0) -> Path:
+    """A 2-layer GIT captioner (decoder-only, image tokens first) with a BERT vocabulary."""
+    import torch
+    from transformers import BertTokenizer, CLIPImageProcessorPil, GitConfig, GitForCausalLM, GitProcessor
+
+    path.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    (path / "vocab.txt").write_text("\n".join(words) + "\n")
+    tok = BertTokenizer(str(path / "vocab.txt"), model_max_length=32)
+    cfg = GitConfig(vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                                       num_attention_heads=4, image_size=32, patch_size=8),
+                    vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                    intermediate_size=37, max_position_embeddings=64, bos_token_id=2, eos_token_id=3, pad_token_id=0)
+    torch.manual_seed(seed)
+    GitForCausalLM(cfg).eval().save_pretrained(path)
+    improc = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    GitProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
+    return path
+
+
 def build_clip(path: Path, seed: int = 0) -> Path:
     """A tiny CLIP (2-layer text and vision towers, 32x32 images) with its processor."""
     import torch
@@ -185,5 +205,5 @@ def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32) -> 
     return path
 
 
-__all__ = ["make_image", "build_blip", "build_vit_gpt2", "build_clip", "build_stable_diffusion",
+__all__ = ["make_image", "build_blip", "build_vit_gpt2", "build_git", "build_clip", "build_stable_diffusion",
            "clip_tokenizer", "WORDS"]
