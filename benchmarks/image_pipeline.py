@@ -95,8 +95,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                               "image_model": image_model if args.image_model else "tiny-random-sd",
                               "caption_model": caption_model if args.caption_model else "tiny-random"}
     for name, step, items in (("text-to-image", t2i, prompts), ("captioning", cap, samples)):
-        batched = _rate(lambda: step(items, seeds), args.n, args.repeat)
-        single = _rate(lambda: [step([x], [s]) for x, s in zip(items, seeds)], args.n, args.repeat)
+        batched = _rate(lambda step=step, items=items: step(items, seeds), args.n, args.repeat)
+        single = _rate(lambda step=step, items=items: [step([x], [s]) for x, s in zip(items, seeds)], args.n,
+                       args.repeat)
         result[name] = {"batched_per_s": round(batched, 3), "single_per_s": round(single, 3),
                         "ratio": round(batched / single, 3)}
     tmp.cleanup()
