@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -26,6 +27,6 @@ def test_import_and_recipe_creation_stay_light() -> None:
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={"CROSSAUG_PLUGINS": "crossaug-multimodal,crossaug-text", "PATH": "/usr/bin:/bin"})
+                         env={**os.environ, "CROSSAUG_PLUGINS": "crossaug-multimodal,crossaug-text"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "", f"heavy modules imported: {out.stdout.strip()}"
