@@ -142,3 +142,9 @@ def test_config_errors():
 def test_missing_model_is_missing_resource(tmp_path):
     with pytest.raises(crossaug.MissingResource, match="huggingface-cli download"):
         LLMRewrite(model="nobody/no-such-model-xyz").rewrite(["a"], [0])
+
+
+def test_too_long_input_is_bad_sample(tiny_gpt2):
+    aug = LLMRewrite(model=tiny_gpt2, max_input_tokens=200)
+    with pytest.raises(crossaug.BadSample, match="tokens"):
+        aug.augment(Sample("big", {"text": "a dog runs in the park " * 4500}), np.random.default_rng(0))

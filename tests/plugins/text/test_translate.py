@@ -78,3 +78,13 @@ def test_back_translation_round_trip_through_the_runner(tiny_marian, tmp_path):
         models = [step.get("model") for step in r["lineage"] if step["name"] == "text.translate"]
         assert models == [tiny_marian[0], tiny_marian[1]]
         assert r["fields"]["text"].strip() if "fields" in r else r["text"].strip()
+
+
+def test_long_and_unusual_inputs(tiny_marian):
+    t = Translate(model=tiny_marian[0], max_new_tokens=4, max_input_tokens=100)
+    with pytest.raises(crossaug.BadSample) as info:
+        t([Sample("big", {"text": "the cat sits on the mat. " * 4000})], [0])  # 100 kB
+    assert "big" in str(info.value) and "tokens" in str(info.value)
+    outs = t([Sample(f"u{i}", {"text": x}) for i, x in enumerate(["東京は首都です。", "a cat 🐱 and Москва", "🎉"])],
+             [0, 1, 2])
+    assert all(o.fields["text.de"].strip() for o in outs)  # unknown characters map to <unk>; never empty

@@ -61,6 +61,21 @@ class TextGenerator:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         log.info("loaded %s model from %s", "seq2seq" if self.seq2seq else "causal", path)
 
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens the model's tokenizer makes of ``text``."""
+        return len(self.tokenizer(text)["input_ids"])
+
+    def check_lengths(self, texts: Sequence[str], samples: Sequence[Any], field: str, limit: int) -> None:
+        """Raise :class:`crossaug.BadSample` for the first text longer than ``limit`` tokens."""
+        from crossaug import BadSample
+
+        for text, sample in zip(texts, samples):
+            if len(text) + 8 > limit:  # cheap pre-check: tokens rarely outnumber characters
+                n = self.count_tokens(text)
+                if n > limit:
+                    raise BadSample(f"text is {n} tokens long; this model takes at most {limit} "
+                                    f"(split long texts into sentences first)", sample_id=sample.id, field=field)
+
     def _encode(self, prompt: str, max_input_tokens: int) -> list[int]:
         ids = self.tokenizer(prompt, truncation=True, max_length=max_input_tokens)["input_ids"]
         return list(ids)

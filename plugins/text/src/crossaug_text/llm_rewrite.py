@@ -59,6 +59,8 @@ class LLMRewrite(Augmentation):
         batch_size: prompts per model call in the batch API.
         device: torch device.
         field: the text field.
+        max_input_tokens: longest prompt accepted by the transformers backend; longer
+            texts are a ``BadSample`` rather than silently truncated.
     """
 
     name: ClassVar[str] = "text.llm-rewrite"
@@ -68,7 +70,7 @@ class LLMRewrite(Augmentation):
                  template: str = DEFAULT_TEMPLATE, client: str | None = None, revision: str | None = None,
                  do_sample: bool = True, temperature: float = 1.0, top_p: float = 0.95, top_k: int = 50,
                  num_beams: int = 1, max_new_tokens: int = 64, batch_size: int = 8, device: str = "cpu",
-                 field: str = "text") -> None:
+                 field: str = "text", max_input_tokens: int = 1024) -> None:
         if "{text}" not in template:
             raise ConfigError(f"{self.name}: template must contain '{{text}}', got {template!r}")
         try:
@@ -77,9 +79,11 @@ class LLMRewrite(Augmentation):
             raise ConfigError(f"{self.name}: template may only use {{prompt}} and {{text}}: {exc}") from None
         if temperature <= 0 or not 0 < top_p <= 1 or top_k < 0:
             raise ConfigError(f"{self.name}: need temperature > 0, 0 < top_p <= 1, top_k >= 0")
-        for n, v in (("num_beams", num_beams), ("max_new_tokens", max_new_tokens), ("batch_size", batch_size)):
+        for n, v in (("num_beams", num_beams), ("max_new_tokens", max_new_tokens), ("batch_size", batch_size),
+                     ("max_input_tokens", max_input_tokens)):
             if not isinstance(v, int) or v < 1:
                 raise ConfigError(f"{self.name}: {n} must be a positive int, got {v!r}")
+        self.max_input_tokens = max_input_tokens
         self.model = model
         self.prompt = prompt
         self.template = template
@@ -116,7 +120,7 @@ class LLMRewrite(Augmentation):
             opts.update(do_sample=False, num_beams=self.num_beams)
         return opts
 
-    def _generate(self, prompts: list[str], seeds: list[int]) -> list[str]:
+    def _generate(self, prompts: list[str], seeds: list[int], samples: Sequence[Sample] | None = None) -> list[str]:
         if self.client:
             from .llm_clients import get_client
 
@@ -127,7 +131,10 @@ class LLMRewrite(Augmentation):
         from .hf import get_generator
 
         gen = get_generator(self.model, self.revision, self.device)
-        return gen.generate(prompts, seeds, self.options(), batch_size=self.batch_size)
+        if samples is not None:
+            gen.check_lengths(prompts, samples, self.field, self.max_input_tokens)
+        return gen.generate(prompts, seeds, self.options(), batch_size=self.batch_size,
+                            max_input_tokens=self.max_input_tokens)
 
     def rewrite(self, texts: Sequence[str], seeds: Sequence[int]) -> list[str]:
         """Batch API: one rewrite per text (the input itself when the model returns nothing)."""
@@ -142,7 +149,7 @@ class LLMRewrite(Augmentation):
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         seed = draw_seed(rng)
         text = sample[self.field]
-        return self._params(text, seed, self._generate([self.build_prompt(text)], [seed])[0])
+        return self._params(text, seed, self._generate([self.build_prompt(text)], [seed], [sample])[0])
 
     def apply(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
         out = params.get("output")
@@ -160,7 +167,7 @@ class LLMRewrite(Augmentation):
             self.check(s)
         seeds = [draw_seed(r) for r in rngs]
         texts = [s[self.field] for s in samples]
-        outs = self._generate([self.build_prompt(t) for t in texts], seeds)
+        outs = self._generate([self.build_prompt(t) for t in texts], seeds, samples)
         return [self._apply_recorded(s, self._params(t, seed, o)) for s, t, seed, o in zip(samples, texts, seeds, outs)]
 
 

@@ -39,6 +39,8 @@ class Translate(Transform):
         max_new_tokens: output length limit.
         batch_size: sentences per model call.
         device: torch device.
+        max_input_tokens: longest input accepted; longer texts are a ``BadSample``
+            (split them into sentences) rather than silently truncated.
     """
 
     name: ClassVar[str] = "text.translate"
@@ -51,7 +53,7 @@ class Translate(Transform):
                  target_lang: str = "de", in_field: str | None = None, out_field: str | None = None,
                  prefix: str = "", revision: str | None = None, num_beams: int = 1, do_sample: bool = False,
                  top_k: int = 0, temperature: float = 1.0, max_new_tokens: int = 256,
-                 batch_size: int = 8, device: str = "cpu") -> None:
+                 batch_size: int = 8, device: str = "cpu", max_input_tokens: int = 512) -> None:
         if not model:
             raise ConfigError(f"{self.name} needs a model id or path")
         if source_lang == target_lang:
@@ -78,6 +80,9 @@ class Translate(Transform):
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
         self.device = device
+        if not isinstance(max_input_tokens, int) or max_input_tokens < 1:
+            raise ConfigError(f"{self.name}: max_input_tokens must be a positive int, got {max_input_tokens!r}")
+        self.max_input_tokens = max_input_tokens
 
     @property
     def model_id(self) -> str | None:
@@ -100,7 +105,9 @@ class Translate(Transform):
 
         gen = get_generator(self.model, self.revision, self.device)
         texts = [self.prefix + s[self.in_field] for s in samples]
-        outs = gen.generate(texts, seeds, self.generation_options(), batch_size=self.batch_size)
+        gen.check_lengths(texts, samples, self.in_field, self.max_input_tokens)
+        outs = gen.generate(texts, seeds, self.generation_options(), batch_size=self.batch_size,
+                            max_input_tokens=self.max_input_tokens)
         results = []
         for s, out in zip(samples, outs):
             if not out.strip():  # a model may emit only special tokens; never hand on empty text
