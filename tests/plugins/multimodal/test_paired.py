@@ -10,15 +10,19 @@ import pytest
 torch = pytest.importorskip("torch", reason="paired StyleGAN2 needs crossaug-multimodal[torch]")
 
 import crossaug  # noqa: E402
-from crossaug import BadSample, ConfigError, MissingResource, Sample, Seeder  # noqa: E402
+from crossaug import ConfigError, MissingResource, Sample, Seeder  # noqa: E402
 from crossaug.testing import RecipeContract, TransformContract  # noqa: E402
 from crossaug.testing.contract import fields_equal  # noqa: E402
 from crossaug_multimodal.paired.model import PairedModel, fit_paired  # noqa: E402
-from crossaug_multimodal.paired.projection import (RandomConvFeatures, noise_regularization,  # noqa: E402
-                                                   pixel_distance, project)
+from crossaug_multimodal.paired.projection import RandomConvFeatures, noise_regularization, pixel_distance, project  # noqa: E402
 from crossaug_multimodal.paired.recipe import PairedStyleGAN2  # noqa: E402
-from crossaug_multimodal.paired.text_encoder import (EncoderConfig, Vocabulary,  # noqa: E402
-                                                     pairwise_ranking_loss, tokenize, train_text_encoder)
+from crossaug_multimodal.paired.text_encoder import (  # noqa: E402
+    EncoderConfig,
+    Vocabulary,
+    pairwise_ranking_loss,
+    tokenize,
+    train_text_encoder,
+)
 from crossaug_multimodal.stylegan2.networks import GeneratorConfig  # noqa: E402
 from crossaug_multimodal.stylegan2.train import TrainConfig, load_images, train_stylegan2  # noqa: E402
 
@@ -297,7 +301,7 @@ def test_recipe_pos_mode_keeps_parts_of_speech(checkpoint) -> None:
     recipe = PairedStyleGAN2(checkpoint=checkpoint, n=2, rate=0.5, mode="pos", vocabulary=vocabulary)
     outs = recipe.process([Sample("q", {"text": "a bold handwritten three"})], Seeder(2))[0]
     for c in outs:
-        for start, end, old, new, pos in c.lineage[0].params["replacements"]:
+        for _start, _end, _old, new, pos in c.lineage[0].params["replacements"]:
             assert new in vocabulary[pos]
 
 

@@ -9,12 +9,24 @@ torch = pytest.importorskip("torch", reason="StyleGAN2 needs crossaug-multimodal
 
 from crossaug import BadSample, ConfigError, MissingResource  # noqa: E402
 from crossaug_multimodal.stylegan2.losses import d_logistic_loss, g_nonsaturating_loss, r1_penalty  # noqa: E402
-from crossaug_multimodal.stylegan2.networks import (Discriminator, Generator, GeneratorConfig,  # noqa: E402
-                                                    discriminator_config_for, minibatch_stddev,
-                                                    modulated_conv2d)
-from crossaug_multimodal.stylegan2.train import (TrainConfig, _init_modules, generate,  # noqa: E402
-                                                 load_generator, load_images, main, read_checkpoint,
-                                                 train_stylegan2)
+from crossaug_multimodal.stylegan2.networks import (  # noqa: E402
+    Discriminator,
+    Generator,
+    GeneratorConfig,
+    discriminator_config_for,
+    minibatch_stddev,
+    modulated_conv2d,
+)
+from crossaug_multimodal.stylegan2.train import (  # noqa: E402
+    TrainConfig,
+    _init_modules,
+    generate,
+    load_generator,
+    load_images,
+    main,
+    read_checkpoint,
+    train_stylegan2,
+)
 
 TINY = dict(resolution=16, img_channels=1, z_dim=16, w_dim=16, mapping_layers=2, channel_base=128, channel_max=16)
 
