@@ -44,18 +44,20 @@ class CMDA:
             features already share one space, e.g. CLIP embeddings).
         latent_dim, hidden, tau, supervised, epochs, lr, batch_size: latent-space training.
         seed: seed of head initialisation, training and mixtures.
+        device: torch device for the projection heads.
     """
 
     def __init__(self, n_mix: int = 4, attention_tau: float = 0.1, criterion: str = "bic",
                  max_components: int = 8, latent: str = "learned", latent_dim: int = 64, hidden: int = 256,
                  tau: float = 0.1, supervised: bool = False, epochs: int = 100, lr: float = 1e-3,
-                 batch_size: int = 64, seed: int = 0) -> None:
+                 batch_size: int = 64, seed: int = 0, device: str = "cpu") -> None:
         if latent not in LATENT_MODES:
             raise ValueError(f"latent must be one of {LATENT_MODES}, got {latent!r}")
         self.n_mix, self.attention_tau = int(n_mix), float(attention_tau)
         self.criterion, self.max_components, self.latent = criterion, int(max_components), latent
         self.latent_dim, self.hidden, self.tau, self.supervised = int(latent_dim), int(hidden), float(tau), supervised
         self.epochs, self.lr, self.batch_size, self.seed = int(epochs), float(lr), int(batch_size), int(seed)
+        self.device = device
         self.space: Any = None
         self.history_: list[float] = []
 
@@ -72,7 +74,7 @@ class CMDA:
             from .heads import LatentSpace
 
             self.space = LatentSpace(ft.shape[1], fs.shape[1], self.latent_dim, self.hidden, self.tau,
-                                     self.supervised, seed=self.seed)
+                                     self.supervised, seed=self.seed, device=self.device)
             self.history_ = self.space.fit(ft, fs, labels if self.supervised else None, epochs=self.epochs,
                                            lr=self.lr, batch_size=self.batch_size, seed=self.seed)
         elif ft.shape[1] != fs.shape[1]:

@@ -85,10 +85,13 @@ class LatentSpace:
         tau: contrastive temperature.
         supervised: use eq. 8 (same class pulled together) when labels are given.
         lam: weight of the downstream loss in joint mode (paper: 0.1).
+        seed: seed of the heads' initialisation.
+        device: torch device of the heads (``cpu``, ``cuda``...); latents come back as numpy.
     """
 
     def __init__(self, teacher_dim: int, student_dim: int, latent_dim: int = 64, hidden: int = 256,
-                 tau: float = 0.1, supervised: bool = False, lam: float = PAPER_LAMBDA, seed: int = 0) -> None:
+                 tau: float = 0.1, supervised: bool = False, lam: float = PAPER_LAMBDA, seed: int = 0,
+                 device: str = "cpu") -> None:
         torch = _torch()
         gen = torch.Generator().manual_seed(int(seed))
         self.teacher_head = projection_head(teacher_dim, latent_dim, hidden)
@@ -98,6 +101,9 @@ class LatentSpace:
                 bound = 1.0 / max(1, p.shape[-1]) ** 0.5
                 p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
         self.tau, self.supervised, self.lam = float(tau), bool(supervised), float(lam)
+        self.device = str(device)
+        self.teacher_head.to(self.device)
+        self.student_head.to(self.device)
         self.teacher_mean = np.zeros(teacher_dim)
         self.teacher_scale = np.ones(teacher_dim)
         self.student_mean = np.zeros(student_dim)
@@ -116,13 +122,14 @@ class LatentSpace:
         torch = _torch()
         mean = self.teacher_mean if side == "teacher" else self.student_mean
         scale = self.teacher_scale if side == "teacher" else self.student_scale
-        return torch.as_tensor((np.asarray(x, dtype=np.float64) - mean) / scale, dtype=torch.float32)
+        return torch.as_tensor((np.asarray(x, dtype=np.float64) - mean) / scale, dtype=torch.float32,
+                               device=self.device)
 
     def encode(self, side: str, features: Any) -> np.ndarray:
         """Latents (numpy, ``N x latent_dim``) of raw features from one side."""
         torch = _torch()
         with torch.no_grad():
-            return self.project(side, self._standardise(side, features)).double().numpy()
+            return self.project(side, self._standardise(side, features)).double().cpu().numpy()
 
     def contrastive_loss(self, zt: Any, zs: Any, labels: Any = None) -> Any:
         """Eq. 8 if ``supervised`` and labels are given, else eq. 7."""
@@ -162,7 +169,7 @@ class LatentSpace:
         lab = None
         if labels is not None:
             _, lab = np.unique(np.asarray([str(v) for v in labels]), return_inverse=True)
-            lab = torch.as_tensor(lab)
+            lab = torch.as_tensor(lab, device=self.device)
         opt = torch.optim.Adam(self.parameters(), lr=lr)
         gen = torch.Generator().manual_seed(int(seed))
         n = xt.shape[0]
@@ -171,7 +178,7 @@ class LatentSpace:
             order = torch.randperm(n, generator=gen)
             total, batches = 0.0, 0
             for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
+                idx = order[start:start + batch_size].to(self.device)
                 if idx.numel() < 2:
                     continue
                 loss = self.contrastive_loss(self.project("teacher", xt[idx]), self.project("student", xs[idx]),
@@ -198,8 +205,8 @@ class LatentSpace:
 
         torch = _torch()
         with torch.no_grad():
-            zt = self.project("teacher", teacher_features).double().numpy()
-            zs = self.project("student", student_features).double().numpy()
+            zt = self.project("teacher", teacher_features).double().cpu().numpy()
+            zs = self.project("student", student_features).double().cpu().numpy()
         values = student_values.detach().cpu().numpy() if hasattr(student_values, "detach") else student_values
         n = zt.shape[0]
         return generate(zt, zt, zs, values, np.asarray(clusters), n_per_teacher, rng, n_mix=n_mix,

@@ -75,6 +75,7 @@ class CMDARecipe(Recipe):
         text_encoder: sentence-transformers id/path, ``hashing`` or ``module:function``.
         image_encoder: ``pixels`` (built-in) or ``module:function``.
         fit_seed: seed of training and clustering in ``fit``.
+        device: torch device of the projection heads (``cpu``, ``cuda``).
     """
 
     name: ClassVar[str] = "cmda"
@@ -85,7 +86,7 @@ class CMDARecipe(Recipe):
                  latent: str = "learned", latent_dim: int = 64, hidden: int = 256, epochs: int = 100,
                  lr: float = 1e-3, batch_size: int = 64, criterion: str = "bic", max_components: int = 8,
                  text_encoder: str = DEFAULT_TEXT_ENCODER, image_encoder: str = "pixels",
-                 fit_seed: int = 0) -> None:
+                 fit_seed: int = 0, device: str = "cpu") -> None:
         for what, f in (("teacher", teacher), ("student", student)):
             if not isinstance(f, str) or f.split(".", 1)[0] not in MODALITIES:
                 raise ConfigError(f"cmda {what} must be a text or image field, got {f!r}")
@@ -112,6 +113,9 @@ class CMDARecipe(Recipe):
         self.criterion, self.max_components = criterion, max_components
         self.text_encoder, self.image_encoder = text_encoder, image_encoder
         self.fit_seed = int(fit_seed)
+        if not isinstance(device, str) or not device:
+            raise ConfigError(f"cmda device must be a torch device name such as 'cpu' or 'cuda', got {device!r}")
+        self.device = device
         self._encoders: dict[str, Any] = {}
         self._fitted: dict[str, Any] | None = None
 
@@ -156,7 +160,7 @@ class CMDARecipe(Recipe):
         model = CMDA(n_mix=self.n_mix, attention_tau=self.attention_tau, criterion=self.criterion,
                      max_components=self.max_components, latent=self.latent, latent_dim=self.latent_dim,
                      hidden=self.hidden, tau=self.tau, supervised=self.supervised, epochs=self.epochs,
-                     lr=self.lr, batch_size=self.batch_size, seed=self.fit_seed)
+                     lr=self.lr, batch_size=self.batch_size, seed=self.fit_seed, device=self.device)
         try:
             model.fit(ft, fs, labels)
         except ValueError as exc:
