@@ -30,7 +30,7 @@ def test_slerp_hand_values_and_endpoints():
 
 def test_slerp_keeps_the_norm_statistics_of_gaussian_noise():
     rng = np.random.default_rng(0)
-    d = 4 * 64 * 64
+    d = 4 * 32 * 32
     norms_s, norms_l = [], []
     for _ in range(20):
         a, b = rng.standard_normal(d), rng.standard_normal(d)

@@ -6,6 +6,13 @@ Default location: ``$CROSSAUG_CACHE/diff-ii`` or ``$XDG_CACHE_HOME/crossaug/diff
 Example:
     >>> stable_key({"b": 1, "a": [1, 2]}) == stable_key({"a": [1, 2], "b": 1})
     True
+    >>> import tempfile
+    >>> cache = StageCache(tempfile.mkdtemp())
+    >>> calls = []
+    >>> [cache.get_or_compute("demo", {"x": 1}, lambda: calls.append(1) or [1.5]) for _ in range(2)]
+    [[1.5], [1.5]]
+    >>> len(calls)
+    1
 """
 
 from __future__ import annotations
@@ -62,6 +69,19 @@ class StageCache:
         import torch
 
         return torch.load(p, map_location="cpu", weights_only=True)
+
+    def get_or_compute(self, stage: str, key_data: Any, compute: Any) -> Any:
+        """The cached result for ``key_data`` (hashed with :func:`stable_key`), else ``compute()`` saved.
+
+        Makes any stage function cacheable, e.g.
+        ``cache.get_or_compute("inversions", {"image": image_digest(img), ...}, lambda: ddim_invert(...))``.
+        """
+        key = stable_key(key_data)
+        value = self.load(stage, key)
+        if value is None:
+            value = compute()
+            self.save(stage, key, value)
+        return value
 
     def save(self, stage: str, key: str, value: Any) -> None:
         if not self.enabled:

@@ -258,19 +258,15 @@ class DiffII(Recipe):
         return class_prompt(label, concept_token(label) if self.learn_concepts else None, suffix)
 
     def _invert(self, digest: str) -> Any:
-        from ..diff_ii.cache import stable_key
         from ..diff_ii.inversion import InversionParams, ddim_invert
 
         img, label = self._train[digest]
         params = InversionParams(steps=self.inversion_steps, resolution=self.resolution)
-        key = stable_key({"model": self.model, "revision": self.revision, "concepts": self._concept_key,
-                          "image": digest, "prompt": self._prompt(label), "params": params.to_dict()})
-        cache = self._cache()
-        z = cache.load("inversions", key)
-        if z is None:
-            z = ddim_invert(self.pipeline, [img], [self._prompt(label)], params)
-            cache.save("inversions", key, z)
-        return z
+        prompt = self._prompt(label)
+        key = {"model": self.model, "revision": self.revision, "concepts": self._concept_key, "image": digest,
+               "prompt": prompt, "params": params.to_dict()}
+        return self._cache().get_or_compute("inversions", key,
+                                            lambda: ddim_invert(self.pipeline, [img], [prompt], params))
 
     def _build_suffixes(self, digests: Sequence[str]) -> None:
         from ..diff_ii.suffixes import suffixes_for_class
