@@ -5,13 +5,15 @@ if `eda` is not installed) and the `back-speech` recipe (audio plugin; skipped
 with a message if absent or if its offline backends are missing), measures
 inputs/second through `crossaug.run` with
   (a) 1 worker (serial), (b) 2 process workers, (c) 2 Ray actors on a local Ray,
-and prints (b)/(a) and (c)/(a). Ray's own start-up (once per session) is timed
-apart; actor start-up is part of each Ray run, as it is for users.
+and prints (b)/(a) and (c)/(a). A warm-up run first loads imports and models in
+this process (forked local workers inherit them). Ray's own start-up (once per
+session) is timed apart; fresh Ray actors import and load models on every run, so
+that fixed cost is measured with a small run and a steady-state rate is shown too.
 
 Then runs the `typo` recipe over S and L text inputs in fresh subprocesses and
 prints each one's peak RSS and the ratio L/S (streaming: should stay near 1).
 
-    python benchmarks/scale.py [--inputs 2000] [--speech-inputs 12] [--rss-sizes 10000 100000]
+    python benchmarks/scale.py [--inputs 2000] [--speech-inputs 4] [--rss-sizes 10000 100000]
                                [--no-ray] [--no-rss] [--workers 2]
 """
 
@@ -60,10 +62,23 @@ def build(name: str, params: dict[str, Any]) -> Any:
         return None
 
 
+def timed_run(recipe_name: str, params: dict[str, Any], data: Path, out: Path, executor: str, workers: int,
+              batch_size: int, limit: int | None = None) -> tuple[float, Any]:
+    t = time.perf_counter()
+    res = crossaug.run(recipe_name, data, out, params=params, executor=executor, workers=workers,
+                       batch_size=batch_size, report=False, on_error="skip", limit=limit)
+    return time.perf_counter() - t, res
+
+
 def throughput(recipe_name: str, params: dict[str, Any], data: Path, n: int, tmp: Path, workers: int,
                use_ray: bool, batch_size: int) -> None:
     print(f"\n== {recipe_name} ({n} inputs, batch size {batch_size})")
     if build(recipe_name, params) is None:
+        return
+    try:  # warm-up in this process: imports and models; forked local workers inherit them
+        timed_run(recipe_name, params, data, tmp / f"{recipe_name}-warm", "serial", 1, batch_size, batch_size)
+    except CrossaugError as exc:
+        print(f"  not runnable here ({exc}); skipped")
         return
     setups = [("1 worker", "serial", 1), (f"{workers} processes", "process", workers)]
     if use_ray:
@@ -71,23 +86,31 @@ def throughput(recipe_name: str, params: dict[str, Any], data: Path, n: int, tmp
     rates: dict[str, float] = {}
     manifests: dict[str, bytes] = {}
     for label, executor, w in setups:
-        out = tmp / f"{recipe_name}-{executor}"
-        t = time.perf_counter()
-        try:
-            res = crossaug.run(recipe_name, data, out, params=params, executor=executor, workers=w,
-                               batch_size=batch_size, report=False, on_error="skip")
-        except CrossaugError as exc:
-            print(f"  {label}: failed ({exc}); skipped")
-            return
-        rates[label] = n / (time.perf_counter() - t)
+        seconds, res = timed_run(recipe_name, params, data, tmp / f"{recipe_name}-{executor}", executor, w,
+                                 batch_size)
+        rates[label] = n / seconds
         manifests[label] = res.manifest_path.read_bytes()
         reasons = res.summary["rejection_reasons"]
-        print(f"  {label:16s} {rates[label]:9.1f} inputs/s   kept {res.summary['kept']}, "
+        print(f"  {label:16s} {rates[label]:9.2f} inputs/s   kept {res.summary['kept']}, "
               f"rejected {res.summary['rejected']}{' ' + str(reasons) if reasons else ''}")
+        if executor == "ray":  # fresh actors import and load models: measure that fixed cost apart
+            small = min(n - 1, w * batch_size)
+            if small > 0:
+                fixed, _ = timed_run(recipe_name, params, data, tmp / f"{recipe_name}-ray-small", executor, w,
+                                     batch_size, small)
+                if seconds > fixed * 1.1:
+                    steady = (n - small) / (seconds - fixed)
+                    rates[f"{label}, steady"] = steady
+                    print(f"  {'':16s} {steady:9.2f} inputs/s   after actor start-up + model load "
+                          f"(~{fixed:.1f} s per run, from a {small}-input run)")
+                else:
+                    print(f"  {'':16s} actor start-up + model load (~{fixed:.1f} s, from a {small}-input run) "
+                          "is most of this run: raise --inputs to see the steady rate")
     base = rates["1 worker"]
     for label, rate in rates.items():
         if label != "1 worker":
-            same = "identical" if manifests[label] == manifests["1 worker"] else "DIFFERENT"
+            key = label.split(",")[0]
+            same = "identical" if manifests[key] == manifests["1 worker"] else "DIFFERENT"
             print(f"  ratio {label} / 1 worker: {rate / base:.2f}   (manifest {same})")
 
 
@@ -107,7 +130,7 @@ def peak_rss(sizes: list[int], tmp: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", type=int, default=2000, help="text inputs for the EDA throughput runs")
-    ap.add_argument("--speech-inputs", type=int, default=12, help="inputs for the back-speech runs")
+    ap.add_argument("--speech-inputs", type=int, default=4, help="inputs for the back-speech runs")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rss-sizes", type=int, nargs=2, default=[5000, 50000], metavar=("S", "L"))
     ap.add_argument("--no-ray", action="store_true")
@@ -130,15 +153,17 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        text_data = write_inputs(tmp / "text.jsonl", args.inputs)
+        text_data = write_inputs(tmp / "text.jsonl", max(1, args.inputs))
         eda = "eda" if "eda" in registry.names("recipe") else "typo"
         if eda != "eda":
             print("eda is not registered (crossaug-text missing): using the kernel's typo recipe")
         throughput(eda, {"num_aug": 4} if eda == "eda" else {"n": 4, "rate": 0.05}, text_data, args.inputs, tmp,
                    args.workers, use_ray, 64)
-        if "back-speech" in registry.names("recipe"):
+        if args.speech_inputs < 1:
+            pass
+        elif "back-speech" in registry.names("recipe"):
             speech_data = write_inputs(tmp / "speech.jsonl", args.speech_inputs)
-            throughput("back-speech", {}, speech_data, args.speech_inputs, tmp, args.workers, use_ray, 2)
+            throughput("back-speech", {}, speech_data, args.speech_inputs, tmp, args.workers, use_ray, 1)
         else:
             print("\nback-speech is not registered (crossaug-audio missing): skipped")
         if not args.no_rss:

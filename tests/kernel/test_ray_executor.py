@@ -89,14 +89,17 @@ class CallCounter:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, batch: list[int]) -> tuple[int, int, int, list[int]]:
+    def __call__(self, batch: list[int]) -> tuple[int, int, int, list[int], list[str]]:
+        import ray as ray_in_actor
+
         self.calls += 1
-        return os.getpid(), id(self), self.calls, batch
+        return os.getpid(), id(self), self.calls, batch, [str(g) for g in ray_in_actor.get_gpu_ids()]
 
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    # two *logical* GPUs: Ray schedules them like real ones, so placement is testable on a CPU box
+    ray.init(num_cpus=2, num_gpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
     yield
     ray.shutdown()
 
@@ -160,7 +163,7 @@ def test_resume_with_ray_completes_an_interrupted_run(ray_cluster, tmp_path: Pat
     assert (tmp_path / "ray" / "manifest.jsonl").read_bytes() == (tmp_path / "local" / "manifest.jsonl").read_bytes()
 
 
-def test_actor_keeps_its_task_across_batches_and_bounds_in_flight(ray_cluster) -> None:
+def test_actor_keeps_its_task_gets_a_gpu_and_bounds_in_flight(ray_cluster) -> None:
     ex = make_executor("ray", 2)
     pulled = 0
 
@@ -177,8 +180,11 @@ def test_actor_keeps_its_task_across_batches_and_bounds_in_flight(ray_cluster) -
     assert [r[3] for r in results] == [[i] for i in range(12)]  # in submission order
     assert ahead <= ex.in_flight  # the input is read lazily
     per_instance: dict[tuple[int, int], list[int]] = {}
-    for pid, inst, calls, _ in results:
+    gpus: dict[int, list[str]] = {}
+    for pid, inst, calls, _, gpu_ids in results:
         per_instance.setdefault((pid, inst), []).append(calls)
+        gpus[pid] = gpu_ids
+    assert sorted(ids[0] for ids in gpus.values()) == ["0", "1"]  # the cluster has GPUs: one per actor
     assert len(per_instance) == 2  # one task instance per actor, not one per batch
     for calls in per_instance.values():
         assert sorted(calls) == list(range(1, len(calls) + 1))
