@@ -355,3 +355,26 @@ def test_run_writes_pairs_to_a_manifest(checkpoint, tmp_path) -> None:
     assert all((tmp_path / "out" / x["image"]).is_file() for x in kept)
     assert any(not x["kept"] and x["parent_id"] == "c2" for x in lines)
     assert res.summary["recipe"] == "paired-stylegan2"
+
+
+def test_light_import_and_missing_torch_hint() -> None:
+    """Registered classes import without torch; using them without torch says what to install."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import crossaug_multimodal, crossaug_multimodal.paired.recipe, crossaug_multimodal.lemda.recipe\n"
+        "import crossaug_multimodal.stylegan2, crossaug_multimodal.paired, crossaug_multimodal.lemda\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "sys.modules['torch'] = None  # as if not installed\n"
+        "from crossaug import MissingDependency, Sample, Seeder\n"
+        "from crossaug_multimodal.paired.recipe import PairedStyleGAN2\n"
+        "try:\n"
+        "    PairedStyleGAN2(checkpoint='x.pt').process([Sample('a', {'text': 'a cat'})], Seeder(0))\n"
+        "except MissingDependency as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "crossaug-multimodal[torch]" in out.stdout
