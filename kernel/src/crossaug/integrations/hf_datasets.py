@@ -187,7 +187,11 @@ def augment_dataset(dataset: Any, recipe: Recipe | str, *, seed: int = 0, batch_
     has_label = "label" in dataset.column_names
     fn = _MapFn(recipe, seed, on_error, include_original, extra_columns, fields, has_label)
     features = _features(datasets, dataset, fields, extra_columns, has_label)
+    from .. import __version__
+    from ..step import _distribution_of
+
     identity = json.dumps({"input": getattr(dataset, "_fingerprint", None), "recipe": recipe.to_dict(),
+                           "versions": [__version__, _distribution_of(type(recipe).__module__)],
                            "seed": seed, "include_original": include_original, "on_error": on_error,
                            "fields": fields}, sort_keys=True, default=str)
     fingerprint = hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()
