@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from crossaug import BadSample, ConfigError, MissingResource, Sample
 from crossaug.testing import AugmentationContract, RecipeContract
 from crossaug_text.code_switch import CodeSwitch, read_lexicon, sentence_spans, switched_spans
@@ -47,10 +46,10 @@ def check_spans(original: str, out: str, switches: list[dict]) -> None:
         assert sw["level"] in ("word", "phrase", "sentence")
     starts = [sw["start"] for sw in switches]
     assert starts == sorted(starts)
-    for sw, (a, b) in zip(switches, switched_spans(switches)):
+    for sw, (a, b) in zip(switches, switched_spans(switches), strict=False):
         assert out[a:b] == sw["target"]
     ends = [sw["end"] for sw in switches]
-    assert all(e <= s for e, s in zip(ends, starts[1:]))  # no overlaps
+    assert all(e <= s for e, s in zip(ends, starts[1:], strict=False))  # no overlaps
 
 
 def test_word_and_phrase_tiers_all_switched_at_rate_one():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from crossaug import ConfigError, MissingResource
 from crossaug_text.culture_graph import CultureGraph
 from crossaug_text.multilingual import SynsetLemmas

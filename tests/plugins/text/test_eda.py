@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.testing import AugmentationContract
-from crossaug_text.eda import (EDA, RandomDeletion, SynonymReplacement, apply_operation, num_changes,
-                               plan_random_deletion, plan_random_insertion, plan_random_swap,
-                               plan_synonym_replacement, recommended_params, split_word, wordnet_synonyms)
+from crossaug_text.eda import (
+    EDA,
+    RandomDeletion,
+    SynonymReplacement,
+    apply_operation,
+    num_changes,
+    plan_random_deletion,
+    plan_random_insertion,
+    plan_random_swap,
+    plan_synonym_replacement,
+    recommended_params,
+    split_word,
+    wordnet_synonyms,
+)
 from crossaug_text.resources import wordnet
 from crossaug_text.stopwords import is_stop_word
 

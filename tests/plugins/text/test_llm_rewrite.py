@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 import types
 
+import crossaug
 import numpy as np
 import pytest
-
-import crossaug
 from crossaug import ConfigError, Sample, Seeder
 from crossaug.testing import AugmentationContract, RecipeContract
 from crossaug_text.llm_clients import get_client, register_client, unregister_client
@@ -50,7 +49,8 @@ class TestCaptionRewriteRecipeContract(RecipeContract):
 def test_default_prompt_is_the_papers():
     assert DEFAULT_PROMPT == ("Maintain the nouns in the following sentence intact and generate "
                               "semantically diverse sentences.")
-    assert LLMRewrite().build_prompt("a cat").startswith(DEFAULT_PROMPT) and "a cat" in LLMRewrite().build_prompt("a cat")
+    prompt = LLMRewrite().build_prompt("a cat")
+    assert prompt.startswith(DEFAULT_PROMPT) and "a cat" in prompt
 
 
 @pytest.mark.slow
@@ -58,7 +58,7 @@ def test_causal_and_seq2seq_models_through_public_path(tiny_t5, tiny_gpt2):
     for path in (tiny_t5, tiny_gpt2):
         aug = crossaug.create("augmentation", "text.llm-rewrite", model=path, max_new_tokens=6)
         outs = aug(good(), [np.random.default_rng(i) for i in range(2)])
-        for s, o in zip(good(), outs):
+        for s, o in zip(good(), outs, strict=False):
             p = o.lineage[-1].params
             assert o.lineage[-1].model == path
             assert p["prompt"] == aug.build_prompt(s.fields["text"])

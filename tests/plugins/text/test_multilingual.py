@@ -1,13 +1,20 @@
 """Multilingual lemmas (crossaug_text/multilingual.py): OMW table and KeNet, on hand-made fixtures."""
 
+# ruff: noqa: E501  (the XML fixtures keep KeNet's one-synset-per-line layout)
 from __future__ import annotations
 
 import io
 
 import pytest
-
 from crossaug import ConfigError, MissingResource
-from crossaug_text.multilingual import OMWTable, SynsetLemmas, load_kenet, map_to_wordnet30, parse_english31, parse_kenet
+from crossaug_text.multilingual import (
+    OMWTable,
+    SynsetLemmas,
+    load_kenet,
+    map_to_wordnet30,
+    parse_english31,
+    parse_kenet,
+)
 from crossaug_text.resources import wordnet
 
 OMW = """# wn-data-fra.tab (tiny hand-made fixture)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import crossaug
+import pytest
 from crossaug import Sample
 from crossaug.testing import RecipeContract
 
@@ -26,7 +25,8 @@ def test_eda_recipe_defaults_follow_paper():
     r = crossaug.create("recipe", "eda")
     assert r.num_aug == 4 and (r.alpha_sr, r.alpha_ri, r.alpha_rs, r.p_rd) == (0.1, 0.1, 0.1, 0.1)
     outs = r(good(), seed=0)
-    assert len(outs) == 8 and all(o.label == s.label for o, s in zip(outs, [g for g in good() for _ in range(4)]))
+    parents = [g for g in good() for _ in range(4)]
+    assert len(outs) == 8 and all(o.label == s.label for o, s in zip(outs, parents, strict=True))
     assert [o.id for o in outs[:4]] == ["r1~0", "r1~1", "r1~2", "r1~3"]
     assert all(o.lineage[-1].name == "text.eda" for o in outs)
 

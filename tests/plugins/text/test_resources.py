@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from crossaug import MissingResource
 from crossaug_text import resources
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.testing import AugmentationContract, RecipeContract
-from crossaug_text.token_replacement import (TokenReplacement, build_vocabulary, num_replaced,
-                                             plan_replacements, replace_tokens)
+from crossaug_text.token_replacement import (
+    TokenReplacement,
+    build_vocabulary,
+    num_replaced,
+    plan_replacements,
+    replace_tokens,
+)
 
 VOCAB = ["apple", "river", "green", "runs", "table", "quickly"]
 POS_VOCAB = {"NOUN": ["apple", "river", "table", "garden"], "ADJ": ["green", "tiny", "old"],
@@ -60,7 +64,7 @@ def test_replace_tokens_random_mode_counts_and_membership():
     tokens = "a b c d e f g h , .".split()
     for seed in range(10):
         out = replace_tokens(tokens, 0.5, ["x", "y"], np.random.default_rng(seed))
-        changed = [i for i, (a, b) in enumerate(zip(tokens, out)) if a != b]
+        changed = [i for i, (a, b) in enumerate(zip(tokens, out, strict=False)) if a != b]
         assert len(changed) == 4  # round(0.5 * 8 word tokens)
         assert all(out[i] in ("x", "y") for i in changed)
         assert out[-2:] == [",", "."]  # punctuation is never replaced
@@ -148,7 +152,7 @@ def test_non_latin_and_emoji(text):
     aug = TokenReplacement(rate=0.5, vocabulary=["word"])
     out = aug.augment(Sample("s", {"text": text}), np.random.default_rng(0))
     assert out.fields["text"].strip()
-    for start, end, old, new, _ in out.lineage[-1].params["replacements"]:
+    for _start, _end, old, _new, _ in out.lineage[-1].params["replacements"]:
         assert any(ch.isalnum() for ch in old)  # emoji and punctuation stay
 
 

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 

@@ -27,8 +27,9 @@ from __future__ import annotations
 import gzip
 import json
 from collections import deque
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
 from crossaug import ConfigError
 
@@ -76,7 +77,7 @@ class CultureGraph:
 
     @classmethod
     def build(cls, seeds: Iterable[str], *, up: int = 1, down: int = 1, pos: str = "n",
-              senses: int = 1, multilingual: Iterable[LemmaSource] = (), wordnet: Any = None) -> "CultureGraph":
+              senses: int = 1, multilingual: Iterable[LemmaSource] = (), wordnet: Any = None) -> CultureGraph:
         """Walk WordNet from ``seeds``: hypernyms (``up`` levels) -> synonyms -> hyponyms (``down`` levels).
 
         Args:
@@ -215,7 +216,7 @@ class CultureGraph:
                 "hypernym_edges": edges, "related_edges": related}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "CultureGraph":
+    def from_dict(cls, data: Mapping[str, Any]) -> CultureGraph:
         if data.get("format") != FORMAT:
             raise ConfigError(f"not a culture graph (format {data.get('format')!r}, expected {FORMAT!r})")
         g = cls()
@@ -238,7 +239,7 @@ class CultureGraph:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "CultureGraph":
+    def load(cls, path: str | Path) -> CultureGraph:
         """Read a graph written by :meth:`save`."""
         path = Path(path)
         if not path.is_file():

@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 

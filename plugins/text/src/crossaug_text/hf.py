@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from crossaug import MissingDependency
 
@@ -69,7 +70,7 @@ class TextGenerator:
         """Raise :class:`crossaug.BadSample` for the first text longer than ``limit`` tokens."""
         from crossaug import BadSample
 
-        for text, sample in zip(texts, samples):
+        for text, sample in zip(texts, samples, strict=False):
             if len(text) + 8 > limit:  # cheap pre-check: tokens rarely outnumber characters
                 n = self.count_tokens(text)
                 if n > limit:
@@ -102,7 +103,7 @@ class TextGenerator:
         encoded = [self._encode(p, max_input_tokens) for p in prompts]
         outputs: list[str | None] = [None] * len(prompts)
         if options.get("do_sample"):
-            for i, (ids, seed) in enumerate(zip(encoded, seeds)):
+            for i, (ids, seed) in enumerate(zip(encoded, seeds, strict=False)):
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(int(seed) % (2**63 - 1))
                     outputs[i] = self._run([ids], options)[0]
@@ -113,7 +114,7 @@ class TextGenerator:
         for idx in groups.values():
             for start in range(0, len(idx), max(1, batch_size)):
                 chunk = idx[start:start + batch_size]
-                for i, text in zip(chunk, self._run([encoded[i] for i in chunk], options)):
+                for i, text in zip(chunk, self._run([encoded[i] for i in chunk], options), strict=False):
                     outputs[i] = text
         return outputs  # type: ignore[return-value]
 

@@ -22,11 +22,11 @@ Example:
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import pluggy
-
 from crossaug import ConfigError
 
 GROUP = "crossaug_text.llm_clients"

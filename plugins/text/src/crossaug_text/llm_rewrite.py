@@ -28,10 +28,10 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import ConfigError, Sample
 from crossaug.augmentation import Augmentation
 from crossaug.rng import draw_seed
@@ -139,7 +139,7 @@ class LLMRewrite(Augmentation):
     def rewrite(self, texts: Sequence[str], seeds: Sequence[int]) -> list[str]:
         """Batch API: one rewrite per text (the input itself when the model returns nothing)."""
         outs = self._generate([self.build_prompt(t) for t in texts], [int(s) for s in seeds])
-        return [o if o.strip() else t for o, t in zip(outs, texts)]
+        return [o if o.strip() else t for o, t in zip(outs, texts, strict=False)]
 
     def _params(self, text: str, seed: int, output: str) -> dict[str, Any]:
         empty = not output.strip()
@@ -168,7 +168,8 @@ class LLMRewrite(Augmentation):
         seeds = [draw_seed(r) for r in rngs]
         texts = [s[self.field] for s in samples]
         outs = self._generate([self.build_prompt(t) for t in texts], seeds, samples)
-        return [self._apply_recorded(s, self._params(t, seed, o)) for s, t, seed, o in zip(samples, texts, seeds, outs)]
+        return [self._apply_recorded(s, self._params(t, seed, o))
+                for s, t, seed, o in zip(samples, texts, seeds, outs, strict=True)]
 
 
 __all__ = ["LLMRewrite", "DEFAULT_PROMPT", "DEFAULT_TEMPLATE"]

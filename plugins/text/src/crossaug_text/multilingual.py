@@ -22,8 +22,9 @@ import json
 import logging
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from crossaug import ConfigError, MissingResource
 
@@ -85,7 +86,7 @@ class OMWTable(SynsetLemmas):
         self._resolved = False
 
     @classmethod
-    def from_lines(cls, lines: Iterable[str], language: str, wordnet: Any = None) -> "OMWTable":
+    def from_lines(cls, lines: Iterable[str], language: str, wordnet: Any = None) -> OMWTable:
         offsets: dict[str, list[str]] = {}
         for n, line in enumerate(lines, 1):
             line = line.rstrip("\n\r")
@@ -104,7 +105,7 @@ class OMWTable(SynsetLemmas):
         return cls(language, offsets, wordnet)
 
     @classmethod
-    def from_file(cls, path: str | Path, language: str | None = None, wordnet: Any = None) -> "OMWTable":
+    def from_file(cls, path: str | Path, language: str | None = None, wordnet: Any = None) -> OMWTable:
         """Read ``wn-data-<lang>.tab``; ``language`` defaults to ``<lang>`` from the name."""
         path = Path(path)
         if not path.is_file():

@@ -11,7 +11,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from crossaug import ConfigError, Sample
 from crossaug.backmodality import BackModality

@@ -17,10 +17,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping, Sequence, Union
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Union
 
 import numpy as np
-
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
@@ -70,7 +70,7 @@ def plan_replacements(tokens: Sequence[str], rate: float, vocabulary: Vocabulary
             raise ConfigError("with pos_tags, vocabulary must map POS tag -> list of tokens")
         if len(pos_tags) != len(tokens):
             raise ValueError(f"got {len(pos_tags)} POS tags for {len(tokens)} tokens")
-        eligible = [i for i, (t, p) in enumerate(zip(tokens, pos_tags))
+        eligible = [i for i, (t, p) in enumerate(zip(tokens, pos_tags, strict=False))
                     if _is_word(t) and p not in SKIP_POS and _has_other(vocabulary.get(p), t)]
     else:
         if isinstance(vocabulary, Mapping):
@@ -202,7 +202,7 @@ class TokenReplacement(Augmentation):
             raise ConfigError(f"{self.name}: mode='pos' needs vocabulary as {{POS tag: [tokens]}}")
         return {str(k): [str(w) for w in v] for k, v in vocabulary.items()}
 
-    def fit(self, samples: Iterable[Sample]) -> "TokenReplacement":
+    def fit(self, samples: Iterable[Sample]) -> TokenReplacement:
         """Build the vocabulary from the ``field`` of ``samples`` (the dataset being augmented)."""
         texts = [s.fields[self.field] for s in samples if isinstance(s.fields.get(self.field), str)]
         nlp = self._nlp() if self.mode == "pos" else None

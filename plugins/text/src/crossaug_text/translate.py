@@ -15,7 +15,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from crossaug import ConfigError, Produced, Sample
 from crossaug.transform import Transform
@@ -109,7 +110,7 @@ class Translate(Transform):
         outs = gen.generate(texts, seeds, self.generation_options(), batch_size=self.batch_size,
                             max_input_tokens=self.max_input_tokens)
         results = []
-        for s, out in zip(samples, outs):
+        for s, out in zip(samples, outs, strict=False):
             if not out.strip():  # a model may emit only special tokens; never hand on empty text
                 results.append(Produced(s[self.in_field], {"empty_output": True, "kept_input": True}))
             else:
