@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from crossaug import registry
 from crossaug_image import hooks
 
@@ -34,3 +36,18 @@ def test_doctor_reports_backends():
     checks = {c.name: c for c in hooks.crossaug_doctor()}
     assert {"python torch", "python transformers", "python diffusers"} <= set(checks)
     assert all(c.plugin == "crossaug-image" for c in checks.values())
+
+
+def test_device_and_dtype_selection():
+    import torch
+
+    from crossaug import ConfigError
+    from crossaug_image._backend import check_device, pick_device, pick_dtype
+
+    assert pick_dtype("auto", "cuda") is torch.float16 and pick_dtype("auto", "cpu") is torch.float32
+    assert pick_dtype("bfloat16", "cpu") is torch.bfloat16
+    assert pick_device("cpu") == "cpu" and check_device("cuda:1") == "cuda:1"
+    if not torch.cuda.is_available():
+        assert pick_device("auto") in ("cpu", "mps")
+    with pytest.raises(ConfigError):
+        check_device("tpu")

@@ -71,6 +71,15 @@ def pick_dtype(dtype: str, device: str) -> Any:
     return getattr(torch, dtype)
 
 
+def diffusers_dtype_kwarg(dtype: Any) -> dict[str, Any]:
+    """``{"dtype": ...}`` for diffusers that take it (0.42+), else the older ``{"torch_dtype": ...}``."""
+    try:
+        from diffusers.utils import deprecation_utils
+    except ImportError:  # pragma: no cover - older diffusers
+        return {"torch_dtype": dtype}
+    return {"dtype": dtype} if hasattr(deprecation_utils, "_resolve_dtype") else {"torch_dtype": dtype}
+
+
 def parse_callable_name(name: str) -> Callable[..., Any]:
     """Import ``"package.module:function"`` (or ``package.module.function``)."""
     if not isinstance(name, str) or not name:
@@ -97,4 +106,4 @@ def no_progress(pipe: Any) -> Any:
 
 
 __all__ = ["require", "check_device", "check_dtype", "pick_device", "pick_dtype",
-           "parse_callable_name", "no_progress", "DEVICES", "DTYPES"]
+           "parse_callable_name", "no_progress", "diffusers_dtype_kwarg", "DEVICES", "DTYPES"]

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._backend import no_progress, pick_device, pick_dtype, require
+from .._backend import diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype, require
 from .._models import locate
 
 TEMPLATE = "a photo of a {token} {label}"
@@ -45,7 +45,7 @@ def load_pipeline(model: str, revision: str | None = None, device: str = "auto",
     path = locate("diffusers", model, revision, allow_download)
     dev = pick_device(device)
     pipe = diffusers.StableDiffusionPipeline.from_pretrained(
-        path, revision=revision, torch_dtype=pick_dtype(dtype, dev), safety_checker=None,
+        path, revision=revision, **diffusers_dtype_kwarg(pick_dtype(dtype, dev)), safety_checker=None,
         requires_safety_checker=False)
     return no_progress(pipe.to(dev))
 

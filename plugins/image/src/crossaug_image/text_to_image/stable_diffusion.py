@@ -17,7 +17,8 @@ from typing import Any, ClassVar, Sequence
 
 from crossaug import ConfigError, torch_generator
 
-from .._backend import check_device, check_dtype, no_progress, pick_device, pick_dtype, require
+from .._backend import (check_device, check_dtype, diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype,
+                        require)
 from .._models import locate
 from .base import TextToImage
 
@@ -103,7 +104,7 @@ class StableDiffusionTextToImage(TextToImage):
         diffusers = require("diffusers")
         path = locate("diffusers", self.model, self.revision, self.allow_download)
         device = pick_device(self.device)
-        kwargs: dict[str, Any] = {"torch_dtype": pick_dtype(self.dtype, device), "revision": self.revision}
+        kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(pick_dtype(self.dtype, device)), "revision": self.revision}
         if not self.safety_checker:
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         pipe = diffusers.AutoPipelineForText2Image.from_pretrained(path, **kwargs)
