@@ -50,6 +50,19 @@ def test_results_do_not_depend_on_worker_count() -> None:
     assert alone == pair
 
 
+def test_distributed_ranks_split_the_rows() -> None:
+    single = dict(texts(DataLoader(iterable(), batch_size=4, num_workers=0, collate_fn=collate_samples)))
+    merged: dict[str, str] = {}
+    for rank in (0, 1):
+        part = texts(DataLoader(iterable(rank=rank, world_size=2), batch_size=4, num_workers=2,
+                                collate_fn=collate_samples))
+        assert len(part) == 8 and not set(dict(part)) & set(merged)  # no row on two ranks
+        merged.update(part)
+    assert merged == single
+    with pytest.raises(ConfigError, match="rank"):
+        iterable(rank=2, world_size=2)
+
+
 def test_epochs_draw_new_augmentations_even_with_persistent_workers() -> None:
     ds = iterable()
     loader = DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate_samples, persistent_workers=True)

@@ -224,12 +224,16 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
         format: turns each :class:`~crossaug.Sample` into what the model needs.
         on_error: ``raise`` or ``original``.
         params: recipe parameters when ``recipe`` is a name.
+        rank, world_size: this process's share in distributed training (default: from
+            ``torch.distributed`` when it is initialised, else 0 and 1); rows are split
+            across ``world_size * num_workers`` shards.
     """
 
     def __init__(self, data: Iterable[Any] | Callable[[], Iterable[Any]], recipe: Recipe | str, seed: int = 0, *,
                  batch_size: int = 8, mode: str = "one", include_original: bool = False, p: float = 1.0,
                  format: Callable[[Sample], Any] | None = None, on_error: str = "raise",
-                 params: dict[str, Any] | None = None) -> None:
+                 params: dict[str, Any] | None = None, rank: int | None = None,
+                 world_size: int | None = None) -> None:
         if mode not in ("one", "all"):
             raise ConfigError(f"mode must be 'one' or 'all', got {mode!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
@@ -237,7 +241,14 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
         if isinstance(data, Iterator):
             raise ConfigError("AugmentedIterableDataset needs data it can iterate again each epoch "
                               "(a list, a dataset, or a callable returning a fresh iterator), not a one-shot iterator")
+        if (rank is None) != (world_size is None):
+            raise ConfigError("give both rank and world_size, or neither")
+        if world_size is not None and not (isinstance(world_size, int) and isinstance(rank, int)
+                                           and 0 <= rank < world_size):
+            raise ConfigError(f"need 0 <= rank < world_size, got rank={rank!r}, world_size={world_size!r}")
         self.data = data
+        self.rank = rank
+        self.world_size = world_size
         self.batch_size = batch_size
         self.mode = mode
         self.include_original = include_original
@@ -246,6 +257,14 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
 
     def _rows(self) -> Iterable[Any]:
         return self.data() if callable(self.data) else self.data
+
+    def _rank(self) -> tuple[int, int]:
+        if self.world_size is not None:
+            return int(self.rank), int(self.world_size)  # type: ignore[arg-type]
+        dist = torch.distributed
+        if dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+        return 0, 1
 
     def set_epoch(self, epoch: int) -> None:
         """Draw new augmentations for ``epoch`` (persistent workers see it too)."""
@@ -258,6 +277,8 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
     def __iter__(self) -> Iterator[Any]:
         info = get_worker_info()
         worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        rank, world = self._rank()
+        worker, workers = rank * workers + worker, world * workers
         epoch = self.augmenter.epoch
         buffer: list[tuple[int, Any]] = []
         for position, row in enumerate(self._rows()):
