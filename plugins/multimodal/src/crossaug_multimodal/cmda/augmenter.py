@@ -48,7 +48,7 @@ class CMDA:
     """
 
     def __init__(self, n_mix: int = 4, attention_tau: float = 0.1, criterion: str = "bic",
-                 max_components: int = 8, latent: str = "learned", latent_dim: int = 64, hidden: int = 256,
+                 max_components: int = 16, latent: str = "learned", latent_dim: int = 64, hidden: int = 256,
                  tau: float = 0.1, supervised: bool = False, epochs: int = 100, lr: float = 1e-3,
                  batch_size: int = 64, seed: int = 0, device: str = "cpu") -> None:
         if latent not in LATENT_MODES:

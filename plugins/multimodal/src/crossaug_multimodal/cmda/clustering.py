@@ -39,7 +39,7 @@ class ClusterModel:
         return self.model.predict(np.asarray(x, dtype=np.float64))
 
 
-def select_gmm(x: Any, max_components: int = 8, criterion: str = "bic", covariance_type: str = "diag",
+def select_gmm(x: Any, max_components: int = 16, criterion: str = "bic", covariance_type: str = "diag",
                seed: int = 0, n_init: int = 1, reg_covar: float = 1e-4) -> ClusterModel:
     """Fit mixtures with ``1..max_components`` components and keep the best by ``criterion``.
 

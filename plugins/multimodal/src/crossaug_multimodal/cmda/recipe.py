@@ -84,7 +84,7 @@ class CMDARecipe(Recipe):
     def __init__(self, teacher: str = "text", student: str = "image", n: int = 1, n_mix: int = 4,
                  attention_tau: float = 0.1, tau: float = 0.1, supervised: bool = False,
                  latent: str = "learned", latent_dim: int = 64, hidden: int = 256, epochs: int = 100,
-                 lr: float = 1e-3, batch_size: int = 64, criterion: str = "bic", max_components: int = 8,
+                 lr: float = 1e-3, batch_size: int = 64, criterion: str = "bic", max_components: int = 16,
                  text_encoder: str = DEFAULT_TEXT_ENCODER, image_encoder: str = "pixels",
                  fit_seed: int = 0, device: str = "cpu") -> None:
         for what, f in (("teacher", teacher), ("student", student)):
