@@ -115,11 +115,15 @@ def test_silence_gives_empty_transcript_marked_in_lineage():
 
 @NEEDS_FLITE
 def test_pocketsphinx_output_does_not_depend_on_previous_clips():
+    from crossaug_audio.augmentations.pitch_shift import PitchShift
+
+    clips = [Sample(f"c{i}", {"audio": speech(t, v)}) for i, (t, v) in
+             enumerate([("two blue fish swam", "slt"), ("read verse out loud", "rms"), ("the sun rose", "awb")])]
+    clips = [PitchShift(semitones=[-1, 1]).augment(c, np.random.default_rng(9)) for c in clips]
+    fresh = [create("transform", "audio.asr.pocketsphinx")([c], [0])[0]["text"] for c in clips]
     asr = create("transform", "audio.asr.pocketsphinx")
-    a, b = Sample("a", {"audio": speech(voice="rms")}), Sample("b", {"audio": speech("the sun rose", "awb")})
-    alone = asr([b], [0])[0]["text"]
-    after = asr([a, b], [0, 0])[1]["text"]
-    assert alone == after
+    assert [o["text"] for o in asr(clips, [0] * 3)] == fresh
+    assert [o["text"] for o in asr(clips[::-1], [0] * 3)] == fresh[::-1]
 
 
 def test_bad_audio_is_bad_sample_naming_sample():

@@ -25,9 +25,9 @@ HINT = "pip install pocketsphinx (the wheel ships the en-US model)"
 class PocketSphinxASR(ASR):
     """PocketSphinx 5 (Huggins-Daines et al., 2006) decoding each clip as one utterance.
 
-    Each clip is decoded as one utterance with batch cepstral mean normalisation
-    and the initial CMN restored first, so a transcript never depends on the
-    clips decoded before it. Deterministic (the seed is recorded but unused). ``hmm``/``lm``/``dict``
+    Each clip is decoded as one utterance after resetting the feature front end
+    and the cepstral mean to their initial state, so a transcript is what a fresh
+    decoder gives and never depends on the clips decoded before it. Deterministic (the seed is recorded but unused). ``hmm``/``lm``/``dict``
     default to the models inside the wheel; pass paths to use others
     (``language`` then only labels the lineage).
 
@@ -86,7 +86,7 @@ class PocketSphinxASR(ASR):
         if dec is None:
             from pocketsphinx import Decoder
 
-            dec = Decoder(samprate=self.sample_rate, beam=self.beam, maxhmmpf=self.maxhmmpf, cmn="batch", loglevel="FATAL", **self._paths())
+            dec = Decoder(samprate=self.sample_rate, beam=self.beam, maxhmmpf=self.maxhmmpf, loglevel="FATAL", **self._paths())
             self._model = dec
             self._model_cmn = dec.get_cmn()
             self._model_lock = threading.Lock()
@@ -98,7 +98,10 @@ class PocketSphinxASR(ASR):
         with self._model_lock:
             for x in waves:
                 pcm = (np.clip(x, -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
-                dec.set_cmn(self._model_cmn)  # no state carried over from the previous clip
+                # the feature front end adapts across utterances; reset it and the CMN so each
+                # clip is decoded exactly as by a fresh decoder, whatever was decoded before
+                dec.reinit_feat()
+                dec.set_cmn(self._model_cmn)
                 dec.start_utt()
                 dec.process_raw(pcm, full_utt=True)
                 dec.end_utt()

@@ -1,0 +1,128 @@
+"""Recipe back-speech (crossaug_audio/back_speech.py): contract, offline round trip, runner behaviour."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from crossaug import ConfigError, Sample, Seeder, create, from_dict, run
+from crossaug.builtin.edit_distance import normalised_edit_distance
+from crossaug.testing import RecipeContract
+
+from .conftest import NEEDS_FLITE, NEEDS_SOX
+
+pytestmark = [NEEDS_FLITE, NEEDS_SOX]
+
+
+class TestBackSpeechContract(RecipeContract):
+    name = "back-speech"
+    params = {"voices": ["rms"], "semitones": [-1, 1], "tempo": [0.95, 1.05]}
+
+    def good_samples(self):
+        return [Sample("b1", {"text": "Two blue fish swam."}),
+                Sample("b2", {"text": "Read verse out loud."})]
+
+    def bad_samples(self):
+        return [(Sample("emo", {"text": "🙂🙂"}), "nothing to speak")]
+
+
+def test_mild_round_trip_stays_within_paper_threshold(harvard):
+    """flite -> sox (±1 semitone, tempo 0.95–1.05) -> pocketsphinx over six sentences.
+
+    With these mild settings most transcripts stay within the paper's 20% word
+    edit distance (measured here: the rms voice keeps about 6 in 10 in the
+    unaugmented case, so at least half must pass).
+    """
+    recipe = create("recipe", "back-speech", voices=["rms"], semitones=[-1, 1], tempo=[0.95, 1.05])
+    sentences = harvard[10:16]
+    groups = recipe.process([Sample(f"h{i}", {"text": t}) for i, t in enumerate(sentences)],
+                            Seeder(0))
+    dists = [normalised_edit_distance(t, g[0]["text"]) for t, g in zip(sentences, groups)]
+    assert sum(d <= 0.2 for d in dists) >= len(dists) // 2, list(zip(sentences, [g[0]["text"] for g in groups]))
+    assert np.mean(dists) < 0.35
+    for g, d in zip(groups, dists):
+        assert g[0].kept == (d <= 0.2)
+        assert g[0].lineage[-1].name == "text.edit-distance" and g[0].lineage[-1].score == pytest.approx(d)
+
+
+def test_fan_out_cycles_voices_and_records_all_candidates():
+    recipe = create("recipe", "back-speech", voices=["rms", "slt", "awb"], fan_out=[3, 1, 1], threshold=0.0)
+    group = recipe.process([Sample("s", {"text": "The sun rose."})], Seeder(1))[0]
+    assert [c.id for c in group] == ["s~0.0.0", "s~1.0.0", "s~2.0.0"]
+    assert [c.lineage[0].model for c in group] == ["flite:rms", "flite:slt", "flite:awb"]
+    assert all(c.parent_id == "s" and "audio" in c.fields for c in group)
+    # pitch and tempo were both applied, each with its own recorded draw
+    applied = group[0].lineage[1].params["applied"]
+    assert [a["name"] for a in applied] == ["audio.pitch-shift", "audio.time-stretch"]
+    # with threshold 0 only exact transcripts survive; every candidate stays recorded with a reason
+    assert all(c.kept or "edit distance" in c.reason for c in group)
+
+
+def test_to_dict_round_trip_with_cli_style_params():
+    recipe = create("recipe", "back-speech", tts="espeak", voices=["en-us", "en-gb"], asr="wav2vec2",
+                    asr_model="/models/w2v", augmentations="pitch+noise", unit="char", threshold=0.3, keep=1)
+    d = recipe.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    again = from_dict(d)
+    assert again.to_dict() == d
+    assert [t.name for t in again.forward] == ["audio.tts.espeak", "audio.tts.espeak"]
+    assert again.backward[0].model == "/models/w2v"
+    assert [s.name for s in again.augment[0].steps] == ["audio.pitch-shift", "audio.noise"]
+    assert again.filters[1].unit == "char" and again.filters[1].threshold == 0.3
+
+
+@pytest.mark.parametrize("params,fragment", [({"tts": "festival"}, "unknown TTS backend"),
+                                             ({"asr": "kaldi"}, "unknown ASR backend"),
+                                             ({"augmentations": ["reverb"]}, "unknown augmentation"),
+                                             ({"unit": "phone"}, "unit"),
+                                             ({"voices": ["nobody"]}, "flite voice")])
+def test_bad_config(params, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        create("recipe", "back-speech", **params)
+
+
+@pytest.mark.slow
+def test_run_is_byte_identical_with_one_or_two_workers(tmp_path, harvard):
+    inputs = [{"id": "s0", "text": "The sun rose."}, {"id": "s1", "text": "Smoky fires lack flame and heat."},
+              {"id": "s2", "text": "What joy there is in living."}]
+    inputs.append({"id": "emoji", "text": "🙂 🎉"})
+    inputs.append({"id": "cyr", "text": "Привет, как дела?"})
+    recipe = dict(voices=["rms"], fan_out=[1, 1, 1])
+    a = run("back-speech", inputs, tmp_path / "w1", seed=5, workers=1, batch_size=2, on_error="skip",
+            params=recipe, report=False)
+    b = run("back-speech", inputs, tmp_path / "w2", seed=5, workers=2, batch_size=1, on_error="skip",
+            params=recipe, report=True)
+    assert a.manifest_path.read_bytes() == b.manifest_path.read_bytes()
+    lines = [json.loads(x) for x in a.manifest_path.read_text().splitlines()]
+    by_parent = {x["parent_id"]: x for x in lines}
+    assert "nothing to speak" in by_parent["emoji"]["reason"] and by_parent["emoji"]["kept"] is False
+    assert "script" in by_parent["cyr"]["reason"]
+    assert len(lines) == 5
+    # media written, timings per stage recorded
+    for x in lines[:3]:
+        assert (tmp_path / "w1" / x["audio"]).exists()
+    timings = b.summary["timings"]
+    assert {"audio.tts.flite", "audio.asr.pocketsphinx", "compose", "text.edit-distance"} <= set(timings)
+    html = (tmp_path / "w2" / "report.html").read_text()
+    assert "<audio" in html and "nothing to speak" in html
+
+
+def test_sentence_whose_candidates_all_fail_is_recorded(tmp_path):
+    # min_distance 1.0 + threshold 1.0 accepts only transcripts with distance exactly 1: none here
+    res = run("back-speech", [{"id": "x", "text": "The boy was there."}], tmp_path,
+              params={"voices": ["rms", "slt"], "min_distance": 0.99, "threshold": 0.995,
+                      "augmentations": []}, report=False)
+    lines = [json.loads(x) for x in res.manifest_path.read_text().splitlines()]
+    assert len(lines) == 2 and not any(x["kept"] for x in lines)
+    assert all("edit distance" in x["reason"] for x in lines)
+    assert res.summary["inputs_without_output"] == ["x"]
+
+
+def test_long_input_is_chunked_through_the_recipe():
+    text = "The sun rose. The sun rose. The sun rose."
+    recipe = create("recipe", "back-speech", voices=["rms"], tts_options={"max_chars": 20},
+                    augmentations=[])
+    cand = recipe.process([Sample("long", {"text": text})], Seeder(0))[0][0]
+    assert cand.lineage[0].params == {"chunks": 3}
+    assert cand["audio"].duration > 2.5
