@@ -148,6 +148,7 @@ def test_swap_and_deletion_edge_cases():
     for seed in range(20):
         d = plan_random_deletion(list("abcde"), 1.0, np.random.default_rng(seed))
         assert len(d) == 4  # p = 1 deletes all but one word
+        assert len(plan_random_deletion(list("abcde"), 0.01, np.random.default_rng(seed))) >= 1
 
 
 # -- behaviour with the real WordNet ---------------------------------------------------------

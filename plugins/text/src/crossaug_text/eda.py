@@ -166,12 +166,19 @@ def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator) -> 
 
 
 def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generator) -> list[int]:
-    """RD: indices to delete, each word with probability ``p``; at least one word always survives."""
+    """RD: indices to delete, each word with probability ``p``; at least one word always survives.
+
+    When no word is drawn, one random word is deleted, so that an RD output always
+    differs from its input (the paper's code may return the sentence unchanged; the
+    other operations already change at least ``max(1, ...)`` words).
+    """
     if len(words) <= 1 or p <= 0:
         return []
     drop = rng.random(len(words)) < p
     if drop.all():
         drop[int(rng.integers(len(words)))] = False
+    elif not drop.any():
+        drop[int(rng.integers(len(words)))] = True
     return [int(i) for i in np.flatnonzero(drop)]
 
 
