@@ -378,3 +378,24 @@ def test_light_import_and_missing_torch_hint() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "crossaug-multimodal[torch]" in out.stdout
+
+
+def test_recipe_fit_from_a_generator_checkpoint_in_w_plus(pairs, tmp_path) -> None:
+    from PIL import Image
+
+    gpath = tmp_path / "g.pt"
+    train_stylegan2(list(pairs[0][:8]), GeneratorConfig(**{**TINY, "channel_max": 8}),
+                    TrainConfig(steps=2, batch_size=4, log_every=0), checkpoint=gpath)
+    samples = [Sample(f"s{i}", {"image": Image.fromarray(img), "text": cap})
+               for i, (img, cap) in enumerate(zip(pairs[0][:8], pairs[1][:8]))]
+    recipe = PairedStyleGAN2(generator_checkpoint=str(gpath), space="w+", n=2,
+                             projection={"steps": 4, "loss": "pixel", "w_avg_samples": 64},
+                             encoder={"embed_dim": 4, "hidden_dim": 4, "epochs": 2, "batch_size": 4})
+    recipe.fit(samples)
+    model = recipe.model
+    assert "gan" not in model.history and model.space == "w+"
+    assert model.center.shape == (model.generator.num_ws * 16,)
+    ws = model.text_to_ws(["a thin handwritten one"])
+    assert ws.shape == (1, model.generator.num_ws, 16) and not torch.equal(ws[0, 0], ws[0, -1])
+    outs = recipe.process([samples[0]], Seeder(0))[0]
+    assert [o.id for o in outs] == ["s0~0", "s0~1"] and all(o.fields["image"].size == (16, 16) for o in outs)
