@@ -43,3 +43,11 @@ def crossaug_demo() -> Any:
     from .demo import kernel_demo
 
     return kernel_demo()
+
+
+@hookimpl
+def crossaug_register_commands(cli: Any) -> None:
+    """``crossaug eval`` and ``crossaug metrics`` (the evaluation harness)."""
+    from .eval.cli import register
+
+    register(cli)

@@ -1,0 +1,74 @@
+"""A small, deterministic torch training loop shared by the built-in neural classifiers."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ...errors import MissingDependency
+
+
+def require_torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:
+        raise MissingDependency("pip install 'crossaug[eval]'", what="torch") from exc
+    return torch
+
+
+def label_index(labels: Sequence[Any]) -> tuple[list[Any], dict[Any, int]]:
+    """Sorted distinct labels and their indices."""
+    classes = sorted(set(labels), key=repr)
+    return classes, {c: i for i, c in enumerate(classes)}
+
+
+def train_loop(model: Any, inputs: Any, targets: Any, *, seed: int, epochs: int, batch_size: int, lr: float,
+               weight_decay: float = 0.0, forward: Callable[[Any, Any], Any] | None = None,
+               params: Any = None) -> float:
+    """Train ``model`` with Adam(W) and cross-entropy; return the mean loss of the last epoch.
+
+    Randomness (initialisation already done by the caller, dropout, shuffling) is
+    drawn inside ``torch.random.fork_rng`` so global torch state is left untouched.
+    ``inputs`` is a tensor or a dict of tensors indexed along the first dimension.
+    """
+    torch = require_torch()
+    n = len(targets)
+    gen = torch.Generator().manual_seed(int(seed))
+    opt = torch.optim.AdamW(params if params is not None else model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    last = float("nan")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=gen)
+            total, count = 0.0, 0
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                batch = {k: v[idx] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[idx]
+                logits = forward(model, batch) if forward is not None else model(batch)
+                loss = loss_fn(logits, targets[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(idx)
+                count += len(idx)
+            last = total / max(1, count)
+    model.eval()
+    return last
+
+
+def predict_in_batches(model: Any, inputs: Any, batch_size: int = 256,
+                       forward: Callable[[Any, Any], Any] | None = None) -> np.ndarray:
+    """Arg-max class indices for ``inputs``."""
+    torch = require_torch()
+    n = len(next(iter(inputs.values()))) if isinstance(inputs, dict) else len(inputs)
+    out = []
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            sl = slice(start, start + batch_size)
+            batch = {k: v[sl] for k, v in inputs.items()} if isinstance(inputs, dict) else inputs[sl]
+            logits = forward(model, batch) if forward is not None else model(batch)
+            out.append(logits.argmax(-1).numpy())
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
