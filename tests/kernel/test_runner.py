@@ -97,7 +97,8 @@ def test_media_fields_written_as_files(tmp_path: Path) -> None:
         back = crossaug.get_modality("audio").load(wav)
         assert back.sample_rate == 8000 and back.samples.shape == (800,)
     html = (tmp_path / "out" / "report.html").read_text()
-    assert html.count("<audio") == 3
+    assert html.count("<audio") == 6  # each input's clip beside its output's
+    assert all((tmp_path / "out" / rec["parent"]["audio"]).is_file() for rec in recs)
 
 
 def test_existing_output_requires_resume(tmp_path: Path) -> None:

@@ -29,12 +29,25 @@ def dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
 
 
-def _inline_fields(sample: Sample) -> dict[str, Any]:
+#: file stem of an input's own media, written once beside its outputs for the report's gallery
+PARENT_STEM = "__parent__"
+
+
+def _parent_fields(sample: Sample, out_dir: Path) -> dict[str, Any]:
+    """The input's fields: inline values, and media saved once under its media folder."""
     out = {}
     for name, payload in sample.fields.items():
         modality = get_modality(modality_of(name))
         if modality.inline:
             out[name] = to_jsonable(modality.to_json(payload))
+            continue
+        folder = out_dir / MEDIA_DIR / safe_name(sample.root_id)
+        stem = folder / f"{PARENT_STEM}.{safe_name(name)}"
+        existing = folder / f"{stem.name}{modality.extension}"
+        if not existing.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            existing = modality.save(payload, stem)
+        out[name] = existing.relative_to(out_dir).as_posix()
     return out
 
 
@@ -58,7 +71,7 @@ def sample_line(sample: Sample, parent: Sample | None, recipe: str, out_dir: Pat
             written = modality.save(payload, media / f"{safe_name(sample.id)}.{safe_name(name)}")
             rec[name] = written.relative_to(out_dir).as_posix()
     if parent is not None:
-        rec["parent"] = _inline_fields(parent)
+        rec["parent"] = _parent_fields(parent, out_dir)
     if sample.meta:
         rec["meta"] = to_jsonable(dict(sample.meta))
     rec["lineage"] = [step.to_dict() for step in sample.lineage]
