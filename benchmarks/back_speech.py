@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -52,7 +51,7 @@ def pipeline(sentences: list[str], voices: list[str]) -> None:
                       on_error="skip", report=False)
             wall = time.perf_counter() - start
             results[workers] = (wall, res.summary, Path(out, "manifest.jsonl").read_bytes())
-    (w1, s1, m1), (w2, s2, m2) = results[1], results[2]
+    (w1, s1, m1), (w2, _s2, m2) = results[1], results[2]
     n = len(sentences)
     print(f"## back-speech, embedded offline pipeline ({n} sentences, voices {','.join(voices)}, "
           f"{n * len(voices)} candidates, {os.cpu_count()} CPUs)")
@@ -89,6 +88,10 @@ def rate(fn, data, repeats: int) -> float:
     return repeats * len(data) / (time.perf_counter() - start)
 
 
+def _call(transform):
+    return lambda x, sr: transform(samples=x, sample_rate=sr)
+
+
 def peers(sentences: list[str], repeats: int) -> None:
     from crossaug_audio.dsp.pitch import pitch_shift
     from crossaug_audio.dsp.stretch import time_stretch
@@ -112,8 +115,8 @@ def peers(sentences: list[str], repeats: int) -> None:
                 ps = am.PitchShift(min_semitones=1.5, max_semitones=1.5, method=method, p=1.0)
                 ts = am.TimeStretch(min_rate=1.1, max_rate=1.1, leave_length_unchanged=False, method=method, p=1.0)
                 ps(samples=data[0][0], sample_rate=data[0][1])
-                theirs["pitch"][f"audiomentations {method}"] = (lambda f: lambda x, sr: f(samples=x, sample_rate=sr))(ps)
-                theirs["stretch"][f"audiomentations {method}"] = (lambda f: lambda x, sr: f(samples=x, sample_rate=sr))(ts)
+                theirs["pitch"][f"audiomentations {method}"] = _call(ps)
+                theirs["stretch"][f"audiomentations {method}"] = _call(ts)
             except Exception as exc:  # method not available in this version
                 print(f"audiomentations {method}: skipped ({type(exc).__name__}: {exc})")
     except ImportError:

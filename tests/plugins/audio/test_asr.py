@@ -16,7 +16,7 @@ from .conftest import NEEDS_FLITE
 REF = "glue the sheet to the dark blue background"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def speech(text: str = REF, voice: str = "slt") -> Audio:
     from crossaug_audio.tts.flite import FliteTTS
 

@@ -10,7 +10,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 from crossaug import Sample
 from crossaug.filter import Filter

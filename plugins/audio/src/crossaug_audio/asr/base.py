@@ -12,7 +12,8 @@ transcribes to ``""`` (decoders hallucinate words on all-zero input).
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import Audio, Produced, Sample
@@ -69,10 +70,10 @@ class ASR(Transform):
         heard = [i for i, (x, _) in enumerate(prepared) if x.size and float(np.max(np.abs(x))) >= SILENCE_PEAK]
         decoded = self.transcribe([prepared[i][0] for i in heard], [seeds[i] for i in heard]) if heard else []
         texts = [""] * len(prepared)
-        for i, text in zip(heard, decoded):
+        for i, text in zip(heard, decoded, strict=False):
             texts[i] = text
         out = []
-        for (_, info), text in zip(prepared, texts):
+        for (_, info), text in zip(prepared, texts, strict=False):
             text = clean_transcript(text or "")
             if not text:
                 info = {**info, "empty": True}

@@ -11,8 +11,9 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import ConfigError, MissingDependency, MissingResource
@@ -27,7 +28,8 @@ class PocketSphinxASR(ASR):
 
     Each clip is decoded as one utterance after resetting the feature front end
     and the cepstral mean to their initial state, so a transcript is what a fresh
-    decoder gives and never depends on the clips decoded before it. Deterministic (the seed is recorded but unused). ``hmm``/``lm``/``dict``
+    decoder gives and never depends on the clips decoded before it. Deterministic
+    (the seed is recorded but unused). ``hmm``/``lm``/``dict``
     default to the models inside the wheel; pass paths to use others
     (``language`` then only labels the lineage).
 
@@ -86,7 +88,8 @@ class PocketSphinxASR(ASR):
         if dec is None:
             from pocketsphinx import Decoder
 
-            dec = Decoder(samprate=self.sample_rate, beam=self.beam, maxhmmpf=self.maxhmmpf, loglevel="FATAL", **self._paths())
+            dec = Decoder(samprate=self.sample_rate, beam=self.beam, maxhmmpf=self.maxhmmpf,
+                          loglevel="FATAL", **self._paths())
             self._model = dec
             self._model_cmn = dec.get_cmn()
             self._model_lock = threading.Lock()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from crossaug import MissingDependency

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import Audio, BadSample, ConfigError, MissingDependency, Produced, Sample
@@ -52,7 +53,7 @@ class TTS(Transform):
 
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         out = []
-        for sample, seed in zip(samples, seeds):
+        for sample, seed in zip(samples, seeds, strict=False):
             chunks = self.prepare(sample)
             clips = self.synthesize(chunks, seed)
             try:

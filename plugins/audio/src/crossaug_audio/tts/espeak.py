@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import ClassVar
 
 from crossaug import Audio, ConfigError
 from crossaug.modalities.wav import read_wav

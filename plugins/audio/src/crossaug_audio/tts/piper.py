@@ -8,7 +8,8 @@ Example:
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import Audio, resolve_model
