@@ -10,6 +10,7 @@ from crossaug import ConfigError, MissingResource
 from crossaug_text.multilingual import (
     OMWTable,
     SynsetLemmas,
+    kenet_lexicon,
     load_kenet,
     map_to_wordnet30,
     parse_english31,
@@ -79,3 +80,4 @@ def test_real_kenet_from_pypi_package():
     assert "su" in kenet.lemmas("water.n.01")
     lex = kenet.lexicon()
     assert lex["dog"]["concept"] == "dog.n.01" and "a" not in lex
+    assert kenet_lexicon() == lex  # the cached copy (written by the first call) is the same

@@ -209,9 +209,9 @@ class CodeSwitch(Augmentation):
             if self.lexicon.startswith("kenet:"):
                 if self.lexicon != "kenet:tr":
                     raise ConfigError(f"{self.name}: KeNet provides Turkish only ('kenet:tr'), got {self.lexicon!r}")
-                from .multilingual import load_kenet
+                from .multilingual import kenet_lexicon
 
-                lex = normalise_lexicon(load_kenet().lexicon())
+                lex = normalise_lexicon(kenet_lexicon())
             else:
                 from .resources import lexicon_path
 

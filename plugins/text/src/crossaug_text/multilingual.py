@@ -237,4 +237,25 @@ def load_kenet(cache: bool = True, wordnet: Any = None) -> SynsetLemmas:
     return SynsetLemmas("tr", by_synset)
 
 
-__all__ = ["SynsetLemmas", "OMWTable", "load_kenet", "parse_kenet", "parse_english31", "map_to_wordnet30"]
+def kenet_lexicon(cache: bool = True) -> dict[str, dict[str, Any]]:
+    """English -> Turkish lexicon from KeNet (:meth:`SynsetLemmas.lexicon`), cached as JSON.
+
+    The lexicon ``"kenet:tr"`` of ``text.code-switch``.
+    """
+    from .resources import cache_dir, kenet_paths
+
+    tr_xml, _ = kenet_paths()
+    cached = cache_dir() / "kenet-tr-lexicon.json"
+    if cache and cached.is_file() and cached.stat().st_mtime >= tr_xml.stat().st_mtime:
+        return json.loads(cached.read_text(encoding="utf-8"))
+    lex = load_kenet(cache=cache).lexicon()
+    if cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{id(lex)}.tmp")
+        tmp.write_text(json.dumps(lex, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        tmp.replace(cached)
+    return lex
+
+
+__all__ = ["SynsetLemmas", "OMWTable", "load_kenet", "kenet_lexicon", "parse_kenet", "parse_english31",
+           "map_to_wordnet30"]
