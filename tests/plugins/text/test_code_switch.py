@@ -170,3 +170,12 @@ def test_kenet_lexicon_switches_to_turkish():
     assert sw["dog"]["concept"] == "dog.n.01" and sw["dog"]["target"] in ("köpek", "it", "kapik", "kelb")
     assert sw["water"]["target"] in ("su", "ab", "âb") and "The" not in sw
     assert out.lineage[-1].params["language"] == "tr"
+
+
+def test_omw_table_as_lexicon(tmp_path):
+    tab = tmp_path / "wn-data-fra.tab"
+    tab.write_text("02084071-n\tfra:lemma\tchien\n02121620-n\tfra:lemma\tchat\n", encoding="utf-8")
+    aug = CodeSwitch(lexicon=f"omw:{tab}", language="fr", word_rate=1.0)
+    out = aug.augment(Sample("s", {"text": "The dog chases two cats."}), np.random.default_rng(0))
+    assert out.fields["text"] == "The chien chases two chat."
+    assert [s["concept"] for s in out.lineage[-1].params["switches"]] == ["dog.n.01", "cat.n.01"]

@@ -139,7 +139,8 @@ class CodeSwitch(Augmentation):
 
     Args:
         lexicon: ``{source: target | [targets] | {"targets": [...], "concept": id}}``, a
-            path to a TSV/JSON lexicon, or ``"kenet:tr"`` (English -> Turkish from KeNet).
+            path to a TSV/JSON lexicon, ``"kenet:tr"`` (English -> Turkish from KeNet), or
+            ``"omw:<path to wn-data-xxx.tab>"`` (English -> xxx from an Open Multilingual Wordnet table).
         language: target language code recorded with the switches (and used with ``graph``).
         word_rate: probability of switching each single-word match.
         phrase_rate: probability of switching each multi-word match.
@@ -206,7 +207,11 @@ class CodeSwitch(Augmentation):
         if isinstance(self.lexicon, Mapping):
             lex = normalise_lexicon(self.lexicon)
         elif isinstance(self.lexicon, str):
-            if self.lexicon.startswith("kenet:"):
+            if self.lexicon.startswith("omw:"):
+                from .multilingual import OMWTable
+
+                lex = normalise_lexicon(OMWTable.from_file(self.lexicon[4:], language=self.language).lexicon())
+            elif self.lexicon.startswith("kenet:"):
                 if self.lexicon != "kenet:tr":
                     raise ConfigError(f"{self.name}: KeNet provides Turkish only ('kenet:tr'), got {self.lexicon!r}")
                 from .multilingual import kenet_lexicon

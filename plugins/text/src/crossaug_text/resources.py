@@ -13,7 +13,9 @@ Every resource has a documented search order and, when missing, raises
 * **KeNet** (Turkish WordNet with links to English WordNet 3.1): the XML inside the
   PyPI package ``nlptoolkit-wordnet``, or ``$CROSSAUG_KENET_XML``.
 
-The cache directory is ``$CROSSAUG_TEXT_CACHE`` or ``~/.cache/crossaug/text``.
+The cache directory is ``$CROSSAUG_TEXT_CACHE`` or ``~/.cache/crossaug/text``. NLTK only
+reads corpora below a directory on ``nltk.data.path``, so :func:`wordnet` appends the parent
+of the resolved WordNet directory to it (once, for this process).
 
 Example:
     >>> import os
