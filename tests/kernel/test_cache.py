@@ -169,3 +169,25 @@ def test_process_workers_fill_the_same_cache(tmp_path: Path) -> None:
     crossaug.run(recipe(CountingUpper()), TEXTS, tmp_path / "s", seed=1, report=False, cache_dir=cache_dir)
     assert CountingUpper.calls == []
     assert (tmp_path / "p" / "manifest.jsonl").read_bytes() == (tmp_path / "s" / "manifest.jsonl").read_bytes()
+
+
+def test_recipe_file_run_options_and_cli_flag(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from crossaug.cli import app
+    from crossaug.serialization import load_config
+
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text("recipe: typo\nparams: {n: 2}\nseed: 3\n"
+                   f"run: {{executor: thread, workers: 2, cache_dir: {tmp_path / 'c'}, executor_options: {{}}}}\n")
+    loaded = load_config(cfg)
+    assert loaded.run["cache_dir"] == str(tmp_path / "c") and loaded.run["executor_options"] == {}
+    data = tmp_path / "in.txt"
+    data.write_text("\n".join(TEXTS) + "\n")
+    result = CliRunner().invoke(app, ["run", "--config", str(cfg), "-i", str(data), "-o", str(tmp_path / "o"),
+                                      "--no-progress", "--cache-dir", str(tmp_path / "c2")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "c2").is_dir()  # the command-line flag wins over the file
+    bad = CliRunner().invoke(app, ["run", "typo", "-i", str(data), "-o", str(tmp_path / "o2"), "--no-progress",
+                                   "--address", "auto"])
+    assert bad.exit_code == 2 and "ray executor" in bad.output

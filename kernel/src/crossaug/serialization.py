@@ -27,7 +27,7 @@ from .errors import ConfigError
 from .step import Step
 
 KINDS = ("transform", "augmentation", "filter", "recipe")
-RUN_OPTIONS = {"workers", "batch_size", "on_error", "executor", "n", "limit"}
+RUN_OPTIONS = {"workers", "batch_size", "on_error", "executor", "n", "limit", "cache_dir", "executor_options"}
 
 
 def _is_step_dict(value: Any) -> bool:
