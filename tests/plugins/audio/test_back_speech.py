@@ -73,6 +73,16 @@ def test_to_dict_round_trip_with_cli_style_params():
     assert again.filters[1].unit == "char" and again.filters[1].threshold == 0.3
 
 
+def test_default_voices_follow_the_backend():
+    assert create("recipe", "back-speech").voices == ["slt", "rms", "awb"]
+    espeak = create("recipe", "back-speech", tts="espeak")
+    assert espeak.voices == ["en-us"] and espeak.fan_out == [1, 1, 1]
+    fs2 = create("recipe", "back-speech", tts="fastspeech2", asr="wav2vec2")
+    assert fs2.forward[0].model == "espnet/fastspeech2_conformer_with_hifigan"
+    assert fs2.backward[0].model == "facebook/wav2vec2-base-960h"
+    assert from_dict(fs2.to_dict()).to_dict() == fs2.to_dict()
+
+
 @pytest.mark.parametrize("params,fragment", [({"tts": "festival"}, "unknown TTS backend"),
                                              ({"asr": "kaldi"}, "unknown ASR backend"),
                                              ({"augmentations": ["reverb"]}, "unknown augmentation"),

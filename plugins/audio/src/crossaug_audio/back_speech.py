@@ -30,6 +30,8 @@ from .empty_transcript import EmptyTranscript
 TTS_BACKENDS = ("flite", "espeak", "fastspeech2", "espnet", "piper")
 ASR_BACKENDS = ("pocketsphinx", "wav2vec2", "whisper", "faster-whisper", "espnet")
 AUGMENTATIONS = ("pitch", "tempo", "gain", "noise", "speed")
+#: voices used when ``voices`` is not given (flite: the three voices pocketsphinx hears best)
+DEFAULT_VOICES: dict[str, list[str | None]] = {"flite": ["slt", "rms", "awb"], "espeak": ["en-us"]}
 
 
 def make_tts(backend: str, voice: str | None, options: dict[str, Any]) -> Transform:
@@ -97,14 +99,15 @@ def make_augmentation(kind: str, semitones: Sequence[float], tempo: Sequence[flo
 class BackSpeech(BackModality):
     """Back-speech with plain, serialisable settings (``crossaug run back-speech -p tts=espeak``).
 
-    Candidate ``i`` of a sentence is spoken by ``voices[i mod len(voices)]``;
-    each clip is perturbed ``m`` times by the ``augmentations`` chain (all applied
+    Forward candidate number ``i`` of a sentence is spoken by voice number ``i``
+    modulo the number of voices; each clip is perturbed ``m`` times by the ``augmentations`` chain (all applied
     in order, each with its own draw) and transcribed ``n`` times.
 
     Args:
         tts: TTS backend: ``flite`` (default), ``espeak``, ``fastspeech2``, ``espnet``, ``piper``.
         voices: one voice per forward candidate, cycled: flite/espeak voice names, piper voice
-            paths, or model ids for ``fastspeech2``/``espnet`` (``None``: the backend's default).
+            paths, or model ids for ``fastspeech2``/``espnet``. ``None``: the backend's defaults
+            (flite: ``slt``, ``rms``, ``awb``; espeak: ``en-us``; others: their default model).
         asr: ASR backend: ``pocketsphinx`` (default), ``wav2vec2``, ``whisper``,
             ``faster-whisper``, ``espnet``.
         asr_model: model id or local path for the ASR backend (``None``: its default).
@@ -127,7 +130,7 @@ class BackSpeech(BackModality):
     name: ClassVar[str] = "back-speech"
     input_fields: ClassVar[tuple[str, ...]] = ("text",)
 
-    def __init__(self, tts: str = "flite", voices: Sequence[str | None] | None = ("slt", "rms", "awb"),
+    def __init__(self, tts: str = "flite", voices: Sequence[str | None] | None = None,
                  asr: str = "pocketsphinx", asr_model: str | None = None,
                  augmentations: Sequence[str] = ("pitch", "tempo"),
                  semitones: Sequence[float] = (-2.0, 2.0), tempo: Sequence[float] = (0.9, 1.1),
@@ -137,7 +140,7 @@ class BackSpeech(BackModality):
                  asr_options: dict[str, Any] | None = None) -> None:
         if isinstance(voices, str):
             voices = [voices]
-        voice_list = list(voices) if voices else [None]
+        voice_list = list(voices) if voices else list(DEFAULT_VOICES.get(tts, [None]))
         if isinstance(augmentations, str):
             augmentations = [a for a in augmentations.replace("+", ",").split(",") if a]
         aug_list = [str(a) for a in augmentations]
