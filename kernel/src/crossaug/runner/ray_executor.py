@@ -104,6 +104,8 @@ class RayExecutor(Executor):
     # -- cluster ----------------------------------------------------------------
     def _connect(self, ray: Any) -> None:
         if ray.is_initialized():
+            if self.address is not None:
+                log.warning("Ray is already initialised in this process; ignoring address %r", self.address)
             return
         options: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING}
         options.update(self.init_options)
