@@ -21,7 +21,7 @@ from .errors import CrossaugError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="crossaug: cross-modal data augmentation (Back-Modality and friends).")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
