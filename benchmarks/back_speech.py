@@ -10,6 +10,11 @@
 
     .venv/bin/python benchmarks/back_speech.py                 # ~1-2 min: 12 sentences, 2 voices
     .venv/bin/python benchmarks/back_speech.py --sentences 40 --repeats 5
+    .venv/bin/python benchmarks/back_speech.py --skip-pipeline --quality   # + pocketsphinx WER per method
+
+With ``--quality`` each pitch/tempo method's output is also transcribed by
+pocketsphinx and the mean word edit distance to the sentence is printed (why
+sox is the default for back-speech).
 """
 
 from __future__ import annotations
@@ -92,7 +97,7 @@ def _call(transform):
     return lambda x, sr: transform(samples=x, sample_rate=sr)
 
 
-def peers(sentences: list[str], repeats: int) -> None:
+def peers(sentences: list[str], repeats: int, quality: bool = False) -> None:
     from crossaug_audio.dsp.pitch import pitch_shift
     from crossaug_audio.dsp.stretch import time_stretch
 
@@ -127,6 +132,27 @@ def peers(sentences: list[str], repeats: int) -> None:
         for name, r in rates.items():
             print(f"{op:8s} {name:40s} {r:8.1f} clips/s   {r * seconds / len(data):8.1f} x real time   "
                   f"ratio to crossaug sox {r / base:.2f}")
+    if quality:
+        wer_table(sentences, data, {**ours["pitch"], **theirs["pitch"]}, {**ours["stretch"], **theirs["stretch"]})
+
+
+def wer_table(sentences: list[str], data: list[tuple[np.ndarray, int]], pitch: dict, stretch: dict) -> None:
+    from crossaug import Audio, Sample
+    from crossaug.builtin.edit_distance import normalised_edit_distance
+    from crossaug_audio.asr.pocketsphinx import PocketSphinxASR
+
+    asr = PocketSphinxASR()
+
+    def wer(clips: list[np.ndarray]) -> float:
+        outs = asr([Sample(f"q{i}", {"audio": Audio(np.asarray(c, dtype=np.float32), sr)})
+                    for i, (c, (_, sr)) in enumerate(zip(clips, data, strict=False))], [0] * len(clips))
+        return float(np.mean([normalised_edit_distance(t, o["text"]) for t, o in zip(sentences, outs, strict=False)]))
+
+    print(f"\n## pocketsphinx word edit distance after each method (same {len(data)} clips)")
+    print(f"{'unaugmented':49s} {wer([x for x, _ in data]):.3f}")
+    for op, fns in (("pitch", pitch), ("stretch", stretch)):
+        for name, fn in fns.items():
+            print(f"{op:8s} {name:40s} {wer([fn(x, sr) for x, sr in data]):.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="repeats of the pitch/tempo timing")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--quality", action="store_true", help="also pocketsphinx WER per pitch/tempo method")
     args = parser.parse_args(argv)
     from crossaug_audio.hooks import demo_sentences_path
 
@@ -143,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_pipeline:
         pipeline(sentences, [v for v in args.voices.split(",") if v])
     if not args.skip_peers:
-        peers(sentences, args.repeats)
+        peers(sentences, args.repeats, args.quality)
     return 0
 
 
