@@ -30,9 +30,9 @@ class TestBackSpeechContract(RecipeContract):
 def test_mild_round_trip_stays_within_paper_threshold(harvard):
     """flite -> sox (±1 semitone, tempo 0.95–1.05) -> pocketsphinx over six sentences.
 
-    With these mild settings most transcripts stay within the paper's 20% word
-    edit distance (measured here: the rms voice keeps about 6 in 10 in the
-    unaugmented case, so at least half must pass).
+    With these mild settings most transcripts stay within the paper's 20% word edit
+    distance (all six here with sox 14.4 / pocketsphinx 5; over all 40 bundled sentences
+    about half do: the rest are pocketsphinx errors, not augmentation damage).
     """
     recipe = create("recipe", "back-speech", voices=["rms"], semitones=[-1, 1], tempo=[0.95, 1.05])
     sentences = harvard[10:16]
@@ -40,8 +40,8 @@ def test_mild_round_trip_stays_within_paper_threshold(harvard):
                             Seeder(0))
     dists = [normalised_edit_distance(t, g[0]["text"]) for t, g in zip(sentences, groups, strict=False)]
     heard = [g[0]["text"] for g in groups]
-    assert sum(d <= 0.2 for d in dists) >= len(dists) // 2, list(zip(sentences, heard, strict=True))
-    assert np.mean(dists) < 0.35
+    assert sum(d <= 0.2 for d in dists) >= 4, list(zip(sentences, heard, strict=True))
+    assert np.mean(dists) < 0.2
     for g, d in zip(groups, dists, strict=False):
         assert g[0].kept == (d <= 0.2)
         assert g[0].lineage[-1].name == "text.edit-distance" and g[0].lineage[-1].score == pytest.approx(d)
