@@ -154,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default=None, help="comma-separated methods (default: the task's)")
     ap.add_argument("--peers", action="store_true", help="add nlpaug peers (text)")
     ap.add_argument("--classifier", default=None)
+    ap.add_argument("--param", action="append", default=[], help="METHOD.KEY=VALUE (YAML value), repeatable")
+    ap.add_argument("--affinity-per-class", type=int, default=10)
     ap.add_argument("--out", default=None, help="write eval.json, results.jsonl and report.html here")
     args = ap.parse_args(argv)
     shots = tuple(int(k) for k in (args.shots or ("1,2,5,10" if args.full else "1,5")).split(","))
@@ -169,7 +171,14 @@ def main(argv: list[str] | None = None) -> int:
         methods = image_methods(names)
         test = args.test_per_class or 30
     proto = Protocol(shots=shots, data_seeds=data_seeds, train_seeds=args.train_seeds, budget=args.budget,
-                     test_per_class=test, affinity_per_class=10)
+                     test_per_class=test, affinity_per_class=args.affinity_per_class)
+    import yaml
+
+    params: dict[str, dict] = {}
+    for p in args.param:
+        key, _, value = p.partition("=")
+        method, _, name = key.rpartition(".")
+        params.setdefault(method, {})[name] = yaml.safe_load(value)
     field = "text" if args.task == "text" else "image"
     if args.classifier:
         classifier: object = args.classifier
@@ -181,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         classifier = ImageCNN(field="image", size=16, epochs=30)
     started = time.perf_counter()
     res = evaluate(data, methods, field=field, classifier=classifier, protocol=proto, out_dir=args.out,
+                   method_params=params,
                    on_progress=lambda m: print(m, file=sys.stderr, flush=True))
     print(f"# {args.task}: {len(data)} examples, {res.info['classes'].__len__()} classes, classifier "
           f"{res.info['classifier']}, shots {list(shots)}, {data_seeds} data seeds x {args.train_seeds} training "
