@@ -17,8 +17,8 @@ PALETTE = ["#444444", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8
 
 
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    if hi <= lo:
-        hi = lo + 1.0
+    if hi <= lo:  # one value: centre it
+        lo, hi = lo - 0.5, hi + 0.5
     step = (hi - lo) / n
     mag = 10 ** math.floor(math.log10(step))
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= step), default=step)
