@@ -266,3 +266,4 @@ def test_run_reads_features_from_jsonl(checkpoint, tmp_path) -> None:
 def test_bad_sample_is_named() -> None:
     with pytest.raises(BadSample, match="'z'"):
         LeMDARecipe(feature_keys=["f"]).features_of(Sample("z", {"text": "q"}))
+

@@ -399,3 +399,25 @@ def test_recipe_fit_from_a_generator_checkpoint_in_w_plus(pairs, tmp_path) -> No
     assert ws.shape == (1, model.generator.num_ws, 16) and not torch.equal(ws[0, 0], ws[0, -1])
     outs = recipe.process([samples[0]], Seeder(0))[0]
     assert [o.id for o in outs] == ["s0~0", "s0~1"] and all(o.fields["image"].size == (16, 16) for o in outs)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_process_workers_after_torch_ran_in_parent(checkpoint, tmp_path) -> None:
+    """The parent has run torch (as after a recipe's fit); forked workers must not hang and give the same output."""
+    data = tmp_path / "c.jsonl"
+    data.write_text("\n".join(json.dumps({"id": f"c{i}", "text": t}) for i, t in enumerate(
+        ["a bold handwritten two", "a thin handwritten six", "a handwritten one", "a bold nine"])) + "\n")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the parent's intra-op pool is what forked children inherit
+    try:
+        params = {"checkpoint": checkpoint, "n": 2}
+        crossaug.run("paired-stylegan2", data, tmp_path / "serial", params=params, report=False)
+        crossaug.run("paired-stylegan2", data, tmp_path / "procs", params=params, workers=2, executor="process",
+                     batch_size=2, report=False)
+    finally:
+        torch.set_num_threads(before)
+    serial = (tmp_path / "serial" / "manifest.jsonl").read_bytes()
+    assert serial == (tmp_path / "procs" / "manifest.jsonl").read_bytes()
+    media = lambda d: sorted(p.read_bytes() for p in (tmp_path / d).rglob("*.png"))  # noqa: E731
+    assert len(media("serial")) == 8 and media("serial") == media("procs")
