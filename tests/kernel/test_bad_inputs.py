@@ -192,3 +192,41 @@ def test_unexpected_exceptions_are_recorded_not_lost(tmp_path: Path) -> None:
     assert [r["kept"] for r in recs] == [True, False, True]
     assert "ZeroDivisionError" in recs[1]["reason"] and recs[1]["text"] == "boom here"
     assert res.summary["rejected"] == 1
+
+
+def test_setup_errors_stop_the_run_even_when_skipping(tmp_path: Path) -> None:
+    """A missing package is not a bad sample: it must not be recorded against every input."""
+    from crossaug import Augmentation, MissingDependency
+
+    class NeedsPackage(Augmentation):
+        name = "test.needs-package"
+
+        def __init__(self, field: str = "text") -> None:
+            self.field = field
+
+        def apply(self, sample, params):
+            raise MissingDependency("pip install 'crossaug-audio[whisper]'", what="faster-whisper")
+
+    with pytest.raises(MissingDependency, match=r"crossaug-audio\[whisper\]"):
+        crossaug.run(crossaug.Augment(NeedsPackage()), ["a", "b", "c"], tmp_path / "o", on_error="skip",
+                     batch_size=2, report=False)
+    assert (tmp_path / "o" / "manifest.jsonl").read_text() == ""
+
+
+def test_cli_keeps_brackets_in_install_hints(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from crossaug.cli import _fail
+
+    import typer
+
+    runner_app = typer.Typer()
+
+    @runner_app.command()
+    def boom() -> None:
+        from crossaug import MissingDependency
+
+        _fail(MissingDependency("pip install 'crossaug-audio[whisper]'"))
+
+    res = CliRunner().invoke(runner_app, [])
+    assert res.exit_code == 2 and "crossaug-audio[whisper]" in res.output

@@ -15,6 +15,7 @@ from typing import Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import CrossaugError
@@ -26,7 +27,7 @@ out = Console()
 
 
 def _fail(exc: BaseException, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True, highlight=False)
+    console.print(f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -47,8 +48,8 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="print a JSON li
     for col in ("kind", "name", "plugin", "version", "status"):
         table.add_column(col)
     for r in rows:
-        status = "[green]loaded[/]" if r.status == "loaded" else f"[red]failed[/]: {r.error} → {r.hint}"
-        table.add_row(r.kind, r.name, r.plugin, r.version, status)
+        status = "[green]loaded[/]" if r.status == "loaded" else f"[red]failed[/]: {escape(f'{r.error} → {r.hint}')}"
+        table.add_row(escape(r.kind), escape(r.name), escape(r.plugin), escape(r.version), status)
     out.print(table)
 
 
@@ -191,7 +192,7 @@ def validate(input: Path = typer.Option(..., "--input", "-i"),
         out.print_json(json.dumps({"rows": total, "bad": bad}))
     else:
         for b in bad:
-            out.print(f"[red]bad[/] {b['reason']}", highlight=False)
+            out.print(f"[red]bad[/] {escape(b['reason'])}", highlight=False)
         out.print(f"{total} rows, {len(bad)} bad")
     if bad:
         raise typer.Exit(1)
@@ -208,8 +209,8 @@ def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table("plugin", "check", "status", "detail / how to get it")
     for c in checks:
-        table.add_row(c.plugin, c.name, "[green]ok[/]" if c.ok else "[yellow]missing[/]",
-                      c.detail if c.ok else f"{c.detail} → {c.hint}")
+        table.add_row(escape(c.plugin), escape(c.name), "[green]ok[/]" if c.ok else "[yellow]missing[/]",
+                      escape(c.detail if c.ok else f"{c.detail} → {c.hint}"))
     out.print(table)
 
 

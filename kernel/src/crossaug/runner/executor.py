@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from ..cache import using_cache
-from ..errors import BadSample, ConfigError, CrossaugError
+from ..errors import (BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource,
+                      PluginLoadError)
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
 from ..recipe import Recipe
@@ -34,6 +35,9 @@ from ..timing import merge_timings, take_timings, timed
 from .records import rejection_line, sample_line
 
 log = logging.getLogger(__name__)
+
+#: errors about the set-up, not a sample: they stop the run under every error policy
+SETUP_ERRORS = (MissingDependency, MissingResource, PluginLoadError, ConfigError)
 
 
 @dataclass
@@ -103,7 +107,7 @@ class BatchTask:
             try:
                 groups: list[list[Sample] | BaseException] = list(self._process(samples))
             except Exception as exc:
-                if self.on_error == "raise":
+                if self.on_error == "raise" or isinstance(exc, SETUP_ERRORS):
                     raise
                 if len(samples) == 1:
                     groups = [exc]
@@ -112,6 +116,8 @@ class BatchTask:
                     for s in samples:
                         try:
                             groups.append(self._process([s])[0])
+                        except SETUP_ERRORS:
+                            raise
                         except Exception as inner:
                             groups.append(inner)
             for (i, sample), group in zip(valid, groups):
