@@ -31,7 +31,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
-
 from crossaug import Sample, Seeder  # noqa: E402
 from crossaug.eval import Protocol, evaluate  # noqa: E402
 

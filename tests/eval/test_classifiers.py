@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from crossaug import Audio, ConfigError, Sample
 from crossaug.eval.classifiers import CallableClassifier, get_classifier
 from crossaug.eval.classifiers.audio_cnn import SpectrogramCNN
@@ -125,7 +124,6 @@ def _tiny_bert(path: Path) -> Path:
 @pytest.mark.slow
 def test_fine_tuned_encoder_from_a_local_tiny_model(tmp_path: Path) -> None:
     pytest.importorskip("transformers")
-    from crossaug.eval.classifiers.text_finetune import FineTunedEncoder
 
     model = _tiny_bert(tmp_path / "bert")
     pos, neg = ["good movie", "great movie", "a fine movie"], ["bad movie", "awful movie", "a poor movie"]

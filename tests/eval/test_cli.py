@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
-
 from crossaug.cli import app
 from crossaug.eval.cli import register
 from crossaug.eval.peers import PeerAugmentation, seeded_globals
+from typer.testing import CliRunner
 
 runner = CliRunner()
 register(app)

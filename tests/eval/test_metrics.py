@@ -6,10 +6,19 @@ import math
 
 import numpy as np
 import pytest
-
 from crossaug.eval.classifiers.audio_cnn import log_mel, mel_filterbank
-from crossaug.eval.metrics import (accuracy, affinity, clip_score, cosine_similarity, diversity, filter_ratios,
-                                   label_preservation_rate, mean_distance_to, mean_pairwise_distance, pixel_features)
+from crossaug.eval.metrics import (
+    accuracy,
+    affinity,
+    clip_score,
+    cosine_similarity,
+    diversity,
+    filter_ratios,
+    label_preservation_rate,
+    mean_distance_to,
+    mean_pairwise_distance,
+    pixel_features,
+)
 from crossaug.eval.stats import mean_ci, paired_t_test, summarise, wilcoxon_test
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import pytest
-
 from crossaug import ConfigError, Filter, Sample, Seeder
 from crossaug.builtin.typo import Typo
 from crossaug.eval import Protocol, evaluate

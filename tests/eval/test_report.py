@@ -10,10 +10,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import crossaug
 import numpy as np
 import pytest
-
-import crossaug
 from crossaug import Audio, Sample
 from crossaug.builtin.typo import Typo
 from crossaug.recipe import Augment

@@ -8,7 +8,8 @@ evaluation works with no model hub. Other models resolve offline first through
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

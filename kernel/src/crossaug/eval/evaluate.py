@@ -28,9 +28,10 @@ import logging
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ from .metrics.affinity import affinity as affinity_ratio
 from .metrics.affinity import diversity as diversity_ratio
 from .metrics.preservation import accuracy, label_preservation_rate
 from .protocol import Protocol
-from .stats import mean_ci, summarise
+from .stats import summarise
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import random
-from typing import Any, Callable, ClassVar, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 

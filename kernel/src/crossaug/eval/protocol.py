@@ -23,8 +23,9 @@ Example:
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Hashable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from ..rng import Seeder
 PAPER_BUDGET = 5
 
 
-def _classes(labels: Sequence[Hashable]) -> "OrderedDict[Hashable, list[int]]":
+def _classes(labels: Sequence[Hashable]) -> OrderedDict[Hashable, list[int]]:
     """Indices of each class, classes in sorted order (stable across runs)."""
     by_class: dict[Hashable, list[int]] = {}
     for i, y in enumerate(labels):
@@ -45,7 +46,7 @@ def _classes(labels: Sequence[Hashable]) -> "OrderedDict[Hashable, list[int]]":
     return OrderedDict((c, by_class[c]) for c in sorted(by_class, key=repr))
 
 
-def class_orders(labels: Sequence[Hashable], rng: np.random.Generator) -> "OrderedDict[Hashable, list[int]]":
+def class_orders(labels: Sequence[Hashable], rng: np.random.Generator) -> OrderedDict[Hashable, list[int]]:
     """A random order of each class's indices (the first ``k`` form the ``k``-shot set)."""
     return OrderedDict((c, [idx[j] for j in rng.permutation(len(idx))]) for c, idx in _classes(labels).items())
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import copy
 import importlib
-from typing import Any, Callable, ClassVar, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from ...errors import ConfigError
 from ...sample import Sample
@@ -38,7 +39,7 @@ class Classifier:
     field: str = "text"
     train_loss_: float | None = None
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "Classifier":
+    def fit(self, samples: Sequence[Sample], seed: int) -> Classifier:
         raise NotImplementedError
 
     def predict(self, samples: Sequence[Sample]) -> list[Any]:
@@ -48,7 +49,7 @@ class Classifier:
         """Embeddings of ``samples`` (optional; used for dispersion)."""
         raise NotImplementedError
 
-    def fresh(self) -> "Classifier":
+    def fresh(self) -> Classifier:
         """An untrained copy (shares frozen encoders and caches)."""
         clone = copy.copy(self)
         clone.train_loss_ = None
@@ -77,7 +78,7 @@ class CallableClassifier(Classifier):
     def _reset(self) -> None:
         self._predict = None
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "CallableClassifier":
+    def fit(self, samples: Sequence[Sample], seed: int) -> CallableClassifier:
         out = self.train(list(samples), seed)
         if isinstance(out, tuple):
             out, loss = out
@@ -103,7 +104,7 @@ class _ObjectClassifier(Classifier):
     def _reset(self) -> None:
         self.obj = copy.deepcopy(self.obj)
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "_ObjectClassifier":
+    def fit(self, samples: Sequence[Sample], seed: int) -> _ObjectClassifier:
         self.obj.fit(list(samples), seed)
         loss = getattr(self.obj, "train_loss_", None)
         self.train_loss_ = None if loss is None else float(loss)

@@ -8,7 +8,8 @@ linear head, trained from scratch (no pretrained audio network ships offline).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class SpectrogramCNN(Classifier):
         mean, std = self._stats
         return torch.from_numpy((self._spectrograms(samples) - mean) / std)
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "SpectrogramCNN":
+    def fit(self, samples: Sequence[Sample], seed: int) -> SpectrogramCNN:
         torch = require_torch()
         spec = self._spectrograms(samples)
         self._stats = (float(spec.mean()), float(spec.std()) or 1.0)

@@ -7,7 +7,8 @@ Fast on CPU for k-shot sets of small images (scikit-learn digits in seconds).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -68,7 +69,7 @@ class ImageCNN(Classifier):
     def _inputs(self, samples: Sequence[Sample]) -> Any:
         return image_tensor([s[self.field] for s in samples], self.size, self.channels)
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "ImageCNN":
+    def fit(self, samples: Sequence[Sample], seed: int) -> ImageCNN:
         torch = require_torch()
         self._classes, index = label_index([s.label for s in samples])
         with torch.random.fork_rng(devices=[]):

@@ -6,7 +6,8 @@ small classifiers over k-shot sets and their augmentations costs little.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class EmbeddingLogReg(Classifier):
     def features(self, samples: Sequence[Sample]) -> np.ndarray:
         return self.embedder.encode([str(s[self.field]) for s in samples])
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "EmbeddingLogReg":
+    def fit(self, samples: Sequence[Sample], seed: int) -> EmbeddingLogReg:
         try:
             from sklearn.linear_model import LogisticRegression
             from sklearn.metrics import log_loss

@@ -7,7 +7,8 @@ encoder (hub id or local directory, resolved offline first) works.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from ...sample import Sample
 from ..embedding import EMBEDDED_MODEL, sentence_model_path
@@ -72,7 +73,7 @@ class FineTunedEncoder(Classifier):
                   max_length=self.max_length, return_tensors="pt")
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> "FineTunedEncoder":
+    def fit(self, samples: Sequence[Sample], seed: int) -> FineTunedEncoder:
         torch = require_torch()
         from transformers import AutoConfig, AutoModel
 

@@ -7,7 +7,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def filter_ratios(filters: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,8 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def label_preservation_rate(reference: Sequence[Any], predicted: Sequence[Any]) -> float:
