@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import sys
 import traceback
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -158,8 +159,17 @@ _worker_task: Callable[[Any], Any] | None = None
 
 
 def _init_worker(task: Callable[[Any], Any]) -> None:
+    """Runs first in each forked worker.
+
+    A child forked after the parent ran torch's intra-op thread pool (a recipe's
+    ``fit``, say) hangs on its first parallel torch op; workers are parallel
+    already, so they run torch single-threaded.
+    """
     global _worker_task
     _worker_task = task
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _run_in_worker(batch: Any) -> Any:
