@@ -30,7 +30,9 @@ def test_fan_out_produces_l_m_n_candidates_with_distinct_ids() -> None:
         assert o.parent_id == "s"
         kinds = [st.kind for st in o.lineage]
         assert kinds == ["transform", "augmentation", "transform"]
-        assert "text.reversed" in o.fields  # the intermediate is kept for reports
+        assert "text.reversed" in o.fields  # the intermediates are kept for reports:
+        raw = o.fields["text.reversed.forward"]  # F's output before H changed it
+        assert raw == " ".join(reversed(S.fields["text"].split()))
 
 
 def test_h_candidates_differ_and_g_seeds_recorded() -> None:

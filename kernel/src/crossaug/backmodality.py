@@ -63,8 +63,10 @@ class BackModality(Recipe):
         fan_out: ``(l, m, n)``; ``None`` entries default to the list lengths.
         keep: how many of the passing candidates to keep per input, sampled
             uniformly without replacement (``None``: keep all that pass).
-        keep_intermediate: keep the intermediate payload (e.g. the augmented
-            speech) as a field of the output, for reports and inspection.
+        keep_intermediate: keep the intermediate payloads as fields of the output,
+            for reports and inspection: F's output as ``<field>.forward`` (e.g. the
+            synthesised speech, ``audio.forward``) and H's output as ``<field>``
+            (the augmented speech, ``audio``).
     """
 
     name: ClassVar[str] = "back-modality"
@@ -126,6 +128,9 @@ class BackModality(Recipe):
                    for s in samples for i in range(l)]
         f_keys = [(si, i) for si in range(len(samples)) for i in range(l)]
         f_out = self._run_transforms(self.forward, f_items)
+        if self.keep_intermediate and self.augment:  # keep F's output as it was before H changes it
+            f_out = [s.replace(fields={**s.fields, f"{t.output_field}.forward": s.fields[t.output_field]})
+                     for s, t in zip(f_out, (self.forward[m] for _, m, _ in f_items))]
         # H: m augmented versions per intermediate
         h_out: list[Sample] = []
         h_keys: list[tuple[int, int, int]] = []
@@ -148,6 +153,7 @@ class BackModality(Recipe):
         keep_fields = {s.id: set(s.fields) for s in samples}
         out_fields = {t.output_field for t in self.backward}
         mid_fields = {t.output_field for t in self.forward}
+        mid_fields |= {f"{f}.forward" for f in mid_fields}
         for cand, (si, i, j, k) in zip(g_out, g_keys):
             parent = samples[si]
             drop = tuple(f for f in cand.fields
