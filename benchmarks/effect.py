@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     else:  # 8x8 digits: a 16x16 input is plenty
         from crossaug.eval.classifiers.image_cnn import ImageCNN
 
-        classifier = ImageCNN(field="image", size=16, epochs=30)
+        classifier = ImageCNN(field="image", size=16, steps=300)
     started = time.perf_counter()
     res = evaluate(data, methods, field=field, classifier=classifier, protocol=proto, out_dir=args.out,
                    method_params=params,

@@ -69,18 +69,20 @@ class SpectrogramCNN(Classifier):
         field: the audio field classified.
         seconds: clip length the audio is cropped/padded to.
         n_mels: mel bands.
-        epochs: passes over the training set.
+        steps: optimiser steps (whole epochs until reached), the same for every training-set size.
         lr: AdamW learning rate.
         batch_size: clips per step.
+        epochs: train this many passes instead of ``steps``.
     """
 
     name: ClassVar[str] = "audio-cnn"
 
-    def __init__(self, field: str = "audio", seconds: float = 2.0, n_mels: int = 40, epochs: int = 30,
-                 lr: float = 3e-3, batch_size: int = 16) -> None:
+    def __init__(self, field: str = "audio", seconds: float = 2.0, n_mels: int = 40, steps: int = 300,
+                 lr: float = 3e-3, batch_size: int = 16, epochs: int | None = None) -> None:
         self.field = field
         self.seconds = seconds
         self.n_mels = n_mels
+        self.steps = steps
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -110,6 +112,7 @@ class SpectrogramCNN(Classifier):
             net = small_cnn(1, len(self._classes))
         targets = torch.tensor([index[s.label] for s in samples])
         self.train_loss_ = train_loop(net, self._inputs(samples), targets, seed=seed, epochs=self.epochs,
+                                      steps=None if self.epochs else self.steps,
                                       batch_size=self.batch_size, lr=self.lr)
         self._net = net
         return self

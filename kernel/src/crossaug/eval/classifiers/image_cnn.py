@@ -43,19 +43,22 @@ class ImageCNN(Classifier):
         field: the image field classified.
         size: side the images are resized to.
         channels: 1 (grey) or 3 (RGB).
-        epochs: passes over the training set.
+        steps: optimiser steps (whole epochs until reached): the same for every training-set
+            size, so augmented and clean sets get the same optimisation budget.
         lr: AdamW learning rate.
         batch_size: images per step.
         width: channels of the first conv layer.
+        epochs: train this many passes instead of ``steps``.
     """
 
     name: ClassVar[str] = "image-cnn"
 
-    def __init__(self, field: str = "image", size: int = 32, channels: int = 1, epochs: int = 40,
-                 lr: float = 3e-3, batch_size: int = 32, width: int = 16) -> None:
+    def __init__(self, field: str = "image", size: int = 32, channels: int = 1, steps: int = 300,
+                 lr: float = 3e-3, batch_size: int = 32, width: int = 16, epochs: int | None = None) -> None:
         self.field = field
         self.size = size
         self.channels = channels
+        self.steps = steps
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
@@ -77,6 +80,7 @@ class ImageCNN(Classifier):
             net = small_cnn(self.channels, len(self._classes), self.width)
         targets = torch.tensor([index[s.label] for s in samples])
         self.train_loss_ = train_loop(net, self._inputs(samples), targets, seed=seed, epochs=self.epochs,
+                                      steps=None if self.epochs else self.steps,
                                       batch_size=self.batch_size, lr=self.lr)
         self._net = net
         return self

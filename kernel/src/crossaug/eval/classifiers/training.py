@@ -24,10 +24,14 @@ def label_index(labels: Sequence[Any]) -> tuple[list[Any], dict[Any, int]]:
     return classes, {c: i for i, c in enumerate(classes)}
 
 
-def train_loop(model: Any, inputs: Any, targets: Any, *, seed: int, epochs: int, batch_size: int, lr: float,
-               weight_decay: float = 0.0, forward: Callable[[Any, Any], Any] | None = None,
-               params: Any = None) -> float:
+def train_loop(model: Any, inputs: Any, targets: Any, *, seed: int, epochs: int | None, batch_size: int,
+               lr: float, weight_decay: float = 0.0, forward: Callable[[Any, Any], Any] | None = None,
+               params: Any = None, steps: int | None = None) -> float:
     """Train ``model`` with Adam(W) and cross-entropy; return the mean loss of the last epoch.
+
+    ``steps`` (when given) trains whole epochs until at least that many optimiser steps
+    were taken, so small and large (augmented) training sets get the same optimisation
+    budget; otherwise ``epochs`` passes are made.
 
     Randomness (initialisation already done by the caller, dropout, shuffling) is
     drawn inside ``torch.random.fork_rng`` so global torch state is left untouched.
@@ -42,7 +46,9 @@ def train_loop(model: Any, inputs: Any, targets: Any, *, seed: int, epochs: int,
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         model.train()
-        for _ in range(epochs):
+        taken, epoch = 0, 0
+        while (epoch < epochs) if steps is None else (taken < steps):
+            epoch += 1
             order = torch.randperm(n, generator=gen)
             total, count = 0.0, 0
             for start in range(0, n, batch_size):
@@ -53,6 +59,7 @@ def train_loop(model: Any, inputs: Any, targets: Any, *, seed: int, epochs: int,
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                taken += 1
                 total += float(loss.detach()) * len(idx)
                 count += len(idx)
             last = total / max(1, count)
