@@ -88,12 +88,23 @@ Intervals are 95% (Student's t over runs); p values are paired tests against <co
 
 
 def word_diff(old: str, new: str) -> str:
-    """HTML of ``new`` with words removed from / added to ``old`` marked."""
+    """HTML of ``new`` with words removed from / added to ``old`` marked.
+
+    Words are matched ignoring case and punctuation (as the edit-distance filter
+    compares them), and shown as they are written in ``new``.
+
+    Example:
+        >>> word_diff("The cat sat.", "the dog sat")
+        'the <del>cat</del> <ins>dog</ins> sat'
+    """
+    from .builtin.edit_distance import normalise_text
+
     a, b = old.split(), new.split()
+    ka, kb = [normalise_text(w) for w in a], [normalise_text(w) for w in b]
     out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ka, b=kb, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(html.escape(" ".join(a[i1:i2])))
+            out.append(html.escape(" ".join(b[j1:j2])))
             continue
         if i2 > i1:
             out.append(f"<del>{html.escape(' '.join(a[i1:i2]))}</del>")
