@@ -7,6 +7,7 @@ checks that no torch/transformers came along, and runs `crossaug run eda` throug
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_kernel_plus_text_plugin_alone(tmp_path: Path) -> None:
+    src = tmp_path / "src"  # build from copies: building in place would leave build/ in the tree
+    for pkg in ("kernel", "plugins/text"):
+        shutil.copytree(ROOT / pkg, src / pkg, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
     install = subprocess.run(
         [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         str(ROOT / "kernel"), str(ROOT / "plugins" / "text")],
+         str(src / "kernel"), str(src / "plugins" / "text")],
         capture_output=True, text=True)
     if install.returncode != 0 and "Could not find a version" in install.stderr:
         pytest.skip(f"package index unreachable: {install.stderr[-300:]}")

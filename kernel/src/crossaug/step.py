@@ -95,12 +95,15 @@ class Step:
     # -- lineage --------------------------------------------------------
     @property
     def model_id(self) -> str | None:
-        """Model id or path for model-backed steps."""
-        return None
+        """Model id or path for lineage; by default the step's ``model`` argument, if a string."""
+        model = getattr(self, "model", None)
+        return model if isinstance(model, str) else None
 
     @property
     def model_revision(self) -> str | None:
-        return None
+        """Model revision for lineage; by default the step's ``revision`` argument, if a string."""
+        revision = getattr(self, "revision", None)
+        return revision if isinstance(revision, str) else None
 
     def lineage_step(self, params: Mapping[str, Any] | None = None, **extra: Any) -> LineageStep:
         """A :class:`LineageStep` naming this step, its plugin and model."""

@@ -85,13 +85,6 @@ class Translate(Transform):
             raise ConfigError(f"{self.name}: max_input_tokens must be a positive int, got {max_input_tokens!r}")
         self.max_input_tokens = max_input_tokens
 
-    @property
-    def model_id(self) -> str | None:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def generation_options(self) -> dict[str, Any]:
         opts: dict[str, Any] = {"max_new_tokens": self.max_new_tokens}

@@ -48,10 +48,6 @@ class ESPnetASR(ASR):
         self.in_field = in_field
         self.out_field = out_field
 
-    @property
-    def model_id(self) -> str:
-        return self.model
-
     def _load(self) -> Any:
         loaded = getattr(self, "_model", None)
         if loaded is None:

@@ -62,13 +62,6 @@ class WhisperASR(ASR):
         self.in_field = in_field
         self.out_field = out_field
 
-    @property
-    def model_id(self) -> str:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def _load(self) -> tuple[Any, Any]:
         loaded = getattr(self, "_model", None)

@@ -66,13 +66,6 @@ class FastSpeech2TTS(TTS):
         self.in_field = in_field
         self.out_field = out_field
 
-    @property
-    def model_id(self) -> str:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}

@@ -111,13 +111,6 @@ class Captioner(Transform):
         self._processor: Any = None
 
     # -- lineage / pickling ----------------------------------------------
-    @property
-    def model_id(self) -> str | None:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

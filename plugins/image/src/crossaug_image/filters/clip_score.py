@@ -67,13 +67,6 @@ class ClipScore(Filter):
         self._model: Any = None
         self._processor: Any = None
 
-    @property
-    def model_id(self) -> str | None:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_model": None, "_processor": None}

@@ -135,13 +135,6 @@ class DiffII(Recipe):
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_pipe": None}
 
-    @property
-    def model_id(self) -> str | None:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def close(self) -> None:
         self._pipe = None

@@ -83,13 +83,6 @@ class StableDiffusionTextToImage(TextToImage):
         self.out_field = out_field
         self._pipe: Any = None
 
-    @property
-    def model_id(self) -> str | None:
-        return self.model
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.revision
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
