@@ -117,7 +117,7 @@ def learn_concepts(pipe: Any, images: Sequence[Any], labels: Sequence[Any],
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
     finally:
         hook.remove()
         emb.requires_grad_(False)
