@@ -41,6 +41,7 @@ th{background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}
 del{background:#f8c9c9;text-decoration:line-through}ins{background:#c9f0c9;text-decoration:none}
 .reason{font-size:.85em;color:#933}.id{font-family:monospace;font-size:.85em;color:#666}
 .metrics{font-size:.8em;color:#555}.sig{font-weight:bold}
+audio{vertical-align:middle;height:32px}
 details{font-size:.85em}nav.pages a,nav.pages span{margin-right:.4em}nav.pages span.current{font-weight:bold}
 figure{display:inline-block;margin:0 1em 1em 0}
 .parent img{min-width:64px;image-rendering:pixelated}
