@@ -29,6 +29,27 @@ def resolve_model(kind: str, name: str, revision: str | None = None) -> str:
     return str(result)
 
 
+def pick_device(device: str = "auto") -> str:
+    """A torch device string: ``auto`` picks ``cuda`` when available, then ``mps``, else ``cpu``.
+
+    Any other value (``cpu``, ``cuda:1``) is returned as given.
+    """
+    if device != "auto":
+        return device
+    try:
+        import torch
+    except ImportError as exc:
+        from .errors import MissingDependency
+
+        raise MissingDependency("pip install torch (CPU build: pip install torch==2.13.0)", what="torch") from exc
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
 def hf_cache_dirs() -> list[Path]:
     """Directories where Hugging Face hub snapshots may be cached."""
     dirs = []
@@ -72,4 +93,4 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]
+__all__ = ["resolve_model", "pick_device", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]

@@ -6,6 +6,7 @@ import importlib
 from typing import Any
 
 from crossaug import MissingDependency
+from crossaug.models import pick_device as torch_device  # noqa: F401  (re-exported for the backends)
 
 EXTRA_OF = {
     "torch": "transformers", "transformers": "transformers", "espnet": "espnet",
@@ -22,11 +23,3 @@ def optional_import(module: str, extra: str | None = None) -> Any:
         extra = extra or EXTRA_OF.get(module.split(".")[0], "transformers")
         raise MissingDependency(f"pip install 'crossaug-audio[{extra}]'",
                                 what=f"{module} ({exc})") from exc
-
-
-def torch_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``."""
-    if device != "auto":
-        return device
-    torch = optional_import("torch")
-    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from crossaug import ConfigError, MissingDependency
+from crossaug.models import pick_device  # noqa: F401  (re-exported for the backends)
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +50,6 @@ def check_dtype(dtype: str) -> str:
     if dtype not in DTYPES:
         raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
     return dtype
-
-
-def pick_device(device: str = "auto") -> str:
-    """``auto`` picks ``cuda`` when available, then ``mps``, else ``cpu``."""
-    if device != "auto":
-        return device
-    torch = require("torch")
-    if torch.cuda.is_available():
-        return "cuda"
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return "mps"
-    return "cpu"
 
 
 def pick_dtype(dtype: str, device: str) -> Any:
