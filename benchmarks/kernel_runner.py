@@ -17,8 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 import crossaug
 from crossaug import Sample, Seeder
 from crossaug.builtin.typo import Typo

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from crossaug import BackModality, ConfigError, Sample, Seeder
 from crossaug.builtin.edit_distance import EditDistance
 from crossaug.builtin.reverse import ReverseWords

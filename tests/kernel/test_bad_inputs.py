@@ -4,18 +4,17 @@ with on_error="skip" each is recorded as rejected and the run finishes."""
 from __future__ import annotations
 
 import json
-import struct
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
-
-import numpy as np
-import pytest
-from PIL import Image
+from typing import Any
 
 import crossaug
+import numpy as np
+import pytest
 from crossaug import Audio, BadSample, ConfigError, CrossaugError
 from crossaug.modalities.wav import wav_bytes
 from crossaug.runner import read_manifest
+from PIL import Image
 
 
 def _png(path: Path, size: tuple[int, int] = (16, 16), mode: str = "RGB") -> Path:
@@ -214,11 +213,9 @@ def test_setup_errors_stop_the_run_even_when_skipping(tmp_path: Path) -> None:
 
 
 def test_cli_keeps_brackets_in_install_hints(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from crossaug.cli import _fail
-
     import typer
+    from crossaug.cli import _fail
+    from typer.testing import CliRunner
 
     runner_app = typer.Typer()
 

@@ -172,10 +172,9 @@ def test_process_workers_fill_the_same_cache(tmp_path: Path) -> None:
 
 
 def test_recipe_file_run_options_and_cli_flag(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from crossaug.cli import app
     from crossaug.serialization import load_config
+    from typer.testing import CliRunner
 
     cfg = tmp_path / "r.yaml"
     cfg.write_text("recipe: typo\nparams: {n: 2}\nseed: 3\n"

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import crossaug
 import numpy as np
 import pytest
-from PIL import Image
-
-import crossaug
 from crossaug import Audio, BadSample, Sample
 from crossaug.io import iter_records, to_sample
 from crossaug.modalities.wav import write_wav
+from PIL import Image
 
 
 def test_jsonl_fields_label_meta_and_relative_media(tmp_path: Path) -> None:
@@ -87,9 +86,8 @@ def test_huggingface_dataset(tmp_path: Path) -> None:
 
 
 def test_cli_validate_reports_bad_rows(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
     from crossaug.cli import app
+    from typer.testing import CliRunner
 
     (tmp_path / "d.jsonl").write_text('{"text": "fine"}\n{"text": ""}\n{"oops": 1}\n')
     result = CliRunner().invoke(app, ["validate", "-i", str(tmp_path / "d.jsonl"), "--json"])

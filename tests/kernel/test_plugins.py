@@ -8,9 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 import crossaug
+import pytest
 from crossaug import PluginLoadError, Sample, registry
 from crossaug.hooks import get_plugin_manager
 

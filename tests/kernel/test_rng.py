@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from crossaug import Seeder
 from crossaug.rng import draw_seed, torch_generator
 

@@ -10,10 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import crossaug
 import numpy as np
 import pytest
-
-import crossaug
 from crossaug import BackModality, Sample
 from crossaug.builtin.edit_distance import EditDistance
 from crossaug.builtin.reverse import ReverseWords

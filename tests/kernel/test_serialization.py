@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import crossaug
 import pytest
 import yaml
-
-import crossaug
 from crossaug import BackModality, ConfigError
 from crossaug.builtin.edit_distance import EditDistance
 from crossaug.builtin.reverse import ReverseWords

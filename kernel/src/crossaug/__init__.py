@@ -19,8 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .errors import (BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource,
-                     PluginLoadError)
+from .errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from .hooks import get_plugin_manager, hookimpl
 from .rng import Seeder
 from .sample import LineageStep, Sample

@@ -53,7 +53,7 @@ class BadSample(CrossaugError):
         return text
 
     def located(self, *, sample_id: str | None = None, field: str | None = None,
-                source: str | None = None) -> "BadSample":
+                source: str | None = None) -> BadSample:
         """Return a copy with missing location details filled in."""
         return BadSample(
             self.reason,

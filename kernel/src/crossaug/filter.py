@@ -17,7 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 from .errors import BadSample
 from .sample import Sample

@@ -101,7 +101,7 @@ def read_bytes(path: Path, *, sample_id: str | None, field: str | None) -> bytes
                         source=str(path)) from None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def get_modality(name: str) -> Modality:
     """The registered modality called ``name`` (an instance, cached)."""
     from . import registry

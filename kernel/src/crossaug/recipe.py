@@ -16,7 +16,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 from .augmentation import Augmentation
 from .errors import BadSample, ConfigError

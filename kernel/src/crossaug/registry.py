@@ -110,7 +110,7 @@ def install_hint(ep: metadata.EntryPoint, exc: BaseException) -> str:
                 return f"pip install '{dist.metadata['Name']}[{m.group(2)}]'"
         return f"pip install {missing.split('.')[0]}"
     if hasattr(exc, "install_hint"):
-        return str(getattr(exc, "install_hint"))
+        return str(exc.install_hint)
     if dist is not None:
         return f"reinstall {dist.metadata['Name']} or report the error to its authors"
     return "check the plugin's installation"

@@ -57,7 +57,7 @@ class Seeder:
         self.seed = int(seed)
         self.path = tuple(path)
 
-    def child(self, *parts: str | int) -> "Seeder":
+    def child(self, *parts: str | int) -> Seeder:
         """A seeder one level down the key path."""
         return Seeder(self.seed, self.path + parts)
 

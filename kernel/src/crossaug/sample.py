@@ -15,8 +15,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import BadSample
 
@@ -68,7 +69,7 @@ class LineageStep:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "LineageStep":
+    def from_dict(cls, data: Mapping[str, Any]) -> LineageStep:
         data = dict(data)
         if "parent_ids" in data:
             data["parent_ids"] = tuple(data["parent_ids"])
@@ -123,7 +124,7 @@ class Sample:
         return self.fields.get(name, default)
 
     def derive(self, step: LineageStep | None = None, *, id: str | None = None,
-               drop: tuple[str, ...] = (), **fields: Any) -> "Sample":
+               drop: tuple[str, ...] = (), **fields: Any) -> Sample:
         """Return a new sample with ``fields`` replaced and ``step`` appended to lineage."""
         new_fields = {k: v for k, v in self.fields.items() if k not in drop}
         new_fields.update(fields)
@@ -131,11 +132,11 @@ class Sample:
         return dataclasses.replace(self, id=id or self.id, fields=new_fields,
                                    lineage=lineage, parent_id=self.root_id)
 
-    def replace(self, **changes: Any) -> "Sample":
+    def replace(self, **changes: Any) -> Sample:
         """``dataclasses.replace`` for samples."""
         return dataclasses.replace(self, **changes)
 
-    def reject(self, reason: str, step: LineageStep | None = None) -> "Sample":
+    def reject(self, reason: str, step: LineageStep | None = None) -> Sample:
         """Return a copy marked as rejected with ``reason``."""
         lineage = self.lineage + ((step,) if step is not None else ())
         return dataclasses.replace(self, kept=False, reason=reason, lineage=lineage,

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from ._json import to_jsonable
 from .sample import LineageStep
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _distribution_of(module: str) -> tuple[str | None, str | None]:
     """(distribution name, version) of the plugin whose entry points live in ``module``'s package.
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from crossaug import ConfigError, Sample, create
 from crossaug.testing import AugmentationContract
 from crossaug_image.augmentations.color_jitter import jitter
 from crossaug_image.augmentations.crop import sample_crop_box
 from crossaug_image.augmentations.random_erasing import erase
+from PIL import Image
 
 
 def _img(seed: int = 0, size: tuple[int, int] = (24, 16), mode: str = "RGB") -> Image.Image:

@@ -6,9 +6,8 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from crossaug import BadSample, Sample, create, get_modality
+from PIL import Image
 
 IMAGE = get_modality("image")
 

@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from crossaug.cli import app
+from typer.testing import CliRunner
 
 pytestmark = pytest.mark.model
 runner = CliRunner()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
 from crossaug.testing import RecipeContract
 from crossaug_image.diff_ii.cache import StageCache, image_digest, stable_key

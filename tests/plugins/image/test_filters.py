@@ -5,12 +5,11 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from PIL import Image
-
 from crossaug import BadSample, ConfigError, Sample, create
 from crossaug.testing import FilterContract
 from crossaug_image.filters.grayscale import chroma, is_grayscale
 from crossaug_image.filters.label_confidence import mean_brightness_is_label
+from PIL import Image
 
 
 def _img(color, mode="RGB"):

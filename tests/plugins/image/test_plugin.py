@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from crossaug import registry
 from crossaug_image import hooks
 
@@ -40,7 +39,6 @@ def test_doctor_reports_backends():
 
 def test_device_and_dtype_selection():
     import torch
-
     from crossaug import ConfigError
     from crossaug_image._backend import check_device, pick_device, pick_dtype
 

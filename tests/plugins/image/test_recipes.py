@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import crossaug
+import pytest
 from crossaug import ConfigError, Sample, Seeder, create
 from crossaug.testing import RecipeContract
 

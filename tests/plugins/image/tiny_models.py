@@ -90,8 +90,13 @@ def clip_tokenizer(folder: Path, max_length: int = 16) -> Any:
 def build_blip(path: Path, seed: int = 0) -> Path:
     """A 2-layer BLIP captioner on 32x32 images with a BERT word-piece vocabulary."""
     import torch
-    from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil,
-                              BlipProcessor)
+    from transformers import (
+        BertTokenizer,
+        BlipConfig,
+        BlipForConditionalGeneration,
+        BlipImageProcessorPil,
+        BlipProcessor,
+    )
 
     path.mkdir(parents=True, exist_ok=True)
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, ".", ","]
@@ -114,8 +119,14 @@ def build_blip(path: Path, seed: int = 0) -> Path:
 def build_vit_gpt2(path: Path, seed: int = 0) -> Path:
     """A ViT encoder + 2-layer GPT-2 decoder (VisionEncoderDecoderModel) with a byte-level BPE tokenizer."""
     import torch
-    from transformers import (GPT2Config, GPT2Tokenizer, ViTConfig, ViTImageProcessorPil,
-                              VisionEncoderDecoderConfig, VisionEncoderDecoderModel)
+    from transformers import (
+        GPT2Config,
+        GPT2Tokenizer,
+        VisionEncoderDecoderConfig,
+        VisionEncoderDecoderModel,
+        ViTConfig,
+        ViTImageProcessorPil,
+    )
 
     vocab, merges = _bpe_files(path, byte_level=True)
     tok = GPT2Tokenizer(str(vocab), str(merges))

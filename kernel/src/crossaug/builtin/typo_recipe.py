@@ -8,7 +8,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 from ..recipe import Augment
 from .typo import OPS, Typo

@@ -10,9 +10,10 @@ Example:
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class Audio:
     def channels(self) -> int:
         return 1 if self.samples.ndim == 1 else int(self.samples.shape[1])
 
-    def mono(self) -> "Audio":
+    def mono(self) -> Audio:
         """Average channels to mono."""
         if self.samples.ndim == 1:
             return self

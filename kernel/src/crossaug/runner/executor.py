@@ -19,20 +19,20 @@ import logging
 import sys
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from ..cache import using_cache
-from ..errors import (BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource,
-                      PluginLoadError)
+from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
 from ..recipe import Recipe
 from ..rng import Seeder
 from ..sample import Sample
-from ..timing import merge_timings, take_timings, timed
+from ..timing import take_timings, timed
 from .records import rejection_line, sample_line
 
 log = logging.getLogger(__name__)

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import json
 import pickle
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
 from .. import registry
-from ..errors import BadSample, CrossaugError
+from ..errors import CrossaugError
 from ..rng import Seeder
 from ..sample import Sample
 from ..serialization import from_dict

@@ -10,7 +10,7 @@ Enable with ``pytest_plugins = ["crossaug.testing.fixtures"]``.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 

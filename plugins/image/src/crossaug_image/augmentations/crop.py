@@ -14,10 +14,10 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import ConfigError, Sample
 
 from .base import ImageAugmentation, check_range

@@ -13,10 +13,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import Sample
 
 from .base import ImageAugmentation, check_prob

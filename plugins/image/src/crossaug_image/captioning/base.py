@@ -24,7 +24,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 

@@ -10,7 +10,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from .._backend import require
 from .._models import locate

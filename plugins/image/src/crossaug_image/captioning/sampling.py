@@ -14,7 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def filter_logits(logits: Any, top_k: int = 0, top_p: float = 1.0) -> Any:

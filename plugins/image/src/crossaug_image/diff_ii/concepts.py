@@ -15,8 +15,9 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from .components import class_prompt, concept_token, encode_images, encode_text
 from .lora import inject_lora, load_lora_state_dict, lora_state_dict

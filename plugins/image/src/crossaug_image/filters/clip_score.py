@@ -11,7 +11,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Filter, Sample
 

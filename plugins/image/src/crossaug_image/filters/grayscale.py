@@ -11,10 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import ConfigError, Filter, Sample
 
 

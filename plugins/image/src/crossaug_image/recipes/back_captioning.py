@@ -14,7 +14,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from crossaug import BackModality, Filter
 

@@ -18,7 +18,8 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Filter, Recipe, Sample, Seeder
 from crossaug.recipe import apply_filters, check_filters
@@ -292,7 +293,6 @@ class DiffII(Recipe):
     def _expand(self, sample: Sample, seeder: Seeder) -> list[Sample]:
         import numpy as np
         import torch
-
         from crossaug import torch_generator
         from crossaug.rng import draw_seed
 

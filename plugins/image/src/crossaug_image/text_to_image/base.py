@@ -13,7 +13,8 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from crossaug import Produced, Sample, Transform
 

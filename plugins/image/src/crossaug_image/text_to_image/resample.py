@@ -13,10 +13,10 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug import ConfigError, Produced, Sample, Transform
 
 from ..filters.grayscale import chroma

@@ -13,12 +13,12 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from crossaug import ConfigError, torch_generator
 
-from .._backend import (check_device, check_dtype, diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype,
-                        require)
+from .._backend import check_device, check_dtype, diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype, require
 from .._models import locate
 from .base import TextToImage
 
