@@ -14,9 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...sample import Sample
-from . import Classifier
-from .image_cnn import small_cnn
-from .training import label_index, predict_in_batches, require_torch, train_loop
+from .image_cnn import CNNClassifier, small_cnn
+from .training import require_torch
 
 
 def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
@@ -62,7 +61,7 @@ def log_mel(samples: np.ndarray, sr: int, seconds: float = 2.0, target_sr: int =
     return np.log(mel_filterbank(target_sr, n_fft, n_mels) @ spec.T + 1e-6).astype(np.float32)
 
 
-class SpectrogramCNN(Classifier):
+class SpectrogramCNN(CNNClassifier):
     """Small CNN over log-mel spectrograms, trained from scratch.
 
     Args:
@@ -90,9 +89,6 @@ class SpectrogramCNN(Classifier):
         self._classes: list[Any] = []
         self._stats = (0.0, 1.0)
 
-    def _reset(self) -> None:
-        self._net = None
-
     def _spectrograms(self, samples: Sequence[Sample]) -> np.ndarray:
         return np.stack([log_mel(s[self.field].samples, s[self.field].sample_rate, self.seconds, n_mels=self.n_mels)
                          for s in samples])[:, None]
@@ -102,28 +98,12 @@ class SpectrogramCNN(Classifier):
         mean, std = self._stats
         return torch.from_numpy((self._spectrograms(samples) - mean) / std)
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> SpectrogramCNN:
-        torch = require_torch()
+    def _prepare(self, samples: Sequence[Sample]) -> None:
         spec = self._spectrograms(samples)
         self._stats = (float(spec.mean()), float(spec.std()) or 1.0)
-        self._classes, index = label_index([s.label for s in samples])
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            net = small_cnn(1, len(self._classes))
-        targets = torch.tensor([index[s.label] for s in samples])
-        self.train_loss_ = train_loop(net, self._inputs(samples), targets, seed=seed, epochs=self.epochs,
-                                      steps=None if self.epochs else self.steps,
-                                      batch_size=self.batch_size, lr=self.lr)
-        self._net = net
-        return self
 
-    def predict(self, samples: Sequence[Sample]) -> list[Any]:
-        return [self._classes[int(i)] for i in predict_in_batches(self._net, self._inputs(samples))]
-
-    def features(self, samples: Sequence[Sample]) -> np.ndarray:
-        torch = require_torch()
-        with torch.no_grad():
-            return self._net[:-1](self._inputs(samples)).numpy()
+    def _build_net(self, classes: int) -> Any:
+        return small_cnn(1, classes)
 
 
 __all__ = ["SpectrogramCNN", "log_mel", "mel_filterbank"]

@@ -36,7 +36,53 @@ def small_cnn(in_channels: int, classes: int, width: int = 16) -> Any:
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, classes))
 
 
-class ImageCNN(Classifier):
+class CNNClassifier(Classifier):
+    """Shared training and prediction of the small CNN classifiers (images, spectrograms).
+
+    Subclasses set the attributes read here (``steps``, ``epochs``, ``lr``, ``batch_size``) and
+    implement ``_inputs(samples)`` and ``_build_net(classes)``; ``_prepare(samples)`` may learn
+    input statistics before training.
+    """
+
+    _net: Any = None
+    _classes: list[Any] = []
+
+    def _reset(self) -> None:
+        self._net = None
+
+    def _prepare(self, samples: Sequence[Sample]) -> None:
+        """Learn what input preparation needs from the training samples (nothing by default)."""
+
+    def _inputs(self, samples: Sequence[Sample]) -> Any:
+        raise NotImplementedError
+
+    def _build_net(self, classes: int) -> Any:
+        raise NotImplementedError
+
+    def fit(self, samples: Sequence[Sample], seed: int) -> CNNClassifier:
+        torch = require_torch()
+        self._prepare(samples)
+        self._classes, index = label_index([s.label for s in samples])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            net = self._build_net(len(self._classes))
+        targets = torch.tensor([index[s.label] for s in samples])
+        self.train_loss_ = train_loop(net, self._inputs(samples), targets, seed=seed, epochs=self.epochs,
+                                      steps=None if self.epochs else self.steps,
+                                      batch_size=self.batch_size, lr=self.lr)
+        self._net = net
+        return self
+
+    def predict(self, samples: Sequence[Sample]) -> list[Any]:
+        return [self._classes[int(i)] for i in predict_in_batches(self._net, self._inputs(samples))]
+
+    def features(self, samples: Sequence[Sample]) -> np.ndarray:
+        torch = require_torch()
+        with torch.no_grad():
+            return self._net[:-1](self._inputs(samples)).numpy()
+
+
+class ImageCNN(CNNClassifier):
     """Small CNN trained from scratch on the training images.
 
     Args:
@@ -66,32 +112,11 @@ class ImageCNN(Classifier):
         self._net: Any = None
         self._classes: list[Any] = []
 
-    def _reset(self) -> None:
-        self._net = None
-
     def _inputs(self, samples: Sequence[Sample]) -> Any:
         return image_tensor([s[self.field] for s in samples], self.size, self.channels)
 
-    def fit(self, samples: Sequence[Sample], seed: int) -> ImageCNN:
-        torch = require_torch()
-        self._classes, index = label_index([s.label for s in samples])
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            net = small_cnn(self.channels, len(self._classes), self.width)
-        targets = torch.tensor([index[s.label] for s in samples])
-        self.train_loss_ = train_loop(net, self._inputs(samples), targets, seed=seed, epochs=self.epochs,
-                                      steps=None if self.epochs else self.steps,
-                                      batch_size=self.batch_size, lr=self.lr)
-        self._net = net
-        return self
-
-    def predict(self, samples: Sequence[Sample]) -> list[Any]:
-        return [self._classes[int(i)] for i in predict_in_batches(self._net, self._inputs(samples))]
-
-    def features(self, samples: Sequence[Sample]) -> np.ndarray:
-        torch = require_torch()
-        with torch.no_grad():
-            return self._net[:-1](self._inputs(samples)).numpy()
+    def _build_net(self, classes: int) -> Any:
+        return small_cnn(self.channels, classes, self.width)
 
 
-__all__ = ["ImageCNN", "small_cnn", "image_tensor"]
+__all__ = ["CNNClassifier", "ImageCNN", "small_cnn", "image_tensor"]
