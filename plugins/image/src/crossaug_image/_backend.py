@@ -2,16 +2,13 @@
 
 Nothing here imports torch at module import time.
 
-Example:
-    >>> parse_callable_name("os.path:join")("a", "b")
-    'a/b'
+Importable names (``"module:function"``) are resolved with :func:`crossaug.importing.import_callable`.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from crossaug import ConfigError, MissingDependency
@@ -69,24 +66,6 @@ def diffusers_dtype_kwarg(dtype: Any) -> dict[str, Any]:
     return {"dtype": dtype} if hasattr(deprecation_utils, "_resolve_dtype") else {"torch_dtype": dtype}
 
 
-def parse_callable_name(name: str) -> Callable[..., Any]:
-    """Import ``"package.module:function"`` (or ``package.module.function``)."""
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"expected an importable name 'module:function', got {name!r}")
-    module, _, attr = name.partition(":") if ":" in name else name.rpartition(".")
-    if not module or not attr:
-        raise ConfigError(f"expected an importable name 'module:function', got {name!r}")
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot import {name!r}: {exc}") from None
-    if not callable(obj):
-        raise ConfigError(f"{name!r} is not callable")
-    return obj
-
-
 def no_progress(pipe: Any) -> Any:
     """Silence a diffusers pipeline's progress bar (logging is the place for progress)."""
     if hasattr(pipe, "set_progress_bar_config"):
@@ -95,4 +74,4 @@ def no_progress(pipe: Any) -> Any:
 
 
 __all__ = ["require", "check_device", "check_dtype", "pick_device", "pick_dtype",
-           "parse_callable_name", "no_progress", "diffusers_dtype_kwarg", "DEVICES", "DTYPES"]
+           "no_progress", "diffusers_dtype_kwarg", "DEVICES", "DTYPES"]

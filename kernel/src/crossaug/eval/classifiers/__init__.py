@@ -24,11 +24,11 @@ Example:
 from __future__ import annotations
 
 import copy
-import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ...errors import ConfigError
+from ...importing import import_object
 from ...sample import Sample
 
 
@@ -123,19 +123,6 @@ BUILTIN = {
 DEFAULT_FOR = {"text": "text-embed-lr", "image": "image-cnn", "audio": "audio-cnn"}
 
 
-def _import(target: str) -> Any:
-    module, _, attr = target.partition(":")
-    if not attr:
-        raise ConfigError(f"expected 'package.module:attribute', got {target!r}")
-    try:
-        obj: Any = importlib.import_module(module)
-    except ImportError as exc:
-        raise ConfigError(f"cannot import {module!r} for classifier {target!r}: {exc}") from None
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 def get_classifier(spec: Any = None, field: str = "text", **options: Any) -> Classifier:
     """A :class:`Classifier` from a built-in name, ``module:attr``, an object or a callable.
 
@@ -154,9 +141,9 @@ def get_classifier(spec: Any = None, field: str = "text", **options: Any) -> Cla
         spec = DEFAULT_FOR[modality]
     if isinstance(spec, str):
         if spec in BUILTIN:
-            return _import(BUILTIN[spec])(field=field, **options)
+            return import_object(BUILTIN[spec])(field=field, **options)
         if ":" in spec:
-            spec = _import(spec)
+            spec = import_object(spec)
             if isinstance(spec, type):
                 spec = spec(**options)
         else:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._backend import parse_callable_name
+from crossaug.importing import import_callable
 
 STOP = {"a", "an", "the", "of", "photo", "picture", "image", "and", "with"}
 
@@ -44,7 +44,7 @@ def context_phrases(captions: Sequence[str], label: Any, max_words: int = 8) -> 
 
 def get_summariser(name: str | None) -> Callable[[Sequence[str], Any], list[str]]:
     """The summariser named ``"module:function"`` (``None``: :func:`context_phrases`)."""
-    return context_phrases if not name else parse_callable_name(name)
+    return context_phrases if not name else import_callable(name)
 
 
 def suffixes_for_class(captions: Sequence[str], label: Any, summariser: str | None = None,

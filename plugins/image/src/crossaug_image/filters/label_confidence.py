@@ -21,8 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Filter, Sample
-
-from .._backend import parse_callable_name
+from crossaug.importing import import_callable
 
 
 def mean_brightness_is_label(images: Sequence[Any], labels: Sequence[Any]) -> list[float]:
@@ -58,7 +57,7 @@ class LabelConfidence(Filter):
             classifier = f"{classifier.__module__}:{qual}"
             if "<" in qual:
                 raise ConfigError(f"classifier must be importable (module-level), got {classifier!r}")
-        self._fn = parse_callable_name(classifier)
+        self._fn = import_callable(classifier)
         if not 0 <= min_confidence <= 1:
             raise ConfigError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
         if label_from not in ("candidate", "parent"):
@@ -73,7 +72,7 @@ class LabelConfidence(Filter):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._fn = parse_callable_name(self.classifier)
+        self._fn = import_callable(self.classifier)
 
     def score_batch(self, candidates: Sequence[Sample], parents: Sequence[Sample]) -> list[float]:
         labels = [(c if self.label_from == "candidate" else p).label for c, p in zip(candidates, parents)]

@@ -17,13 +17,13 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from crossaug import ConfigError, MissingDependency
+from crossaug.importing import import_callable
 
 log = logging.getLogger(__name__)
 
@@ -147,22 +147,6 @@ class CallableEncoder(Encoder):
             raise ConfigError(f"encoder {self.name!r} returned shape {x.shape} for {len(items)} items; "
                               f"expected ({len(items)}, d)")
         return x
-
-
-def import_callable(path: str) -> Callable[..., Any]:
-    """``"package.module:function"`` -> the function (``ConfigError`` if it cannot be imported)."""
-    module, _, attr = path.partition(":")
-    if not module or not attr:
-        raise ConfigError(f"expected 'package.module:function', got {path!r}")
-    try:
-        obj: Any = importlib.import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot import {path!r}: {exc}") from None
-    if not callable(obj):
-        raise ConfigError(f"{path!r} is not callable")
-    return obj
 
 
 def get_encoder(modality: str, spec: Any) -> Encoder:

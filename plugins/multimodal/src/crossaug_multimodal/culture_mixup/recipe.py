@@ -135,7 +135,7 @@ class CultureMixupRecipe(Recipe):
         if self.detector is None:
             return []
         if self._detector is None:
-            from ..cmda.encoders import import_callable
+            from crossaug.importing import import_callable
 
             self._detector = import_callable(self.detector)
         try:
