@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import crossaug
@@ -34,22 +33,7 @@ def dataset(per: int = 4) -> list[Sample]:
     return out
 
 
-class FitOnDataset:
-    """``fit`` learns dataset-level state: fit once on the whole dataset, then process any subset."""
-
-    def _fit(self, step: Any) -> None:
-        step.fit(self.good_samples())
-
-    def run_once(self, step: Any, sample: Sample, seed: int) -> Any:
-        self._fit(step)
-        return step.process([sample], Seeder(seed))
-
-    def _process(self, step: Any, samples: Sequence[Sample], seed: int) -> list[list[Sample]]:
-        self._fit(step)
-        return step.process(list(samples), Seeder(seed))
-
-
-class TestCMDAContract(FitOnDataset, RecipeContract):
+class TestCMDAContract(RecipeContract):
     name = "cmda"
     params = {**FAST, "n": 2}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 import crossaug
@@ -70,20 +69,7 @@ def test_apply_switches_and_label_matching() -> None:
         read_boxes([["x", 5, 0, 2, 4]])
 
 
-class FitOnDataset:
-    def _fit(self, step: Any) -> None:
-        step.fit(self.good_samples())
-
-    def run_once(self, step: Any, sample: Sample, seed: int) -> Any:
-        self._fit(step)
-        return step.process([sample], Seeder(seed))
-
-    def _process(self, step: Any, samples: Sequence[Sample], seed: int) -> list[list[Sample]]:
-        self._fit(step)
-        return step.process(list(samples), Seeder(seed))
-
-
-class TestCultureMixupContract(FitOnDataset, RecipeContract):
+class TestCultureMixupContract(RecipeContract):
     name = "culture-mixup"
     params = {"code_switch_params": {**CS, "word_rate": 0.7}, "n": 2}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import crossaug
 import numpy as np
@@ -100,20 +99,7 @@ def pairs(n: int = 4, size: tuple[int, int] = (8, 8)) -> list[Sample]:
                    label=i) for i in range(n)]
 
 
-class FitOnDataset:
-    def _fit(self, step: Any) -> None:
-        step.fit(self.good_samples())
-
-    def run_once(self, step: Any, sample: Sample, seed: int) -> Any:
-        self._fit(step)
-        return step.process([sample], Seeder(seed))
-
-    def _process(self, step: Any, samples: Sequence[Sample], seed: int) -> list[list[Sample]]:
-        self._fit(step)
-        return step.process(list(samples), Seeder(seed))
-
-
-class TestMixGenContract(FitOnDataset, RecipeContract):
+class TestMixGenContract(RecipeContract):
     name = "mixgen"
     params = {"n": 2}
 
