@@ -145,6 +145,65 @@ def create(kind: str, name: str, /, **params: Any) -> Any:
         raise ConfigError(f"{kind} {name!r}: {exc}") from None
 
 
+def resolve(kind: str, name: str, *, prefix: str | None = None,
+            source: str | None = None, target: str | None = None) -> str:
+    """The full entry-point name for ``name`` (a full name or a short alias) of ``kind``.
+
+    ``prefix`` (for example ``"audio.tts."``) turns an alias such as ``flite``
+    into ``audio.tts.flite``; otherwise an alias matches the one registered name
+    whose last dotted part equals it. ``source`` / ``target`` check the loaded
+    class's modality pair (a transform's ``source`` and ``target`` class
+    attributes), so an ASR cannot be passed where a TTS is expected. Unknown
+    names raise :class:`ConfigError` with did-you-mean suggestions.
+
+    Example:
+        >>> resolve("transform", "reverse-words", prefix="text.")
+        'text.reverse-words'
+        >>> resolve("transform", "text.reverse-words", source="text", target="text")
+        'text.reverse-words'
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"expected the name of a registered {kind}, got {name!r}")
+    name = name.strip()
+    known = names(kind)
+    full: str | None = None
+    if name in known:
+        full = name
+    elif prefix and prefix + name in known:
+        full = prefix + name
+    else:
+        pool = [n for n in known if not prefix or n.startswith(prefix)]
+        tails = [n for n in pool if n.rsplit(".", 1)[-1] == name or n.endswith("." + name)]
+        if len(tails) == 1:
+            full = tails[0]
+        elif len(tails) > 1:
+            raise ConfigError(f"{kind} name {name!r} is ambiguous: {', '.join(tails)}; give the full name")
+    if full is None:
+        import difflib
+
+        pool = [n for n in known if not prefix or n.startswith(prefix)] or known
+        shorts = {n: n[len(prefix):] if prefix and n.startswith(prefix) else n for n in pool}
+        close = difflib.get_close_matches(name, list(shorts.values()) + pool, n=3, cutoff=0.5)
+        close = list(dict.fromkeys(next((k for k, v in shorts.items() if v == c), c) for c in close))
+        what = f"{kind} {prefix + '*' if prefix else ''}".strip()
+        hint = (f"; did you mean {', '.join(close)}?" if close
+                else f"; registered: {', '.join(pool)}" if pool else "")
+        raise ConfigError(f"unknown {what} {name!r}{hint} (see `crossaug list`)")
+    if source is not None or target is not None:
+        cls = load(kind, full)
+        got = (getattr(cls, "source", None), getattr(cls, "target", None))
+        want = (source or got[0], target or got[1])
+        if got != want:
+            raise ConfigError(f"{kind} {full!r} maps {got[0]} -> {got[1]}; expected {want[0]} -> {want[1]}")
+    return full
+
+
+def create_named(kind: str, name: str, /, *, prefix: str | None = None, source: str | None = None,
+                 target: str | None = None, **params: Any) -> Any:
+    """:func:`create` after :func:`resolve`: build a backend from a full name or a short alias."""
+    return create(kind, resolve(kind, name, prefix=prefix, source=source, target=target), **params)
+
+
 @dataclass
 class PluginInfo:
     """One row of ``crossaug list``."""
@@ -184,4 +243,4 @@ def list_plugins(kinds: list[str] | None = None, *, load_all: bool = True) -> li
     return rows
 
 
-__all__ = ["GROUPS", "entry_points", "names", "load", "create", "list_plugins", "PluginInfo", "install_hint"]
+__all__ = ["GROUPS", "entry_points", "names", "load", "create", "resolve", "create_named", "list_plugins", "PluginInfo", "install_hint"]
