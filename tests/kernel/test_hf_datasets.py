@@ -96,3 +96,19 @@ def test_hf_rows_feed_the_torch_wrapper_too() -> None:
 def test_rejects_non_datasets() -> None:
     with pytest.raises(ConfigError, match="datasets.Dataset"):
         augment_dataset([{"text": "a"}], TypoRecipe())
+
+
+def test_output_keeps_the_inputs_string_types_so_concatenation_works(tmp_path: Path) -> None:
+    # the CSV loader of datasets 5 types text as large_string; the output must match it
+    csv = tmp_path / "train.csv"
+    csv.write_text("id,text,label\nr1,the cat sat on the mat,0\nr2,a dog barked,1\n", encoding="utf-8")
+    ds = datasets.load_dataset("csv", data_files=str(csv), cache_dir=str(tmp_path / "cache"))["train"]
+    ds = ds.cast_column("text", datasets.Value("large_string"))
+    aug = augment_dataset(ds, TypoRecipe(n=2, rate=0.2), seed=0)
+    assert aug.features["text"] == ds.features["text"] == datasets.Value("large_string")
+    assert aug.features["id"] == ds.features["id"]
+    train = datasets.concatenate_datasets([ds.select_columns(["text", "label"]),
+                                           aug.select_columns(["text", "label"])])
+    assert len(train) == 6 and train["text"][:2] == ["the cat sat on the mat", "a dog barked"]
+    plain = augment_dataset(make_dataset(), TypoRecipe(n=1, rate=0.2), seed=0)  # string input stays string
+    assert plain.features["text"] == datasets.Value("string")

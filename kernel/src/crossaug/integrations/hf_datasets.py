@@ -118,15 +118,25 @@ class _MapFn:
 
 
 def _features(datasets: Any, dataset: Any, fields: list[str], extra: list[str], has_label: bool) -> Any:
-    """The output schema (explicit, so batches whose reasons are all empty still agree)."""
+    """The output schema (explicit, so batches whose reasons are all empty still agree).
+
+    Text and id columns keep the input's string type, so ``concatenate_datasets`` accepts
+    the input and the output together.
+    """
     from ..sample import modality_of
 
     string = datasets.Value("string")
-    cols: dict[str, Any] = {"id": string, "parent_id": string, "kept": datasets.Value("bool"), "reason": string}
+
+    def like_input(name: str) -> Any:  # keep the input's string type (CSV loaders give large_string)
+        f = dataset.features.get(name)
+        return f if isinstance(f, datasets.Value) and f.dtype in ("string", "large_string") else string
+
+    ids = like_input("id")
+    cols: dict[str, Any] = {"id": ids, "parent_id": ids, "kept": datasets.Value("bool"), "reason": string}
     for name in fields:
         modality = modality_of(name)
         if modality == "text":
-            cols[name] = string
+            cols[name] = like_input(name)
         elif modality == "image":
             cols[name] = datasets.Image()
         elif modality == "audio":  # plain arrays: no audio decoder needed to read them back
