@@ -3,11 +3,19 @@
 Every stage takes a diffusers Stable Diffusion pipeline (``unet``, ``vae``,
 ``text_encoder``, ``tokenizer``, ``scheduler``) loaded by :func:`load_pipeline`.
 
+The paper's prompt is "a photo of a [V] [metaclass]" (Sec. 3), ``[V]`` the class's
+learned concept token and ``[metaclass]`` the theme of the dataset ("bird" for CUB);
+the suffixed prompt appends a context suffix (Sec. 3.3).
+
 Example:
     >>> concept_token("Persian cat")
     '<persian-cat>'
-    >>> class_prompt("Persian cat", "<persian-cat>", "in the snow")
-    'a photo of a <persian-cat> Persian cat, in the snow'
+    >>> class_prompt("Persian cat", "<persian-cat>", "in the snow", metaclass="animal")
+    'a photo of a <persian-cat> animal in the snow'
+    >>> class_prompt("Persian cat", None, metaclass="animal")  # no concept learned: the class name
+    'a photo of a Persian cat animal'
+    >>> class_prompt("Persian cat", "<persian-cat>")  # no metaclass given: the class name stands in
+    'a photo of a <persian-cat> Persian cat'
 """
 
 from __future__ import annotations
@@ -21,7 +29,8 @@ import numpy as np
 from .._backend import diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype, require
 from .._models import locate
 
-TEMPLATE = "a photo of a {token} {label}"
+#: The paper's prompt, "a photo of a [V] [metaclass]" (``{label}`` may be used too).
+TEMPLATE = "a photo of a {token} {metaclass}"
 
 
 def concept_token(label: Any) -> str:
@@ -31,11 +40,21 @@ def concept_token(label: Any) -> str:
 
 
 def class_prompt(label: Any, token: str | None = None, suffix: str | None = None,
-                 template: str = TEMPLATE) -> str:
-    """``a photo of a <token> label[, suffix]`` (``token=None``: the plain class prompt)."""
-    text = template.replace("{token}", token or "").replace("{label}", str(label).replace("_", " "))
+                 template: str = TEMPLATE, metaclass: str | None = None) -> str:
+    """The class prompt from ``template`` (paper: ``a photo of a {token} {metaclass}``), plus `` suffix``.
+
+    ``{token}`` is the concept token, or the class name when ``token`` is ``None``
+    (no concept learned, the paper's templated-prompt baseline); ``{metaclass}`` is
+    the dataset's metaclass, or, when none is given, the class name after a
+    token and nothing after a class name (ours: so the class is named once);
+    ``{label}`` is always the class name. The suffix is appended after a space,
+    as the paper concatenates it.
+    """
+    name = str(label).replace("_", " ")
+    meta = metaclass if metaclass is not None else (name if token else "")
+    text = template.replace("{token}", token or name).replace("{metaclass}", meta).replace("{label}", name)
     text = " ".join(text.split())
-    return f"{text}, {suffix}" if suffix else text
+    return f"{text} {suffix.strip()}" if suffix and suffix.strip() else text
 
 
 def load_pipeline(model: str, revision: str | None = None, device: str = "auto", dtype: str = "float32",

@@ -3,8 +3,8 @@
 For every class a placeholder token (``<persian-cat>``) is added to the tokenizer,
 its embedding initialised from the class name, and trained jointly with LoRA
 adapters on the UNet's attention projections with the denoising loss on the
-user's images, prompt ``a photo of a <token> <class>`` (textual inversion, Gal et
-al. 2023, plus LoRA, Hu et al. 2022). Only the new embedding rows and the adapters
+user's images, prompt "a photo of a [V] [metaclass]" (paper Sec. 3.1, eqs. 1-2;
+textual inversion, Gal et al. 2023, plus LoRA, Hu et al. 2022). Only the new embedding rows and the adapters
 change. :func:`apply_concepts` puts saved concepts into a fresh pipeline.
 
 Example:
@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .components import class_prompt, concept_token, encode_images, encode_text
+from .components import TEMPLATE, class_prompt, concept_token, encode_images, encode_text
 from .lora import inject_lora, load_lora_state_dict, lora_state_dict
 
 log = logging.getLogger(__name__)
@@ -30,13 +30,17 @@ class ConceptParams:
     """Training settings of concept learning.
 
     Attributes:
-        steps: optimisation steps (paper-scale runs use hundreds to thousands on a GPU).
-        batch_size: images per step.
+        steps: optimisation steps. The paper gives none; its reference code loads
+            concepts trained for 35 000 steps. 400 is ours: a few minutes on one GPU,
+            enough for the loss to settle on a few-shot set; raise it for paper-scale runs.
+        batch_size: images per step (ours).
         lr_embedding: Adam learning rate of the token embeddings (textual inversion: 5e-3).
         lr_lora: Adam learning rate of the LoRA weights (1e-4 is the usual SD LoRA value).
-        rank, alpha: LoRA rank and scale numerator.
+        rank, alpha: LoRA rank and scale numerator (ours).
         resolution: training image size (512 for SD 1.x).
         seed: seed of all training randomness.
+        template, metaclass: the training prompt (see :func:`~.components.class_prompt`;
+            paper: "a photo of a [V] [metaclass]").
     """
 
     steps: int = 400
@@ -47,6 +51,8 @@ class ConceptParams:
     alpha: float = 4.0
     resolution: int = 512
     seed: int = 0
+    template: str = TEMPLATE
+    metaclass: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,7 +104,8 @@ def learn_concepts(pipe: Any, images: Sequence[Any], labels: Sequence[Any],
     opt = torch.optim.Adam([{"params": [emb], "lr": params.lr_embedding},
                             {"params": lora, "lr": params.lr_lora}], weight_decay=0.0)
     latents = encode_images(pipe, images, params.resolution).float()
-    prompts = [class_prompt(lab, concept_token(lab)) for lab in labels]
+    prompts = [class_prompt(lab, concept_token(lab), template=params.template, metaclass=params.metaclass)
+               for lab in labels]
     sched = pipe.scheduler
     n_train = sched.config.num_train_timesteps
     gen = torch.Generator().manual_seed(params.seed)

@@ -1,18 +1,24 @@
-"""Two-stage denoising (Diff-II, Sec. 3.3): a suffixed prompt early, the plain prompt late.
+"""Two-stage denoising (Diff-II, Sec. 3.3, eq. 8): a suffixed prompt early, the plain prompt late.
 
-The first ``ceil(split * steps)`` DDIM steps use ``a photo of a <token> class, <suffix>``
-(layout and context come from the suffix: "in the snow", "on a sofa"), the rest
-use the plain class prompt so that fine details follow the learned concept.
+The first ``ceil(split * steps)`` DDIM steps (the noisiest) use the suffixed prompt
+"a photo of a [V] [metaclass] [suffix]" (layout and context come from the suffix:
+"in the snow", "on a sofa"), the rest the plain prompt so that fine details follow
+the learned concept. The paper's split ratio is 0.3 for 5-shot, 0.1 for 10-shot
+and 1.0 for long-tailed sets (Sec. 4.1, 4.2); :func:`paper_split` picks among them
+from the number of images per class.
 
 Example:
     >>> stage_schedule(10, 0.3)
     [0, 0, 0, 1, 1, 1, 1, 1, 1, 1]
+    >>> paper_split({"a": 5, "b": 5}), paper_split({"a": 10, "b": 10}), paper_split({"a": 40, "b": 2})
+    (0.3, 0.1, 1.0)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,17 +30,43 @@ class DenoiseParams:
     """Settings of two-stage denoising.
 
     Attributes:
-        steps: DDIM steps (SD default 50).
-        guidance_scale: classifier-free guidance weight.
-        split: fraction of the steps that use the suffixed prompt (0: plain prompt only).
+        steps: DDIM steps (ours: 50, the usual Stable Diffusion DDIM schedule; the paper
+            gives none, its reference code denoises with 25).
+        guidance_scale: classifier-free guidance weight (7.5, as the reference code).
+        split: fraction of the steps that use the suffixed prompt (0: plain prompt only;
+            paper: 0.3 for 5-shot sets, see :func:`paper_split`).
     """
 
     steps: int = 50
     guidance_scale: float = 7.5
-    split: float = 0.5
+    split: float = 0.3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: The paper's split ratios (Sec. 4.1 few-shot, Sec. 4.2 long-tail).
+SPLIT_5_SHOT, SPLIT_10_SHOT, SPLIT_LONG_TAIL = 0.3, 0.1, 1.0
+#: Ours: a set whose largest class has at least this many times the images of its
+#: smallest is treated as long-tailed (the paper's long-tail sets have imbalance 10 to 100).
+LONG_TAIL_IMBALANCE = 3.0
+#: Ours: up to this many images per class (median) counts as the 5-shot setting, above as 10-shot.
+FEW_SHOT_CUTOFF = 7
+
+
+def paper_split(images_per_class: Mapping[str, int]) -> float:
+    """The paper's split ratio for a training set with these class sizes.
+
+    Long-tailed (largest / smallest class >= :data:`LONG_TAIL_IMBALANCE`): 1.0;
+    otherwise the median class size picks the nearer few-shot setting: up to
+    :data:`FEW_SHOT_CUTOFF` images 0.3 (5-shot), more 0.1 (10-shot and up).
+    """
+    counts = [int(c) for c in images_per_class.values() if int(c) > 0]
+    if not counts:
+        raise ValueError("paper_split needs at least one non-empty class")
+    if max(counts) >= LONG_TAIL_IMBALANCE * min(counts):
+        return SPLIT_LONG_TAIL
+    return SPLIT_5_SHOT if statistics.median(counts) <= FEW_SHOT_CUTOFF else SPLIT_10_SHOT
 
 
 def stage_schedule(steps: int, split: float) -> list[int]:
@@ -79,4 +111,5 @@ def two_stage_denoise(pipe: Any, latents: Any, suffixed: Sequence[str], plain: S
     return (images, schedule, z.float().cpu()) if return_latents else (images, schedule)
 
 
-__all__ = ["DenoiseParams", "stage_schedule", "two_stage_denoise"]
+__all__ = ["DenoiseParams", "stage_schedule", "two_stage_denoise", "paper_split", "SPLIT_5_SHOT",
+           "SPLIT_10_SHOT", "SPLIT_LONG_TAIL", "LONG_TAIL_IMBALANCE", "FEW_SHOT_CUTOFF"]

@@ -24,7 +24,10 @@ class InversionParams:
     """Settings of DDIM inversion.
 
     Attributes:
-        steps: inversion steps (the paper inverts with the same 50-step schedule it samples with).
+        steps: inversion steps. Ours: 50, the schedule denoising uses by default, so an
+            inversion denoised without interpolation comes back to (nearly) its image.
+            The paper gives no number; its reference code inverts with 200 steps and
+            denoises with 25.
         resolution: image size fed to the VAE.
     """
 

@@ -1,13 +1,17 @@
-"""Recipe ``diff-ii``: Inversion Circle Interpolation (Wang et al., 2025, "Diff-II").
+"""Recipe ``diff-ii``: "Inversion Circle Interpolation: Diffusion-based Image Augmentation for
+Data-scarce Classification" (Diff-II).
 
 ``fit`` learns a concept per class (token + UNet LoRA) on the user's labelled
-images, summarises captions of those images into prompt suffixes, and DDIM-inverts
-every image into a per-class pool. ``process`` then makes ``expansion`` new images
-per input: a random point of the circle through the input's inversion and another
-inversion of its class (a class with a single image starts from random noise, as
-in the paper), denoised in two stages (suffixed prompt for the first ``split`` of
-the steps, plain prompt after). Concepts and inversions are cached on disk, keyed
-by the model, the images, the labels and every parameter that affects them.
+images, summarises the captions of the whole dataset into prompt suffixes shared
+by all classes, and DDIM-inverts every image into a per-class pool, all under the
+prompt "a photo of a [V] [metaclass]". ``process`` then makes ``expansion`` new
+images per input: a random point of the circle through the input's inversion and
+another inversion of its class (eq. 5, strength drawn over the whole circle; a
+class with a single image starts from random noise, as in the paper), denoised in
+two stages (suffixed prompt for the first ``split`` of the steps, plain prompt
+after; ``split`` follows the paper's setting for the set's shots per class unless
+given). Concepts and inversions are cached on disk, keyed by the model, the
+images, the labels and every parameter that affects them.
 
 Example:
     >>> r = DiffII(model="my/sd", expansion={"cat": 3}, default_expansion=1)
@@ -34,25 +38,41 @@ class DiffII(Recipe):
     """Diff-II generative augmentation of a labelled image dataset.
 
     Args:
-        model: Stable Diffusion id or local directory (paper: SD 1.5).
+        model: Stable Diffusion id or local directory (the reference code uses SD 1.5).
         revision: hub revision.
         expansion: new images per input image, or a mapping ``{label: n}`` (the
             per-class expansion rate); classes not in the mapping get ``default_expansion``.
         default_expansion: expansion of classes absent from an ``expansion`` mapping.
-        strength: circle interpolation range, ``t ~ U(-strength, 1 + strength)`` (0:
-            interpolation only; > 0 also extrapolates beyond the two inversions).
-        split: fraction of denoising steps with the suffixed prompt.
-        steps: denoising steps; ``inversion_steps``: DDIM inversion steps.
-        guidance_scale: classifier-free guidance of denoising.
+        strength: ``None`` (paper): the interpolation strength is drawn over the whole
+            circle, ``lam ~ U(0, 2 pi / theta)``; a number ``s`` (variant) limits it to
+            ``U(-s, 1 + s)`` (0: interpolation only).
+        interpolation: ``"paper"`` (eq. 5, sine weights) or ``"norm-preserving"`` (same
+            angle, radius moving geometrically from ``|a|`` to ``|b|``).
+        split: fraction of denoising steps with the suffixed prompt; ``None``: the
+            paper's value for the training set (0.3 5-shot, 0.1 10-shot, 1.0 long-tail;
+            see :func:`~crossaug_image.diff_ii.denoise.paper_split`).
+        metaclass: the dataset's theme in the prompt ("bird" for a set of bird species;
+            paper: "a photo of a [V] [metaclass]"); ``None``: the class name stands in.
+        prompt_template: prompt with ``{token}``, ``{metaclass}`` and ``{label}`` (paper's
+            by default).
+        steps: denoising steps; ``inversion_steps``: DDIM inversion steps (ours: 50 and
+            50; the paper gives none, its reference code uses 25 and 200).
+        guidance_scale: classifier-free guidance of denoising (7.5, as the reference code).
         resolution: image size used for training, inversion and output (SD 1.5: 512).
         learn_concepts: learn class tokens + LoRA (``False``: plain class prompts).
         concept_steps, concept_batch_size, lr_embedding, lr_lora, lora_rank, lora_alpha:
-            concept-learning settings (see :class:`~crossaug_image.diff_ii.concepts.ConceptParams`).
+            concept-learning settings (see :class:`~crossaug_image.diff_ii.concepts.ConceptParams`;
+            400 steps is ours, the reference code trains 35 000).
         suffixes: fixed suffix list for every class (skips captioning); ``[]`` for none.
         captioner: captioning transform used to build suffixes (``None``: no suffixes).
         caption_model, caption_params: its model id/path and further parameters.
-        summariser: importable ``"module:function"`` turning ``(captions, label)`` into
-            suffixes (default: the phrases after the class name).
+        suffix_scope: ``"dataset"`` (paper): one summary of all captions, shared by all
+            classes; ``"class"`` (variant): each class summarises its own captions.
+        summary_llm: ``text.llm-rewrite`` parameters (``model`` or ``client``, generation
+            settings) of the language model that summarises the captions (paper: GPT-4);
+            ``None``: the offline rule-based summary.
+        summariser: importable ``"module:function"`` turning ``(captions, subject)`` into
+            suffixes (``subject``: the metaclass dataset-wide, the label per class).
         train_seed: seed of concept learning and of the suffix captions.
         cache_dir: cache directory (``None``: ``~/.cache/crossaug/diff-ii``); ``use_cache=False`` disables it.
         device, dtype: where and how models run (float32 recommended for training).
@@ -65,13 +85,16 @@ class DiffII(Recipe):
     input_fields: ClassVar[tuple[str, ...]] = ("image",)
 
     def __init__(self, model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", revision: str | None = None,
-                 expansion: int | Mapping[str, int] = 5, default_expansion: int = 5, strength: float = 0.5,
-                 split: float = 0.5, steps: int = 50, inversion_steps: int = 50, guidance_scale: float = 7.5,
+                 expansion: int | Mapping[str, int] = 5, default_expansion: int = 5,
+                 strength: float | None = None, interpolation: str = "paper", split: float | None = None,
+                 metaclass: str | None = None, prompt_template: str = "a photo of a {token} {metaclass}",
+                 steps: int = 50, inversion_steps: int = 50, guidance_scale: float = 7.5,
                  resolution: int = 512, learn_concepts: bool = True, concept_steps: int = 400,
                  concept_batch_size: int = 4, lr_embedding: float = 5e-3, lr_lora: float = 1e-4,
                  lora_rank: int = 4, lora_alpha: float = 4.0, suffixes: Sequence[str] | None = None,
                  captioner: str | None = "image.caption.blip", caption_model: str | None = None,
-                 caption_params: Mapping[str, Any] | None = None, summariser: str | None = None,
+                 caption_params: Mapping[str, Any] | None = None, suffix_scope: str = "dataset",
+                 summary_llm: Mapping[str, Any] | None = None, summariser: str | None = None,
                  train_seed: int = 0, cache_dir: str | None = None, use_cache: bool = True,
                  device: str = "auto", dtype: str = "float32", allow_download: bool = False,
                  filters: Sequence[Filter] | None = None) -> None:
@@ -83,8 +106,20 @@ class DiffII(Recipe):
             raise ConfigError(f"diff-ii: expansion must be a positive integer or a {{label: n}} mapping, "
                               f"got {expansion!r}")
         for what, v, lo, hi in (("split", split, 0.0, 1.0), ("strength", strength, 0.0, 10.0)):
-            if not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ConfigError(f"diff-ii: {what} must lie in [{lo}, {hi}], got {v!r}")
+            if v is not None and (not isinstance(v, (int, float)) or not lo <= v <= hi):
+                raise ConfigError(f"diff-ii: {what} must be None or lie in [{lo}, {hi}], got {v!r}")
+        from ..diff_ii.interpolation import MODES
+
+        if interpolation not in MODES:
+            raise ConfigError(f"diff-ii: interpolation must be one of {sorted(MODES)}, got {interpolation!r}")
+        if suffix_scope not in ("dataset", "class"):
+            raise ConfigError(f"diff-ii: suffix_scope must be 'dataset' or 'class', got {suffix_scope!r}")
+        if not isinstance(prompt_template, str) or "{token}" not in prompt_template:
+            raise ConfigError(f"diff-ii: prompt_template must contain '{{token}}' (the class's concept), "
+                              f"got {prompt_template!r}")
+        if summary_llm is not None and not isinstance(summary_llm, Mapping):
+            raise ConfigError(f"diff-ii: summary_llm must be a mapping of text.llm-rewrite parameters, "
+                              f"got {type(summary_llm).__name__}")
         for what, v in (("steps", steps), ("inversion_steps", inversion_steps), ("concept_steps", concept_steps),
                         ("concept_batch_size", concept_batch_size), ("lora_rank", lora_rank),
                         ("default_expansion", default_expansion)):
@@ -96,8 +131,11 @@ class DiffII(Recipe):
         self.revision = revision
         self.expansion = expansion
         self.default_expansion = default_expansion
-        self.strength = float(strength)
-        self.split = float(split)
+        self.strength = None if strength is None else float(strength)
+        self.interpolation = interpolation
+        self.split = None if split is None else float(split)
+        self.metaclass = None if metaclass is None else str(metaclass)
+        self.prompt_template = prompt_template
         self.steps = steps
         self.inversion_steps = inversion_steps
         self.guidance_scale = float(guidance_scale)
@@ -113,6 +151,8 @@ class DiffII(Recipe):
         self.captioner = captioner
         self.caption_model = caption_model
         self.caption_params = dict(caption_params or {})
+        self.suffix_scope = suffix_scope
+        self.summary_llm = None if summary_llm is None else dict(summary_llm)
         self.summariser = summariser
         self.train_seed = int(train_seed)
         self.cache_dir = cache_dir
@@ -132,6 +172,7 @@ class DiffII(Recipe):
         self._pool: dict[str, Any] = {}  # digest -> inverted latent (1, C, h, w)
         self._members: dict[str, list[str]] = {}  # label -> digests
         self._suffix_map: dict[str, list[str]] = {}
+        self._captions: dict[str, list[str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_pipe": None}
@@ -146,6 +187,15 @@ class DiffII(Recipe):
             return int(self.expansion.get(str(label), self.default_expansion))
         return int(self.expansion)
 
+    def resolved_split(self) -> float:
+        """``split``, or the paper's value for the class sizes ``fit`` has seen."""
+        if self.split is not None:
+            return self.split
+        from ..diff_ii.denoise import SPLIT_5_SHOT, paper_split
+
+        sizes = {lab: len(ds) for lab, ds in self._members.items()}
+        return paper_split(sizes) if sizes else SPLIT_5_SHOT
+
     def _cache(self) -> Any:
         from ..diff_ii.cache import StageCache
 
@@ -156,7 +206,8 @@ class DiffII(Recipe):
 
         return ConceptParams(steps=self.concept_steps, batch_size=self.concept_batch_size,
                              lr_embedding=self.lr_embedding, lr_lora=self.lr_lora, rank=self.lora_rank,
-                             alpha=self.lora_alpha, resolution=self.resolution, seed=self.train_seed)
+                             alpha=self.lora_alpha, resolution=self.resolution, seed=self.train_seed,
+                             template=self.prompt_template, metaclass=self.metaclass)
 
     def _fresh_pipeline(self) -> Any:
         from ..diff_ii.components import load_pipeline
@@ -249,7 +300,8 @@ class DiffII(Recipe):
     def _prompt(self, label: str, suffix: str | None = None) -> str:
         from ..diff_ii.components import class_prompt, concept_token
 
-        return class_prompt(label, concept_token(label) if self.learn_concepts else None, suffix)
+        return class_prompt(label, concept_token(label) if self.learn_concepts else None, suffix,
+                            template=self.prompt_template, metaclass=self.metaclass)
 
     def _invert(self, digest: str) -> Any:
         from ..diff_ii.inversion import InversionParams, ddim_invert
@@ -263,7 +315,7 @@ class DiffII(Recipe):
                                             lambda: ddim_invert(self.pipeline, [img], [prompt], params))
 
     def _build_suffixes(self, digests: Sequence[str]) -> None:
-        from ..diff_ii.suffixes import suffixes_for_class
+        from ..diff_ii.suffixes import summarise_dataset, suffixes_for_class
 
         if self.suffixes is not None:
             for lab in self._members:
@@ -276,13 +328,17 @@ class DiffII(Recipe):
         seeder = Seeder(self.train_seed)
         samples = [Sample(f"train-{d}", {"image": self._train[d][0]}, label=self._train[d][1]) for d in digests]
         outs = cap(samples, [seeder.integer_seed("diff-ii-caption", d) for d in digests]) if samples else []
-        captions: dict[str, list[str]] = {}
         for o in outs:
-            captions.setdefault(str(o.label), []).append(o.fields[cap.output_field])
-        self._captions = {**getattr(self, "_captions", {}), **{k: v for k, v in captions.items()}}
-        for lab, caps in captions.items():
-            merged = list(dict.fromkeys(self._suffix_map.get(lab, []) + suffixes_for_class(caps, lab, self.summariser)))
-            self._suffix_map[lab] = merged
+            self._captions.setdefault(str(o.label), []).append(o.fields[cap.output_field])
+        if self.suffix_scope == "dataset":  # paper: one summary of every caption, shared by all classes
+            shared = summarise_dataset(self._captions, self.metaclass, self.summariser, self.summary_llm,
+                                       seed=self.train_seed)
+            for lab in self._members:
+                self._suffix_map[lab] = list(shared)
+            return
+        for lab in {str(o.label) for o in outs}:
+            found = suffixes_for_class(self._captions[lab], lab, self.summariser)
+            self._suffix_map[lab] = list(dict.fromkeys(self._suffix_map.get(lab, []) + found))
 
     # -- process ---------------------------------------------------------------
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
@@ -317,15 +373,17 @@ class DiffII(Recipe):
         n = self.expansion_for(label)
         if n == 0:
             return []
+        split = self.resolved_split()
         latents, records = [], []
         for e in range(n):
             rng = seeder.rng("diff-ii", sample.id, e)
-            rec: dict[str, Any] = {"split": self.split}
+            rec: dict[str, Any] = {"split": split}
             if partners:
                 partner = partners[int(rng.integers(len(partners)))]
-                z, t = random_circle_interpolation(own.numpy(), self._pool[partner].numpy(), rng, self.strength)
+                z, lam = random_circle_interpolation(own.numpy(), self._pool[partner].numpy(), rng, self.strength,
+                                                     self.interpolation)
                 latents.append(torch.from_numpy(np.ascontiguousarray(z)))
-                rec.update(init="inversion", partner=partner, t=round(float(t), 6))
+                rec.update(init="inversion", partner=partner, lam=round(float(lam), 6))
             else:  # a class with a single image: random noise (paper)
                 noise_seed = draw_seed(rng)
                 latents.append(torch.randn(tuple(own.shape), generator=torch_generator(noise_seed)))
@@ -335,7 +393,7 @@ class DiffII(Recipe):
             records.append(rec)
         plain = [self._prompt(label)] * n
         suffixed = [self._prompt(label, r["suffix"]) for r in records]
-        params = DenoiseParams(steps=self.steps, guidance_scale=self.guidance_scale, split=self.split)
+        params = DenoiseParams(steps=self.steps, guidance_scale=self.guidance_scale, split=split)
         images, _ = two_stage_denoise(self.pipeline, torch.cat(latents), suffixed, plain, params)
         out = []
         for e, (im, rec) in enumerate(zip(images, records)):
