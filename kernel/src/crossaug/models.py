@@ -14,8 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import MissingResource
 from .hooks import get_plugin_manager
@@ -48,6 +52,99 @@ def pick_device(device: str = "auto") -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+#: libraries whose versions a neural step's lineage records, when imported
+RUNTIME_LIBRARIES = ("torch", "transformers", "diffusers")
+_deterministic = False
+
+
+def machine_device() -> str:
+    """The machine's accelerator for ``run.json``: the CUDA device name, ``mps`` or ``cpu``.
+
+    Asks torch only when it is already imported (``import crossaug`` stays light).
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if torch.cuda.is_available():
+            return f"cuda ({torch.cuda.get_device_name(0)})"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+    return "cpu"
+
+
+def runtime_of(step: Any, batch_size: int | None = None) -> dict[str, Any]:
+    """Device, dtype, batch size and imported library versions of a neural step, for its lineage.
+
+    Reads the step's ``runtime_device``/``runtime_dtype`` attributes when a backend sets
+    them, else its ``device``/``dtype`` arguments (``auto`` resolved as the device policy
+    does: the picked device; float16 on CUDA, float32 elsewhere); a wrapper without a
+    ``device`` reports the step it wraps (``transform``).
+    """
+    inner = step
+    while getattr(inner, "device", None) is None and getattr(inner, "transform", None) is not None:
+        inner = inner.transform
+    device = getattr(inner, "runtime_device", None) or getattr(inner, "device", None)
+    if device == "auto" and "torch" in sys.modules:
+        device = pick_device("auto")
+    dtype = getattr(inner, "runtime_dtype", None) or getattr(inner, "dtype", None)
+    if dtype == "auto" and device not in (None, "auto"):
+        dtype = "float16" if str(device).startswith("cuda") else "float32"
+    if batch_size is None:
+        batch_size = getattr(inner, "batch_size", None)
+    versions = {name: str(getattr(sys.modules[name], "__version__", "unknown"))
+                for name in RUNTIME_LIBRARIES if name in sys.modules}
+    return {"device": None if device is None else str(device),
+            "dtype": None if dtype is None else str(dtype).removeprefix("torch."),
+            "batch_size": batch_size, "versions": versions}
+
+
+def deterministic() -> bool:
+    """Whether strict mode is on (``crossaug.run(deterministic=True)``, ``--deterministic``)."""
+    return _deterministic
+
+
+@contextlib.contextmanager
+def strict_mode(on: bool = True) -> Iterator[None]:
+    """Strict mode inside the block: model steps run one sample at a time, torch deterministically."""
+    global _deterministic
+    before, _deterministic = _deterministic, bool(on)
+    torch = sys.modules.get("torch")
+    saved = None if torch is None else (torch.are_deterministic_algorithms_enabled(),
+                                        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    try:
+        enforce_determinism()
+        yield
+    finally:
+        _deterministic = before
+        torch = sys.modules.get("torch")
+        if on and torch is not None:  # leave torch as the block found it (defaults if it imported torch)
+            algorithms, matmul_tf32, cudnn_tf32 = saved or (False, False, True)
+            torch.use_deterministic_algorithms(algorithms)
+            torch.backends.cuda.matmul.allow_tf32 = matmul_tf32
+            torch.backends.cudnn.allow_tf32 = cudnn_tf32
+
+
+def enforce_determinism(model_step: bool = False) -> None:
+    """Deterministic torch algorithms and TF32 off, when strict mode is on.
+
+    Acts when torch is already imported, or imports it (if installed) for a model step
+    about to run; ``import crossaug`` alone never imports torch.
+    """
+    if not _deterministic:
+        return
+    torch = sys.modules.get("torch")
+    if torch is None and model_step:
+        with contextlib.suppress(ImportError):
+            import torch
+    if torch is None:
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS needs it to be deterministic
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
 
 
 def hf_cache_dirs() -> list[Path]:
@@ -93,4 +190,5 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "pick_device", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]
+__all__ = ["resolve_model", "pick_device", "machine_device", "runtime_of", "deterministic", "strict_mode",
+           "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]

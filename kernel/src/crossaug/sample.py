@@ -39,6 +39,8 @@ class LineageStep:
         seed: integer seed the step received, if it used randomness.
         model: model id or path and ``revision`` for model-backed steps.
         score: filter score; ``kept``/``reason`` the filter's verdict.
+        runtime: for neural steps, where it ran: device, dtype, batch size and library
+            versions (not part of the reproducibility contract's exact comparison).
     """
 
     name: str
@@ -53,6 +55,7 @@ class LineageStep:
     score: float | None = None
     kept: bool | None = None
     reason: str | None = None
+    runtime: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, leaving out empty entries."""
@@ -63,7 +66,7 @@ class LineageStep:
                 continue
             if f.name == "parent_ids":
                 value = list(value)
-            if f.name == "params":
+            if f.name in ("params", "runtime"):
                 value = dict(value)
             out[f.name] = value
         return out

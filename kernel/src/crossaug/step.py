@@ -49,6 +49,18 @@ class Step:
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = "step"
+    #: payloads come from a neural model: lineage records the runtime and the contract
+    #: compares them within tolerance across batch sizes; ``None`` infers it (a ``device``
+    #: argument, or a wrapped ``transform`` that is neural)
+    neural: ClassVar[bool | None] = None
+
+    @property
+    def is_neural(self) -> bool:
+        """Whether this step's payloads come from a neural model (see :attr:`neural`)."""
+        if self.neural is not None:
+            return self.neural
+        inner = getattr(self, "transform", None)
+        return hasattr(self, "device") or (isinstance(inner, Step) and inner.is_neural)
 
     # -- parameters -----------------------------------------------------
     @classmethod
@@ -107,8 +119,12 @@ class Step:
         return revision if isinstance(revision, str) else None
 
     def lineage_step(self, params: Mapping[str, Any] | None = None, **extra: Any) -> LineageStep:
-        """A :class:`LineageStep` naming this step, its plugin and model."""
+        """A :class:`LineageStep` naming this step, its plugin and model (and runtime, if neural)."""
         plugin, version = _distribution_of(type(self).__module__)
+        if self.is_neural and "runtime" not in extra:
+            from .models import runtime_of
+
+            extra["runtime"] = runtime_of(self)
         return LineageStep(
             name=self.name or type(self).__name__, kind=self.kind, plugin=plugin,
             version=version, params=to_jsonable(dict(params or {})),

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from .cache import active_cache, cached_transform_batch
 from .errors import BadSample
+from .models import deterministic, enforce_determinism, runtime_of
 from .sample import Sample, modality_of
 from .step import Step
 from .timing import timed
@@ -83,6 +84,10 @@ class Transform(Step):
             self.check(s)
         out: list[Sample] = []
         size = max(1, int(getattr(self, "batch_size", 8) or 1))
+        neural = self.is_neural
+        if neural and deterministic():  # strict mode: one sample per model call, deterministic kernels
+            size = 1
+            enforce_determinism(model_step=True)
         for start in range(0, len(samples), size):
             chunk = list(samples[start:start + size])
             chunk_seeds = [int(x) for x in seeds[start:start + size]]
@@ -94,11 +99,12 @@ class Transform(Step):
                     results = self.transform_batch(chunk, chunk_seeds)
             if len(results) != len(chunk):
                 raise RuntimeError(f"{self.name} returned {len(results)} outputs for {len(chunk)} inputs")
+            runtime = {"runtime": runtime_of(self, len(chunk))} if neural else {}
             for sample, seed, result in zip(chunk, chunk_seeds, results):
                 info: Mapping[str, Any] = {}
                 if isinstance(result, Produced):
                     result, info = result.payload, result.info
-                step = self.lineage_step(info, seed=seed)
+                step = self.lineage_step(info, seed=seed, **runtime)
                 out.append(sample.derive(step, **{self.output_field: result}))
         return out
 
