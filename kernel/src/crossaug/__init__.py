@@ -41,6 +41,7 @@ _LAZY = {
     "Modality": ".modality",
     "get_modality": ".modality",
     "Audio": ".modalities.audio",
+    "augment": ".plain",
     "run": ".runner.run",
     "RunResult": ".runner.run",
     "read_manifest": ".runner.manifest",

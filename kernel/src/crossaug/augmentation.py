@@ -18,6 +18,8 @@ Example:
     >>> out = aug.augment(s, np.random.default_rng(0))
     >>> aug.replay(s, out.lineage[-1].params).fields == out.fields
     True
+    >>> aug("hello world", 0) == aug("hello world", np.random.default_rng(0))  # raw payloads, like nlpaug
+    True
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import BadSample
+from .errors import BadSample, ConfigError
 from .sample import Sample, modality_of
 from .step import Step
 from .timing import timed
@@ -74,8 +76,9 @@ class Augmentation(Step):
         """Apply recorded ``params`` to ``sample`` (deterministic)."""
         raise NotImplementedError
 
-    def augment(self, sample: Sample, rng: np.random.Generator) -> Sample:
-        """Sample parameters, apply them, and append a lineage step."""
+    def augment(self, sample: Sample, rng: np.random.Generator | int | None = None) -> Sample:
+        """Sample parameters from ``rng`` (a Generator or an int seed), apply them, append a lineage step."""
+        rng = as_generator(rng)
         self.check(sample)
         with timed(self.name or type(self).__name__):
             params = self.sample_params(sample, rng)
@@ -93,11 +96,38 @@ class Augmentation(Step):
         step = self.lineage_step(params)
         return out.replace(lineage=sample.lineage + (step,), parent_id=sample.root_id)
 
-    def __call__(self, samples: Sequence[Sample], rngs: Sequence[np.random.Generator]) -> list[Sample]:
-        """Batch form: one output per input, each with its own generator."""
-        if len(samples) != len(rngs):
-            raise ValueError(f"got {len(samples)} samples but {len(rngs)} generators")
-        return [self.augment(s, r) for s, r in zip(samples, rngs)]
+    def __call__(self, data: Any, rng: Any = None, *, sample_rate: int | None = None,
+                 return_sample: bool = False) -> Any:
+        """Augment a raw payload, a :class:`Sample`, or a batch (a list of Samples and one generator each).
+
+        A payload (``str``, PIL image or HWC array, :class:`~crossaug.Audio`, or an audio array with
+        ``sample_rate``) goes into this augmentation's field and comes back as the same kind of
+        value; ``return_sample=True`` returns the :class:`Sample` with its lineage instead.
+        ``rng`` is a numpy Generator, an int seed, or ``None`` (fresh entropy).
+        """
+        if isinstance(data, (list, tuple)) and data and all(isinstance(s, Sample) for s in data):
+            rngs = list(rng) if isinstance(rng, (list, tuple)) else as_generator(rng).spawn(len(data))
+            if len(data) != len(rngs):
+                raise ValueError(f"got {len(data)} samples but {len(rngs)} generators")
+            return [self.augment(s, r) for s, r in zip(data, rngs)]
+        if isinstance(data, Sample):
+            return self.augment(data, rng)
+        from .plain import from_payload, to_payload
+
+        if len(self.fields) != 1:
+            raise ConfigError(f"{self.name} reads fields {list(self.fields)}; pass a Sample, not a bare payload")
+        field = self.fields[0]
+        out = self.augment(Sample("0", {field: to_payload(data, field, sample_rate, "0")}), rng)
+        return out if return_sample else from_payload(out.fields[field], data)
 
 
-__all__ = ["Augmentation"]
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator (returned as is), an int seed, or ``None`` (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
+        return np.random.default_rng(rng)
+    raise ConfigError(f"expected a numpy Generator or a non-negative int seed, got {rng!r}")
+
+
+__all__ = ["Augmentation", "as_generator"]

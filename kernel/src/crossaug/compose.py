@@ -59,29 +59,45 @@ class _Group(Augmentation):
 
 
 class Compose(_Group):
-    """Apply augmentations in sequence, each with probability ``p`` (albumentations style).
+    """Apply augmentations in sequence, step ``i`` with probability ``p[i]`` (Albumentations' per-transform ``p``).
+
+    Each step draws its coin and its parameters from a stream of its own (spawned from the
+    sample's generator), so changing one step's ``p`` leaves the others' draws unchanged, and
+    the recorded ``applied`` list replays the result exactly.
 
     Args:
         steps: the augmentations, in order.
-        p: probability that each step is applied.
+        p: probability that a step is applied: one number for every step, or one per step.
+
+    Example:
+        >>> import numpy as np
+        >>> from crossaug import Sample
+        >>> from crossaug.builtin.typo import Typo
+        >>> aug = Compose([Typo(rate=0.2), Typo(rate=0.5)], p=[1.0, 0.0])
+        >>> [e["index"] for e in aug.sample_params(Sample("s", {"text": "some text"}), np.random.default_rng(0))["applied"]]
+        [0]
     """
 
     name: ClassVar[str] = "compose"
 
-    def __init__(self, steps: Sequence[Augmentation], p: float = 1.0) -> None:
+    def __init__(self, steps: Sequence[Augmentation], p: float | Sequence[float] = 1.0) -> None:
         self.steps = _check_steps(steps, "Compose")
-        if not 0.0 <= p <= 1.0:
-            raise ConfigError(f"Compose p must lie in [0, 1], got {p}")
-        self.p = p
+        probs = [p] * len(self.steps) if isinstance(p, (int, float)) else list(p)
+        if len(probs) != len(self.steps) or not all(isinstance(q, (int, float)) and 0.0 <= q <= 1.0 for q in probs):
+            raise ConfigError(f"Compose p must be a number in [0, 1] or {len(self.steps)} of them, got {p!r}")
+        self.p = p if isinstance(p, (int, float)) else [float(q) for q in probs]
+        self._probs = [float(q) for q in probs]
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         applied: list[dict[str, Any]] = []
         current = sample
-        for i, step in enumerate(self.steps):
-            if rng.random() >= self.p:
+        seeds = rng.integers(0, 2**63 - 1, size=len(self.steps))
+        for i, (step, prob) in enumerate(zip(self.steps, self._probs)):
+            own = np.random.default_rng(int(seeds[i]))  # the step's own stream: coin, then params
+            if own.random() >= prob:
                 continue
             step.check(current)
-            params = step.sample_params(current, rng)
+            params = step.sample_params(current, own)
             applied.append({"index": i, "name": step.name, "params": params})
             current = step.apply(current, params)
         return {"applied": applied}
@@ -95,9 +111,12 @@ class Compose(_Group):
 class OneOf(_Group):
     """Apply exactly one of ``steps``, chosen with probabilities ``weights``.
 
+    ``weights`` play the part of the steps' ``p`` in Albumentations' ``OneOf``: they are
+    normalised to sum to one (``[0.2, 0.6]`` picks the second step three times in four).
+
     Args:
         steps: the candidate augmentations.
-        weights: relative choice weights (uniform when ``None``).
+        weights: relative choice weights, one per step (uniform when ``None``).
     """
 
     name: ClassVar[str] = "one-of"

@@ -43,6 +43,24 @@ def check_filters(filters: Sequence[Filter] | None, who: str) -> list[Filter]:
     return filters
 
 
+def check_output_ids(recipe_name: str, parents: Sequence[Sample], groups: Sequence[Sequence[Sample]]) -> None:
+    """Raise :class:`ConfigError` if an output's id equals its parent's id or repeats another output's.
+
+    A recipe names each output after its parent (``Augment`` writes ``<parent id>~<i>``);
+    an output that kept its parent's id would be indistinguishable from the input in a manifest.
+    """
+    seen: set[str] = set()
+    for parent, group in zip(parents, groups):
+        for out in group:
+            if out.id == parent.id:
+                raise ConfigError(f"recipe {recipe_name!r} returned an output with its parent's id {out.id!r}; "
+                                  f"give each output an id of its own (e.g. '{parent.id}~0')")
+            if out.id in seen:
+                raise ConfigError(f"recipe {recipe_name!r} returned output id {out.id!r} twice; "
+                                  "output ids must be unique")
+            seen.add(out.id)
+
+
 class Recipe(Step):
     """Base class of recipes.
 
@@ -126,4 +144,4 @@ class Augment(Recipe):
         return self.get_params()
 
 
-__all__ = ["Recipe", "Augment", "apply_filters", "check_filters"]
+__all__ = ["Recipe", "Augment", "apply_filters", "check_filters", "check_output_ids"]

@@ -29,7 +29,7 @@ from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
-from ..recipe import Recipe
+from ..recipe import Recipe, check_output_ids
 from ..rng import Seeder
 from ..sample import Sample
 from ..timing import take_timings, timed
@@ -85,6 +85,7 @@ class BatchTask:
             outputs = self.recipe.process(samples, Seeder(self.seed))
         if len(outputs) != len(samples):
             raise RuntimeError(f"{self.recipe_name} returned {len(outputs)} groups for {len(samples)} inputs")
+        check_output_ids(self.recipe_name, samples, outputs)
         pm.hook.crossaug_after_step(step=self.recipe, samples=samples, outputs=outputs)
         return outputs
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -145,6 +146,10 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     recipe_name = recipe.name or type(recipe).__name__
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
+    if not resume and (out / "manifest.jsonl").is_file() and (out / "manifest.jsonl").stat().st_size > 0:
+        how = "--resume" if "crossaug.cli" in sys.modules else "resume=True"  # word it for the caller
+        raise ConfigError(f"{out / 'manifest.jsonl'} already exists; pass {how} to continue that run "
+                          "or choose a new output directory")
     _check_resume(out, _run_identity(recipe, seed, recipe_name), resume)
     get_plugin_manager().hook.crossaug_configure.call_historic(
         kwargs={"config": {"seed": seed, "output": str(out), "recipe": recipe_name, "workers": workers}})

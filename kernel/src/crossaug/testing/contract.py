@@ -325,6 +325,17 @@ class RecipeContract(_StepContract):
                 assert o.parent_id == s.id
                 assert o.kept or o.reason
 
+    def test_output_ids_are_new_and_unique(self) -> None:
+        """No output keeps its parent's id or repeats another output's id (the runner refuses both)."""
+        from ..recipe import check_output_ids
+
+        samples = list(self.good_samples())
+        groups = self.make_fitted().process(samples, Seeder(0))
+        ids = [o.id for g in groups for o in g]
+        assert not {s.id for s in samples} & set(ids), "an output kept its parent's id"
+        assert len(ids) == len(set(ids)), f"repeated output ids: {sorted(i for i in set(ids) if ids.count(i) > 1)}"
+        check_output_ids(self.name, samples, groups)
+
 
 __all__ = ["AugmentationContract", "TransformContract", "FilterContract", "RecipeContract", "fields_equal",
            "is_neural", "outputs_mismatch"]
