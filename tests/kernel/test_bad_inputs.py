@@ -4,6 +4,7 @@ with on_error="skip" each is recorded as rejected and the run finishes."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,34 @@ def media(tmp: Path) -> dict[str, Path]:
     frames[0].save(files["anim.gif"], save_all=True, append_images=frames[1:])
     files["dir"] = tmp / "adir"
     files["dir"].mkdir()
+    files["fifo"] = tmp / "pipe.png"
+    os.mkfifo(files["fifo"])
+    files["loop.wav"] = tmp / "loop.wav"
+    files["loop.wav"].symlink_to("loop.wav")
+    files["dangling.wav"] = tmp / "dangling.wav"
+    files["dangling.wav"].symlink_to("nowhere.wav")
+    noise = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    files["big.png"] = tmp / "big.png"
+    Image.fromarray(noise).save(files["big.png"])  # ~200 kB, over the 64 kB cap set below
     return files
+
+
+@pytest.fixture(autouse=True)
+def limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small caps so that the over-the-limit cases stay small."""
+    monkeypatch.setenv("CROSSAUG_MAX_BYTES_IMAGE", "64KB")
+    monkeypatch.setenv("CROSSAUG_MAX_BYTES_ROW", "2MB")
+    monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "500000")
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(depth):
+        value = [value]
+    return value
 
 
 # (case id, row as written to JSONL -- or raw bytes --, field named in the error, reason fragment)
@@ -68,7 +96,34 @@ def cases(files: dict[str, Path]) -> list[tuple[str, Any, str | None, str]]:
         ("malformed-json", b'{"text": "unterminated', None, "malformed JSON"),
         ("non-utf8", b'{"text": "caf\xe9"}', None, "not valid UTF-8"),
         ("duplicate-id", {"id": "dup", "text": "second copy"}, None, "duplicate id"),
+        # values JSON cannot hold: they used to crash the manifest writer even under skip
+        ("surrogate-text", {"text": "bad \udcff"}, "text", "lone surrogate"),
+        ("surrogate-high", {"text": "x\ud800y"}, "text", "lone surrogate"),
+        ("surrogate-label", {"text": "ok", "label": "c\udcff"}, "label", "lone surrogate"),
+        ("surrogate-meta", {"text": "ok", "note": "n\udcff"}, "note", "lone surrogate"),
+        ("surrogate-nested", {"text": "ok", "extra": {"a": ["\udcff"]}}, "extra", "lone surrogate"),
+        ("surrogate-column", {"text": "ok", "k\udcff": 1}, None, "column name 'k\\udcff'"),
+        ("surrogate-id", {"id": "i\udcff", "text": "ok"}, "id", "lone surrogate"),
+        ("surrogate-path", {"text": "ok", "audio": "a\udcff.wav"}, "audio", "lone surrogate"),
+        ("nan-text", {"text": NAN}, "text", "NaN/inf"),
+        ("inf-meta", {"text": "ok", "score": INF}, "score", "NaN/inf"),
+        ("nan-nested", {"text": "ok", "extra": {"a": [1, NAN]}}, "extra", "NaN/inf"),
+        ("nan-label", {"text": "ok", "label": NAN}, "label", "NaN/inf"),
+        ("nan-id", {"id": NAN, "text": "ok"}, "id", "NaN/inf"),
+        ("deep-meta", {"text": "ok", "extra": _nested(40)}, "extra", "nested more than 32"),
+        ("deep-json", b"[" * 100_000, None, "nested more than"),
+        # bounded reads: devices, FIFOs, size caps, loops
+        ("dev-zero", {"text": "ok", "audio": "/dev/zero"}, "audio", "not a regular file"),
+        ("fifo", {"text": "ok", "image": str(files["fifo"])}, "image", "not a regular file"),
+        ("over-byte-cap", {"text": "ok", "image": str(files["big.png"])}, "image", "CROSSAUG_MAX_BYTES_IMAGE"),
+        ("over-char-cap", {"text": "w " * 300_000}, "text", "CROSSAUG_MAX_TEXT_CHARS"),
+        ("over-row-cap", {"text": "b" * 3_000_000}, None, "CROSSAUG_MAX_BYTES_ROW"),
+        ("symlink-loop", {"text": "ok", "audio": str(files["loop.wav"])}, "audio", "symbolic link loop"),
+        ("dangling-link", {"text": "ok", "audio": str(files["dangling.wav"])}, "audio", "file not found"),
     ]
+
+
+N_CASES = 42
 
 
 def _write(path: Path, rows: list[tuple[str, Any]]) -> None:
@@ -84,11 +139,18 @@ def _write(path: Path, rows: list[tuple[str, Any]]) -> None:
         fh.write(json.dumps({"id": "last-good", "text": "the run reaches the end"}).encode() + b"\n")
 
 
-def test_at_least_twenty_cases(tmp_path: Path) -> None:
-    assert len(cases(media(tmp_path))) >= 20
+def _expected_id(cid: str, row: Any) -> str | None:
+    """The id the error must name; None where the row's own id is unusable (a generated ``in-N``)."""
+    if not isinstance(row, dict) or cid == "duplicate-id" or "id" in row or cid == "over-row-cap":
+        return None
+    return cid
 
 
-@pytest.mark.parametrize("index", range(20))
+def test_at_least_forty_cases(tmp_path: Path) -> None:
+    assert len(cases(media(tmp_path))) == N_CASES >= 40
+
+
+@pytest.mark.parametrize("index", range(N_CASES))
 def test_raise_policy_names_sample_and_reason(tmp_path: Path, index: int) -> None:
     files = media(tmp_path)
     cid, row, field, fragment = cases(files)[index]
@@ -98,13 +160,32 @@ def test_raise_policy_names_sample_and_reason(tmp_path: Path, index: int) -> Non
         crossaug.run("typo", data, tmp_path / "out", on_error="raise", report=False)
     msg = str(info.value)
     assert fragment.lower() in msg.lower(), msg
-    expected_id = cid if isinstance(row, dict) and cid != "duplicate-id" else None
+    expected_id = _expected_id(cid, row)
     if expected_id:
         assert f"sample {expected_id!r}" in msg
     else:
         assert "sample 'in-" in msg or "sample 'dup#dup2'" in msg, msg
     if field:
         assert f"field {field!r}" in msg, msg
+    assert " at 0x" not in msg
+
+
+def test_validate_flags_every_case(tmp_path: Path) -> None:
+    from crossaug.cli import app
+    from typer.testing import CliRunner
+
+    table = cases(media(tmp_path))
+    data = tmp_path / "in.jsonl"
+    _write(data, [(cid, row) for cid, row, _, _ in table])
+    res = CliRunner().invoke(app, ["validate", "-i", str(data), "--json"])
+    assert res.exit_code == 1, res.output
+    report = json.loads(res.stdout)
+    assert report["rows"] == len(table) + 2
+    reasons = [b["reason"] for b in report["bad"]]
+    assert len(reasons) == len(table)
+    for (cid, _, field, fragment), reason in zip(table, reasons):
+        assert fragment.lower() in reason.lower(), (cid, reason)
+        assert field is None or f"field {field!r}" in reason, (cid, reason)
 
 
 def test_skip_policy_records_every_bad_input(tmp_path: Path) -> None:
@@ -119,8 +200,11 @@ def test_skip_policy_records_every_bad_input(tmp_path: Path) -> None:
     for (cid, row, _, fragment), rec in zip(table, rejected):
         assert fragment.lower() in rec["reason"].lower(), (cid, rec["reason"])
         assert rec["lineage"] == []
+        assert " at 0x" not in rec["reason"]  # no memory addresses: identical runs give identical lines
     kept_parents = [r["parent_id"] for r in recs if r["kept"]]
     assert kept_parents == ["dup", "last-good"]
+    lines = data.read_bytes().count(b"\n")
+    assert len({r["parent_id"] for r in recs}) == lines  # every input accounted for
     assert res.summary["inputs"] == len(table) + 2
     assert res.summary["rejected"] == len(table)
 

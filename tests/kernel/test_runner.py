@@ -104,7 +104,7 @@ def test_existing_output_requires_resume(tmp_path: Path) -> None:
     crossaug.run("typo", SENTENCES[:2], tmp_path / "o", report=False)
     with pytest.raises(crossaug.ConfigError, match="pass (resume=True|--resume) to continue"):
         crossaug.run("typo", SENTENCES[:2], tmp_path / "o", report=False)
-    with pytest.raises(crossaug.ConfigError, match="different recipe or seed"):
+    with pytest.raises(crossaug.ConfigError, match="different seed"):
         crossaug.run("typo", SENTENCES[:2], tmp_path / "o", seed=5, resume=True, report=False)
 
 

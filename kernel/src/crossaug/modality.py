@@ -87,18 +87,40 @@ def _resolve(value: str | Path, base_dir: Path | None) -> Path:
     return p
 
 
-def read_bytes(path: Path, *, sample_id: str | None, field: str | None) -> bytes:
-    """Read a file or raise :class:`BadSample` naming it."""
+def read_bytes(path: Path, *, sample_id: str | None, field: str | None, limit: int | None = None) -> bytes:
+    """Read a regular file of at most ``limit`` bytes (default: the cap of ``field``'s modality)
+    or raise :class:`BadSample` naming it; devices, FIFOs and sockets are refused, never opened."""
+    import errno
+    import os
+    import stat
+
+    from .io.limits import max_bytes
+
+    def bad(why: str) -> BadSample:
+        return BadSample(why, sample_id=sample_id, field=field, source=str(path))
+
+    kind = (field or "").split(".", 1)[0]
+    limit = max_bytes(kind) if limit is None else limit
     try:
-        return Path(path).read_bytes()
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise bad("is a directory, expected a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise bad("not a regular file (a device, FIFO or socket); refusing to read it")
+        if st.st_size > limit:
+            raise bad(f"file is {st.st_size} bytes; limit is {limit} (CROSSAUG_MAX_BYTES_{kind.upper() or 'FILE'})")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise bad("not a regular file; refusing to read it")
+            data = fh.read(limit + 1)
     except FileNotFoundError:
-        raise BadSample("file not found", sample_id=sample_id, field=field, source=str(path)) from None
-    except IsADirectoryError:
-        raise BadSample("is a directory, expected a file", sample_id=sample_id, field=field,
-                        source=str(path)) from None
+        raise bad("file not found") from None
     except OSError as exc:
-        raise BadSample(f"cannot read file: {exc.strerror}", sample_id=sample_id, field=field,
-                        source=str(path)) from None
+        raise bad("symbolic link loop" if exc.errno == errno.ELOOP else f"cannot read file: {exc.strerror}") from None
+    if len(data) > limit:
+        raise bad(f"file grew past the limit of {limit} bytes while being read")
+    return data
 
 
 @functools.cache

@@ -25,7 +25,10 @@ Example:
 from __future__ import annotations
 
 import csv
+import errno
+import itertools
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,7 @@ from typing import Any
 
 from ..errors import BadSample, ConfigError
 from ..sample import Sample, modality_of
+from .limits import MAX_DEPTH, check_value, max_bytes
 
 EXTENSIONS = {
     ".txt": "text", ".wav": "audio", ".flac": "audio", ".ogg": "audio", ".mp3": "audio",
@@ -53,6 +57,7 @@ class RawRecord:
     base_dir: Path | None = None
     source: str | None = None
     error: str | None = None
+    error_field: str | None = None
 
 
 def _known_modalities() -> set[str]:
@@ -75,61 +80,140 @@ def _split_row(row: Mapping[str, Any], modalities: set[str]) -> tuple[dict[str, 
     return values, meta
 
 
+def _problem(row: Mapping[Any, Any]) -> tuple[str | None, str] | None:
+    """(field, why) for the first value of ``row`` that JSON cannot hold, or None."""
+    for k, v in row.items():
+        if not isinstance(k, str):
+            return None, f"non-string key {k!r}"
+        why = check_value(k, f"column name {k!r}") or check_value(v, "value", 1)
+        if why:
+            return (k if check_value(k) is None else None), why
+    return None
+
+
 def _record(row: Any, index: int, stem: str | None, modalities: set[str],
             base_dir: Path | None, source: str | None) -> RawRecord:
     default_id = f"{stem}-{index}" if stem else str(index)
     if isinstance(row, Sample):
-        return RawRecord(row.id, dict(row.fields), row.label, dict(row.meta), base_dir, source)
+        bad = _problem({"id": row.id, "label": row.label, "meta": dict(row.meta)})
+        rid = default_id if bad and bad[0] == "id" else row.id
+        return RawRecord(rid, dict(row.fields), row.label, dict(row.meta), base_dir, source,
+                         *(bad[::-1] if bad else ()))
     if isinstance(row, str):
-        return RawRecord(default_id, {"text": row}, None, {}, base_dir, source)
+        why = check_value(row, "value")
+        return RawRecord(default_id, {"text": row}, None, {}, base_dir, source, why, "text" if why else None)
     if isinstance(row, Mapping):
+        bad = _problem(row)
         rid = row.get("id")
-        rid = default_id if rid in (None, "") else str(rid)
+        rid = default_id if rid in (None, "") or (bad and bad[0] == "id") else str(rid)
         values, meta = _split_row(row, modalities)
-        error = None
-        if not values:
+        error, error_field = (bad[1], bad[0]) if bad else (None, None)
+        if not values and not error:
             error = f"row has no data field (columns: {sorted(map(str, row))}; expected one of {sorted(modalities)})"
         label = row.get("label")
-        return RawRecord(rid, values, None if label == "" else label, meta, base_dir, source, error)
+        return RawRecord(rid, values, None if label == "" or bad else label, meta, base_dir, source,
+                         error, error_field)
     return RawRecord(default_id, {}, None, {}, base_dir, source,
                      f"cannot read a sample from {type(row).__name__}")
 
 
+def _lines(fh: Any) -> Iterator[tuple[int, bytes | int]]:
+    """(line number, bytes) per line; (line number, size) for a line over the ``row`` cap (not kept)."""
+    cap = max_bytes("row")
+    for lineno in itertools.count(1):
+        raw = fh.readline(cap + 1)
+        if not raw:
+            return
+        if len(raw) <= cap or raw.endswith(b"\n"):
+            yield lineno, raw
+            continue
+        size = len(raw)
+        while raw and not raw.endswith(b"\n"):
+            raw = fh.readline(1 << 20)
+            size += len(raw)
+        yield lineno, size
+
+
+def _too_long(path: Path, lineno: int, size: int) -> RawRecord:
+    return RawRecord(f"{path.stem}-{lineno}", {}, source=f"{path}:{lineno}",
+                     error=f"line is {size} bytes; limit is {max_bytes('row')} (CROSSAUG_MAX_BYTES_ROW)")
+
+
 def _iter_jsonl(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
     with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        for lineno, raw in _lines(fh):
+            if isinstance(raw, int):
+                yield _too_long(path, lineno, raw)
+                continue
             if not raw.strip():
                 continue
             src = f"{path}:{lineno}"
             try:
-                row = json.loads(raw.decode("utf-8"))
+                row = json.loads(raw.decode("utf-8").lstrip("\ufeff") if lineno == 1 else raw.decode("utf-8"))
             except UnicodeDecodeError:
                 yield RawRecord(f"{path.stem}-{lineno}", {}, error="line is not valid UTF-8", source=src)
                 continue
             except json.JSONDecodeError as exc:
                 yield RawRecord(f"{path.stem}-{lineno}", {}, error=f"malformed JSON: {exc.msg}", source=src)
                 continue
+            except RecursionError:
+                yield RawRecord(f"{path.stem}-{lineno}", {}, source=src,
+                                error=f"JSON nested more than {MAX_DEPTH} levels deep")
+                continue
             yield _record(row, lineno, path.stem, modalities, path.parent, src)
 
 
 def _iter_csv(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
+    """Rows of a CSV/TSV; a malformed row (bad bytes, unclosed quote) is rejected and reading goes on after it."""
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open(newline="", encoding="utf-8", errors="strict") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        try:
-            for index, row in enumerate(reader, 1):
-                if None in row:
-                    yield RawRecord(f"{path.stem}-{index}", {}, source=f"{path}:{reader.line_num}",
-                                    error=f"row has {len(row) - 1 + len(row[None])} cells; header has {len(row) - 1}")
-                    continue
-                yield _record(row, index, path.stem, modalities, path.parent, f"{path}:{reader.line_num}")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: not valid UTF-8 near byte {exc.start}") from None
+    csv.field_size_limit(max(csv.field_size_limit(), max_bytes("row")))
+    header: list[str] | None = None
+    index, skip = 0, 0  # skip: lines consumed before the current reader started
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
+        while True:
+            fh.seek(0)
+            reader = csv.reader(itertools.islice(fh, skip, None), delimiter=delimiter, strict=True)
+            first = skip + 1
+            try:
+                for cells in reader:
+                    line, first = first, skip + reader.line_num + 1
+                    if not cells:
+                        continue
+                    if header is None:
+                        header = cells
+                        continue
+                    index += 1
+                    rid, src = f"{path.stem}-{index}", f"{path}:{line}"
+                    bad = next((i for i, c in enumerate(cells) if check_value(c)), None)
+                    if bad is not None:
+                        byte = next(ord(ch) - 0xDC00 for ch in cells[bad] if "\udc80" <= ch <= "\udcff")
+                        yield RawRecord(rid, {}, source=src, error_field=_column(header, bad),
+                                        error=f"line {line} is not valid UTF-8 (byte 0x{byte:02x})")
+                    elif len(cells) > len(header):
+                        yield RawRecord(rid, {}, source=src,
+                                        error=f"row has {len(cells)} cells; header has {len(header)}")
+                    else:
+                        row = dict(zip(header, cells + [None] * (len(header) - len(cells))))
+                        yield _record(row, index, path.stem, modalities, path.parent, src)
+                return
+            except csv.Error as exc:
+                index += 1
+                why = (f"unclosed quote: the quoted field starting on line {first} never ends"
+                       if "end of data" in str(exc) else f"malformed CSV row starting on line {first}: {exc}")
+                yield RawRecord(f"{path.stem}-{index}", {}, source=f"{path}:{first}", error=why)
+                skip = first  # go on with the line after the one where the bad row started
+
+
+def _column(header: list[str], i: int) -> str | None:
+    return header[i] if i < len(header) and not check_value(header[i]) else None
 
 
 def _iter_txt(path: Path) -> Iterator[RawRecord]:
     with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
+        for lineno, raw in _lines(fh):
+            if isinstance(raw, int):
+                yield _too_long(path, lineno, raw)
+                continue
             line = raw.rstrip(b"\r\n")
             if not line.strip():
                 continue
@@ -138,14 +222,25 @@ def _iter_txt(path: Path) -> Iterator[RawRecord]:
 
 def _iter_folder(root: Path) -> Iterator[RawRecord]:
     for sub in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for f in sorted(p for p in sub.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        for f in sorted(p for p in sub.rglob("*") if not p.name.startswith(".") and (p.is_file() or p.is_symlink())):
             mod = EXTENSIONS.get(f.suffix.lower())
-            rid = str(f.relative_to(root).with_suffix("")).replace("\\", "/")
+            rel = f.relative_to(root)
+            rid = str(rel.with_suffix("")).replace("\\", "/")
+            if not f.is_file():  # a symlink that leads nowhere
+                if f.is_symlink() and not f.exists():
+                    try:
+                        f.stat()
+                        why = "broken symbolic link"
+                    except OSError as exc:
+                        why = "symbolic link loop" if exc.errno == errno.ELOOP else \
+                            f"broken symbolic link (to {os.readlink(f)})"
+                    yield RawRecord(rid, {}, sub.name, source=str(f), error=why, error_field=mod)
+                continue
             if mod is None:
                 yield RawRecord(rid, {}, sub.name, source=str(f),
                                 error=f"unknown file type {f.suffix!r}; expected one of {sorted(EXTENSIONS)}")
                 continue
-            yield RawRecord(rid, {mod: f}, sub.name, {"path": str(f.relative_to(root))}, root, str(f))
+            yield RawRecord(rid, {mod: rel}, sub.name, {"path": rel.as_posix()}, root, str(f))
 
 
 def iter_records(source: Any) -> Iterator[RawRecord]:
@@ -179,7 +274,7 @@ def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
     from ..modality import get_modality
 
     if record.error:
-        raise BadSample(record.error, sample_id=record.id, source=record.source)
+        raise BadSample(record.error, sample_id=record.id, field=record.error_field, source=record.source)
     fields: dict[str, Any] = {}
     for name, value in record.values.items():
         try:

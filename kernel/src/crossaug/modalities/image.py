@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -140,7 +141,8 @@ class ImageModality(Modality):
         except BadSample:
             raise
         except Exception as exc:
-            raise BadSample(f"cannot decode image: {exc}", sample_id=sample_id, field=field,
+            why = re.sub(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>", "", str(exc))  # no memory addresses
+            raise BadSample(f"cannot decode image: {why}", sample_id=sample_id, field=field,
                             source=source) from None
         return self._normalise(img, sample_id=sample_id, field=field, source=source)
 

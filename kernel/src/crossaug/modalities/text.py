@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import BadSample
+from ..io.limits import MAX_TEXT_CHARS, check_value, max_text_chars
 from ..modality import Modality, read_bytes
 
-#: Longest text accepted by default (characters); plugins may be stricter.
-MAX_CHARS = 1_000_000
+#: Longest text accepted by default (characters; ``CROSSAUG_MAX_TEXT_CHARS``); plugins may be stricter.
+MAX_CHARS = MAX_TEXT_CHARS
 
 
 def decode_utf8(data: bytes, *, sample_id: str | None, field: str | None,
@@ -57,9 +58,12 @@ class TextModality(Modality):
                             sample_id=sample_id, field=field)
         if "\x00" in payload:
             raise BadSample("text contains NUL characters (binary data?)", sample_id=sample_id, field=field)
-        if len(payload) > MAX_CHARS:
-            raise BadSample(f"text has {len(payload)} characters; limit is {MAX_CHARS}",
-                            sample_id=sample_id, field=field)
+        if len(payload) > max_text_chars():
+            raise BadSample(f"text has {len(payload)} characters; limit is {max_text_chars()} "
+                            "(CROSSAUG_MAX_TEXT_CHARS)", sample_id=sample_id, field=field)
+        why = check_value(payload, "text")
+        if why:
+            raise BadSample(why, sample_id=sample_id, field=field)
 
     def load(self, path: Path, *, sample_id: str | None = None, field: str | None = None) -> str:
         return decode_utf8(read_bytes(path, sample_id=sample_id, field=field),

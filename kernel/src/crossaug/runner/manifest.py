@@ -86,7 +86,7 @@ class Manifest:
             return
         ends = []
         for parent_id, lines in entries:
-            self._fh.write("".join(line + "\n" for line in lines).encode("utf-8"))
+            self._fh.write("".join(line + "\n" for line in lines).encode("utf-8", "backslashreplace"))
             ends.append((parent_id, self._fh.tell()))
         self._fh.flush()
         os.fsync(self._fh.fileno())

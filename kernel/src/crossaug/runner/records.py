@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 from .._json import to_jsonable
 from ..io.datasets import RawRecord
+from ..io.limits import MAX_DEPTH, KEEP_CHARS, clip
 from ..modality import get_modality
 from ..sample import Sample, modality_of
 
@@ -24,30 +28,81 @@ def safe_name(text: str) -> str:
     return clean
 
 
+def media_folder(sample_id: str) -> str:
+    """Name of an input's media folder: readable prefix plus a hash of the full id (never shared)."""
+    clean = re.sub(r"[^A-Za-z0-9._~-]+", "_", sample_id).strip("._")[:48] or "x"
+    return f"{clean}-{hashlib.blake2b(sample_id.encode('utf-8', 'backslashreplace'), digest_size=8).hexdigest()}"
+
+
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
+def clean_reason(reason: str | None) -> str | None:
+    """A reason as stored: no memory addresses (identical runs give identical lines), long ones cut."""
+    if reason is None:
+        return None
+    reason = _ADDRESS.sub("", reason)
+    return reason if len(reason) <= KEEP_CHARS else f"{reason[:KEEP_CHARS]}… ({len(reason)} characters)"
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """``value`` made storable whatever it holds: surrogates escaped, NaN/inf to null, other objects to text."""
+    if depth > MAX_DEPTH:
+        return "…"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, dict):
+        return {_plain(str(k)): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, depth + 1) for v in value]
+    return _plain(_ADDRESS.sub("", str(value)))
+
+
 def dumps(record: dict[str, Any]) -> str:
-    """Stable JSON for one manifest line."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    """Stable JSON for one manifest line; never raises (values JSON cannot hold are made plain)."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+        text.encode("utf-8")
+        return text
+    except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return json.dumps(_plain(record), ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+
+
+def save_atomic(modality: Any, payload: Any, stem: Path) -> Path:
+    """``modality.save`` to a temporary name, then renamed: a crash never leaves a torn file."""
+    tmp = stem.with_name(f".{stem.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    written = modality.save(payload, tmp)
+    final = Path(str(stem) + written.name[len(tmp.name):])
+    os.replace(written, final)
+    return final
 
 
 #: file stem of an input's own media, written once beside its outputs for the report's gallery
 PARENT_STEM = "__parent__"
+_last_parent: tuple[Any, Path, dict[str, Any]] = (None, Path(), {})
 
 
 def _parent_fields(sample: Sample, out_dir: Path) -> dict[str, Any]:
-    """The input's fields: inline values, and media saved once under its media folder."""
+    """The input's fields: inline values, and media (re)written once per processing of the input."""
+    global _last_parent
+    cached = _last_parent
+    if cached[0] is sample and cached[1] == out_dir:
+        return cached[2]
     out = {}
     for name, payload in sample.fields.items():
         modality = get_modality(modality_of(name))
         if modality.inline:
             out[name] = to_jsonable(modality.to_json(payload))
             continue
-        folder = out_dir / MEDIA_DIR / safe_name(sample.root_id)
-        stem = folder / f"{PARENT_STEM}.{safe_name(name)}"
-        existing = folder / f"{stem.name}{modality.extension}"
-        if not existing.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            existing = modality.save(payload, stem)
-        out[name] = existing.relative_to(out_dir).as_posix()
+        folder = out_dir / MEDIA_DIR / media_folder(sample.root_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        out[name] = save_atomic(modality, payload, folder / f"{PARENT_STEM}.{safe_name(name)}") \
+            .relative_to(out_dir).as_posix()
+    _last_parent = (sample, out_dir, out)
     return out
 
 
@@ -58,17 +113,17 @@ def sample_line(sample: Sample, parent: Sample | None, recipe: str, out_dir: Pat
         "parent_id": sample.parent_id if sample.parent_id is not None else sample.id,
         "recipe": recipe,
         "kept": bool(sample.kept),
-        "reason": sample.reason,
+        "reason": clean_reason(sample.reason),
         "label": to_jsonable(sample.label),
     }
-    media = out_dir / MEDIA_DIR / safe_name(rec["parent_id"])
+    media = out_dir / MEDIA_DIR / media_folder(rec["parent_id"])
     for name, payload in sample.fields.items():
         modality = get_modality(modality_of(name))
         if modality.inline:
             rec[name] = to_jsonable(modality.to_json(payload))
         else:
             media.mkdir(parents=True, exist_ok=True)
-            written = modality.save(payload, media / f"{safe_name(sample.id)}.{safe_name(name)}")
+            written = save_atomic(modality, payload, media / f"{safe_name(sample.id)}.{safe_name(name)}")
             rec[name] = written.relative_to(out_dir).as_posix()
     if parent is not None:
         rec["parent"] = _parent_fields(parent, out_dir)
@@ -79,14 +134,14 @@ def sample_line(sample: Sample, parent: Sample | None, recipe: str, out_dir: Pat
 
 
 def rejection_line(record: RawRecord, reason: str, recipe: str) -> str:
-    """The manifest line of an input that could not be processed at all."""
+    """The manifest line of an input that could not be processed at all (long values cut, sizes noted)."""
     rec: dict[str, Any] = {"id": record.id, "parent_id": record.id, "recipe": recipe, "kept": False,
-                           "reason": reason, "label": to_jsonable(record.label)}
+                           "reason": clean_reason(reason), "label": clip(to_jsonable(record.label))}
     for name, value in record.values.items():
         if isinstance(value, (str, int, float, bool)) or value is None:
-            rec[name] = value
+            rec[name] = clip(value)
         elif isinstance(value, Path):
-            rec[name] = str(value)
+            rec[name] = clip(str(value))
         elif isinstance(value, (bytes, bytearray)):
             rec[name] = {"bytes": len(value)}
         else:

@@ -1,0 +1,87 @@
+"""Input limits and value checks: what no input row may exceed or contain.
+
+Every limit has a generous default and is set per run through an environment
+variable (so process and Ray workers see it too): ``CROSSAUG_MAX_BYTES_<KIND>``
+(``AUDIO``, ``IMAGE``, ``TEXT``, ``ROW``; sizes like ``64MB``) and
+``CROSSAUG_MAX_TEXT_CHARS``. :func:`check_value` finds what JSON cannot hold.
+
+Example:
+    >>> parse_size("64MB"), max_bytes("image") == 256 * 2**20
+    (67108864, True)
+    >>> check_value({"a": [1.0, float("nan")]})
+    "value['a'][1] is NaN/inf (not valid JSON)"
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from typing import Any
+
+#: largest file read per modality (and ``row``: one JSONL/TXT line or CSV row), in bytes
+MAX_BYTES = {"audio": 1 << 30, "image": 256 << 20, "text": 16 << 20, "row": 64 << 20}
+MAX_TEXT_CHARS = 1_000_000
+MAX_DEPTH = 32
+#: longest rejected value copied into the manifest (characters); longer ones are cut, their size noted
+KEEP_CHARS = 2_000
+_UNITS = {"": 1, "B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def parse_size(text: str | int) -> int:
+    """``"64MB"`` -> bytes (binary units); plain integers are bytes."""
+    m = re.fullmatch(r"\s*(\d+)\s*([KMG]?B?)\s*", str(text).upper())
+    if not m:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"cannot read size {text!r}; write e.g. 512MB, 2GB or a number of bytes")
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def max_bytes(kind: str) -> int:
+    """Size cap for files of modality ``kind`` (or ``row``), from the environment or the default."""
+    env = os.environ.get(f"CROSSAUG_MAX_BYTES_{kind.upper()}")
+    return parse_size(env) if env else MAX_BYTES.get(kind, 1 << 30)
+
+
+def max_text_chars() -> int:
+    env = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
+    return int(env) if env else MAX_TEXT_CHARS
+
+
+def check_value(value: Any, where: str = "value", depth: int = 0) -> str | None:
+    """Why ``value`` cannot be stored as JSON (lone surrogate, NaN/inf, non-string key, too deep), or None."""
+    if depth > MAX_DEPTH:
+        return f"{where} is nested more than {MAX_DEPTH} levels deep"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (f"{where} holds a lone surrogate {value[exc.start]!r} at character {exc.start} "
+                    "(not valid Unicode; was the file decoded with errors ignored?)")
+    elif isinstance(value, float) and not math.isfinite(value):
+        return f"{where} is NaN/inf (not valid JSON)"
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{where} has a non-string key {k!r}"
+            why = check_value(k, f"key {k!r}", depth + 1) or check_value(v, f"{where}[{k!r}]", depth + 1)
+            if why:
+                return why
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            why = check_value(v, f"{where}[{i}]", depth + 1)
+            if why:
+                return why
+    return None
+
+
+def clip(value: Any) -> Any:
+    """A rejected value as stored in the manifest: long strings cut to :data:`KEEP_CHARS`, size noted."""
+    if isinstance(value, str) and len(value) > KEEP_CHARS:
+        return {"truncated": value[:KEEP_CHARS], "chars": len(value)}
+    return value
+
+
+__all__ = ["MAX_BYTES", "MAX_TEXT_CHARS", "MAX_DEPTH", "KEEP_CHARS", "parse_size", "max_bytes",
+           "max_text_chars", "check_value", "clip"]
