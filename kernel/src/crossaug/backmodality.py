@@ -2,9 +2,12 @@
 
 Send each sample to an intermediate modality with ``forward`` (F), augment it
 there with ``augment`` (H), bring it back with ``backward`` (G), score the
-results with ``filters`` and keep a uniform random sample of ``keep`` of the up
-to ``l*m*n`` candidates (Back-Modality, Fig. 1 and Sec. 3: ``l`` outputs of F per
-input, ``m`` of H per F output, ``n`` of G per H output).
+results with ``filters``, drop duplicates, and keep a uniform random sample of
+``keep`` of the up to ``l*m*n`` candidates (Back-Modality, Fig. 2 and Sec. 2.2:
+``l`` outputs of F per input, ``m`` of H per F output, ``n`` of G per H output;
+Sec. 3.1: k = 5 sampled). ``crossaug run --n N`` sets ``keep`` (:attr:`n_param`).
+Inputs left with fewer than ``keep`` distinct passing candidates are run again
+with new seed keys up to ``top_up`` more times.
 
 When ``forward``/``augment``/``backward`` is a list, candidate ``i`` of a stage
 uses member ``i mod len(list)`` (e.g. one TTS voice per candidate), each with its
@@ -68,9 +71,15 @@ class BackModality(Recipe):
             for reports and inspection: F's output as ``<field>.forward`` (e.g. the
             synthesised speech, ``audio.forward``) and H's output as ``<field>``
             (the augmented speech, ``audio``).
+        dedupe: reject a passing candidate whose :meth:`candidate_key` equals that of
+            an earlier passing candidate of the same input (reason ``duplicate``).
+        top_up: extra rounds (new seed keys) for inputs with fewer than ``keep``
+            distinct passing candidates; 0 for none. Needs ``keep``.
     """
 
     name: ClassVar[str] = "back-modality"
+    #: the recipe parameter that ``crossaug run --n N`` sets: k, the outputs kept per input
+    n_param: ClassVar[str] = "keep"
 
     def __init__(self, forward: Transform | Sequence[Transform],
                  backward: Transform | Sequence[Transform],
@@ -78,7 +87,7 @@ class BackModality(Recipe):
                  filters: Sequence[Filter] | None = None,
                  fan_out: Sequence[int | None] | None = None,
                  keep: int | None = None,
-                 keep_intermediate: bool = True) -> None:
+                 keep_intermediate: bool = True, dedupe: bool = False, top_up: int = 0) -> None:
         self.forward = _as_list(forward, Transform, "forward transform")
         self.augment = _as_list(augment, Augmentation, "augmentation", allow_none=True)
         self.backward = _as_list(backward, Transform, "backward transform")
@@ -96,6 +105,10 @@ class BackModality(Recipe):
             raise ConfigError(f"keep must be a positive integer or None, got {keep!r}")
         self.keep = keep
         self.keep_intermediate = keep_intermediate
+        if not isinstance(top_up, int) or top_up < 0:
+            raise ConfigError(f"top_up must be a non-negative integer, got {top_up!r}")
+        self.dedupe = bool(dedupe)
+        self.top_up = top_up
 
     def get_params(self) -> dict[str, Any]:
         params = super().get_params()
@@ -121,13 +134,56 @@ class BackModality(Recipe):
                 out[i] = r
         return out  # type: ignore[return-value]
 
+    def candidate_key(self, candidate: Sample) -> Any:
+        """What makes two candidates the same output (for ``dedupe``): the backward fields' values.
+
+        Text is compared lower-cased without punctuation; recipes override this
+        (back-speech compares spoken forms).
+        """
+        from .builtin.edit_distance import normalise_text
+
+        key = []
+        for t in self.backward:
+            value = candidate.get(t.output_field)
+            key.append(normalise_text(value) if isinstance(value, str) else repr(value))
+        return tuple(key)
+
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         self.check(samples)
+        results = self._round(samples, seeder, 0)
+        for parent, cands in zip(samples, results):
+            self._dedupe(cands)
+        for r in range(1, self.top_up + 1 if self.keep else 1):
+            short = [si for si, cands in enumerate(results) if sum(c.kept for c in cands) < (self.keep or 0)]
+            if not short:
+                break
+            extra = self._round([samples[si] for si in short], seeder, r)
+            for si, more in zip(short, extra):
+                results[si] = self._dedupe(results[si] + more)
+        return [self._keep(parent, cands, seeder) for parent, cands in zip(samples, results)]
+
+    def _dedupe(self, cands: list[Sample]) -> list[Sample]:
+        if not self.dedupe:
+            return cands
+        seen: dict[Any, str] = {}
+        step = LineageStep(name="dedupe", kind="recipe", params={})
+        for idx, c in enumerate(cands):
+            if not c.kept:
+                continue
+            key = self.candidate_key(c)
+            if key in seen:
+                cands[idx] = c.reject(f"duplicate: same output as {seen[key]}", step)
+            else:
+                seen[key] = c.id
+        return cands
+
+    def _round(self, samples: Sequence[Sample], seeder: Seeder, rnd: int) -> list[list[Sample]]:
+        """One pass of F, H, G and the filters; round ``r`` > 0 uses forward indices from ``r*l``."""
         l, m, n = self.fan_out
         # F: l intermediate samples per input
         f_items = [(s, i % len(self.forward), seeder.integer_seed("F", s.id, i))
-                   for s in samples for i in range(l)]
-        f_keys = [(si, i) for si in range(len(samples)) for i in range(l)]
+                   for s in samples for i in range(rnd * l, rnd * l + l)]
+        f_keys = [(si, i) for si in range(len(samples)) for i in range(rnd * l, rnd * l + l)]
         f_out = self._run_transforms(self.forward, f_items)
         if self.keep_intermediate and self.augment:  # keep F's output as it was before H changes it
             f_out = [s.replace(fields={**s.fields, f"{t.output_field}.forward": s.fields[t.output_field]})
@@ -163,11 +219,8 @@ class BackModality(Recipe):
             fields = {f: v for f, v in cand.fields.items() if f not in drop}
             per_input[si].append(cand.replace(id=f"{parent.id}~{i}.{j}.{k}", fields=fields,
                                               parent_id=parent.id))
-        results: list[list[Sample]] = []
-        for parent, cands in zip(samples, per_input):
-            cands = apply_filters(self.filters, cands, [parent] * len(cands))
-            results.append(self._keep(parent, cands, seeder))
-        return results
+        return [apply_filters(self.filters, cands, [parent] * len(cands))
+                for parent, cands in zip(samples, per_input)]
 
     def _keep(self, parent: Sample, cands: list[Sample], seeder: Seeder) -> list[Sample]:
         passing = [i for i, c in enumerate(cands) if c.kept]

@@ -17,7 +17,7 @@ pytestmark = [NEEDS_FLITE, NEEDS_SOX]
 
 class TestBackSpeechContract(RecipeContract):
     name = "back-speech"
-    params = {"voices": ["rms"], "semitones": [-1, 1], "tempo": [0.95, 1.05]}
+    params = {"voices": ["rms"], "semitones": [-1, 1], "tempo": [0.95, 1.05], "fan_out": [1, 1, 1]}
 
     def good_samples(self):
         return [Sample("b1", {"text": "Two blue fish swam."}),
@@ -34,7 +34,8 @@ def test_mild_round_trip_stays_within_paper_threshold(harvard):
     distance (all six here with sox 14.4 / pocketsphinx 5; over all 40 bundled sentences
     about half do: the rest are pocketsphinx errors, not augmentation damage).
     """
-    recipe = create("recipe", "back-speech", voices=["rms"], semitones=[-1, 1], tempo=[0.95, 1.05])
+    recipe = create("recipe", "back-speech", voices=["rms"], semitones=[-1, 1], tempo=[0.95, 1.05],
+                    fan_out=[1, 1, 1], min_distance=0.0, screen=False, recase=False, top_up=0)
     sentences = harvard[10:16]
     groups = recipe.process([Sample(f"h{i}", {"text": t}) for i, t in enumerate(sentences)],
                             Seeder(0))
@@ -44,11 +45,13 @@ def test_mild_round_trip_stays_within_paper_threshold(harvard):
     assert np.mean(dists) < 0.2
     for g, d in zip(groups, dists, strict=False):
         assert g[0].kept == (d <= 0.2)
-        assert g[0].lineage[-1].name == "text.edit-distance" and g[0].lineage[-1].score == pytest.approx(d)
+        assert g[0].lineage[-1].name == "audio.spoken-edit-distance"
+        assert g[0].lineage[-1].score == pytest.approx(d)
 
 
 def test_fan_out_cycles_voices_and_records_all_candidates():
-    recipe = create("recipe", "back-speech", voices=["rms", "slt", "awb"], fan_out=[3, 1, 1], threshold=0.0)
+    recipe = create("recipe", "back-speech", voices=["rms", "slt", "awb"], fan_out=[3, 1, 1], threshold=0.0,
+                    min_distance=0.0, top_up=0)
     group = recipe.process([Sample("s", {"text": "The sun rose."})], Seeder(1))[0]
     assert [c.id for c in group] == ["s~0.0.0", "s~1.0.0", "s~2.0.0"]
     assert [c.lineage[0].model for c in group] == ["flite:rms", "flite:slt", "flite:awb"]
@@ -57,7 +60,7 @@ def test_fan_out_cycles_voices_and_records_all_candidates():
     applied = group[0].lineage[1].params["applied"]
     assert [a["name"] for a in applied] == ["audio.pitch-shift", "audio.time-stretch"]
     # with threshold 0 only exact transcripts survive; every candidate stays recorded with a reason
-    assert all(c.kept or "edit distance" in c.reason for c in group)
+    assert all(c.kept or "edit distance" in c.reason or c.reason.startswith("duplicate") for c in group)
 
 
 def test_to_dict_round_trip_with_cli_style_params():
@@ -74,17 +77,21 @@ def test_to_dict_round_trip_with_cli_style_params():
 
 
 def test_default_voices_follow_the_backend():
-    assert create("recipe", "back-speech").voices == ["slt", "rms", "awb"]
+    default = create("recipe", "back-speech")
+    assert default.voices == ["slt", "rms", "awb"] and default.fan_out == [3, 4, 1] and default.keep == 5
     espeak = create("recipe", "back-speech", tts="espeak")
-    assert espeak.voices == ["en-us"] and espeak.fan_out == [1, 1, 1]
+    assert espeak.voices == ["en-us"] and espeak.fan_out == [1, 4, 1]
     fs2 = create("recipe", "back-speech", tts="fastspeech2", asr="wav2vec2")
     assert fs2.forward[0].model == "espnet/fastspeech2_conformer_with_hifigan"
     assert fs2.backward[0].model == "facebook/wav2vec2-base-960h"
     assert from_dict(fs2.to_dict()).to_dict() == fs2.to_dict()
 
 
-@pytest.mark.parametrize("params,fragment", [({"tts": "festival"}, "unknown TTS backend"),
-                                             ({"asr": "kaldi"}, "unknown ASR backend"),
+@pytest.mark.parametrize("params,fragment", [({"tts": "festival"}, r"unknown transform audio\.tts\.\*"),
+                                             ({"tts": "flit"}, "did you mean audio.tts.flite"),
+                                             ({"asr": "kaldi"}, r"unknown transform audio\.asr\.\*"),
+                                             ({"asr": "audio.tts.flite"}, "expected audio -> text"),
+                                             ({"tts": "audio.asr.pocketsphinx"}, "expected text -> audio"),
                                              ({"augmentations": ["reverb"]}, "unknown augmentation"),
                                              ({"unit": "phone"}, "unit"),
                                              ({"voices": ["nobody"]}, "flite voice")])
@@ -99,7 +106,7 @@ def test_run_is_byte_identical_with_one_or_two_workers(tmp_path, harvard):
               {"id": "s2", "text": "What joy there is in living."}]
     inputs.append({"id": "emoji", "text": "🙂 🎉"})
     inputs.append({"id": "cyr", "text": "Привет, как дела?"})
-    recipe = dict(voices=["rms"], fan_out=[1, 1, 1])
+    recipe = dict(voices=["rms"], fan_out=[1, 1, 1], top_up=0)
     a = run("back-speech", inputs, tmp_path / "w1", seed=5, workers=1, batch_size=2, on_error="skip",
             params=recipe, report=False)
     b = run("back-speech", inputs, tmp_path / "w2", seed=5, workers=2, batch_size=1, on_error="skip",
@@ -114,7 +121,7 @@ def test_run_is_byte_identical_with_one_or_two_workers(tmp_path, harvard):
     for x in lines[:3]:
         assert (tmp_path / "w1" / x["audio"]).exists()
     timings = b.summary["timings"]
-    assert {"audio.tts.flite", "audio.asr.pocketsphinx", "compose", "text.edit-distance"} <= set(timings)
+    assert {"audio.tts.flite", "audio.asr.pocketsphinx", "compose", "audio.spoken-edit-distance"} <= set(timings)
     html = (tmp_path / "w2" / "report.html").read_text()
     assert "<audio" in html and "nothing to speak" in html
 
@@ -123,7 +130,7 @@ def test_sentence_whose_candidates_all_fail_is_recorded(tmp_path):
     # min_distance 1.0 + threshold 1.0 accepts only transcripts with distance exactly 1: none here
     res = run("back-speech", [{"id": "x", "text": "The boy was there."}], tmp_path,
               params={"voices": ["rms", "slt"], "min_distance": 0.99, "threshold": 0.995,
-                      "augmentations": []}, report=False)
+                      "augmentations": [], "fan_out": [2, 1, 1], "top_up": 0}, report=False)
     lines = [json.loads(x) for x in res.manifest_path.read_text().splitlines()]
     assert len(lines) == 2 and not any(x["kept"] for x in lines)
     assert all("edit distance" in x["reason"] for x in lines)
@@ -133,7 +140,7 @@ def test_sentence_whose_candidates_all_fail_is_recorded(tmp_path):
 def test_long_input_is_chunked_through_the_recipe():
     text = "The sun rose. The sun rose. The sun rose."
     recipe = create("recipe", "back-speech", voices=["rms"], tts_options={"max_chars": 20},
-                    augmentations=[])
+                    augmentations=[], fan_out=[1, 1, 1], top_up=0)
     cand = recipe.process([Sample("long", {"text": text})], Seeder(0))[0][0]
     assert cand.lineage[0].params == {"chunks": 3}
     assert cand["audio"].duration > 2.5

@@ -1,16 +1,28 @@
 """Recipe ``back-speech``: text -> TTS (F) -> pitch/tempo (H) -> ASR (G) -> text, filtered by edit distance.
 
-Back-Modality (Fig. 1, Sec. 3.2): speak each sentence with ``F``, perturb the
-speech with ``H`` (pitch shifting, time stretching), transcribe it back with
-``G`` and discard transcripts whose edit distance from the original exceeds
-20% of its length. The paper's ``F``/``G`` are ESPnet FastSpeech2 and
-wav2vec 2.0; the defaults here are the embedded offline ones (flite voices,
-sox, pocketsphinx) and every stage is a constructor argument.
+Back-Modality (Fig. 2, Sec. 2.2; back-speech setup in Sec. 3.1-3.2): speak each
+sentence with ``F``, perturb the speech with ``H`` (pitch shifting, time
+stretching; every candidate draws its own shift and rate), transcribe it back
+with ``G``, discard transcripts whose edit distance from the original exceeds
+20% of its length, and sample k = ``keep`` of the distinct survivors. The paper's
+``F``/``G`` are ESPnet FastSpeech2 and wav2vec 2.0; the defaults here are the
+embedded offline ones (flite voices, sox, pocketsphinx). ``tts`` and ``asr`` take
+any registered transform of the right modality pair, by entry-point name or
+short alias (``flite`` = ``audio.tts.flite``); ``augmentations`` takes registered
+audio augmentation names.
+
+The edit distance is taken between spoken forms (``audio.spoken-edit-distance``:
+"1932" and "nineteen thirty two" are the same words), transcripts with the same
+spoken words as the input (``min_distance``) or as another kept transcript
+(``duplicate``) are rejected, and kept transcripts get the input's casing and
+punctuation back where their words align (``recase``).
 
 Example:
     >>> r = BackSpeech(voices=["slt"], fan_out=[1, 2, 1])
     >>> r.to_dict()["params"]["fan_out"], [f.name for f in r.filters]
-    ([1, 2, 1], ['audio.empty-transcript', 'text.edit-distance'])
+    ([1, 2, 1], ['audio.empty-transcript', 'audio.spoken-edit-distance', 'text.word-screen'])
+    >>> r.forward[0].name, r.backward[0].name, r.keep
+    ('audio.tts.flite', 'audio.asr.pocketsphinx', 5)
 """
 
 from __future__ import annotations
@@ -18,113 +30,103 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from crossaug import ConfigError
+from crossaug import registry
 from crossaug.augmentation import Augmentation
 from crossaug.backmodality import BackModality
-from crossaug.builtin.edit_distance import EditDistance
+from crossaug.builtin.word_screen import WordScreen
 from crossaug.compose import Compose
+from crossaug.rng import Seeder
+from crossaug.sample import Sample
 from crossaug.transform import Transform
 
 from .empty_transcript import EmptyTranscript
+from .recase import restore_case
+from .spoken_edit_distance import SpokenEditDistance
+from .spoken_form import spoken_form
 
-TTS_BACKENDS = ("flite", "espeak", "fastspeech2", "espnet", "piper")
-ASR_BACKENDS = ("pocketsphinx", "wav2vec2", "whisper", "faster-whisper", "espnet")
-AUGMENTATIONS = ("pitch", "tempo", "gain", "noise", "speed")
 #: voices used when ``voices`` is not given (flite: the three voices pocketsphinx hears best)
-DEFAULT_VOICES: dict[str, list[str | None]] = {"flite": ["slt", "rms", "awb"], "espeak": ["en-us"]}
+DEFAULT_VOICES: dict[str, list[str | None]] = {"audio.tts.flite": ["slt", "rms", "awb"],
+                                               "audio.tts.espeak": ["en-us"]}
+#: the short names of the paper's two H steps
+AUGMENTATION_ALIASES = {"pitch": "audio.pitch-shift", "tempo": "audio.time-stretch"}
 
 
-def make_tts(backend: str, voice: str | None, options: dict[str, Any]) -> Transform:
-    """A TTS transform for ``backend``; ``voice`` is a voice name (flite, espeak), model id or voice path."""
-    if backend == "flite":
-        from .tts.flite import FliteTTS
-        return FliteTTS(voice=voice or "slt", **options)
-    if backend == "espeak":
-        from .tts.espeak import EspeakTTS
-        return EspeakTTS(voice=voice or "en-us", **options)
-    if backend == "fastspeech2":
-        from .tts.fastspeech2 import FastSpeech2TTS
-        return FastSpeech2TTS(**({"model": voice} if voice else {}), **options)
-    if backend == "espnet":
-        from .tts.espnet import ESPnetTTS
-        return ESPnetTTS(**({"model": voice} if voice else {}), **options)
-    if backend == "piper":
-        from .tts.piper import PiperTTS
-        return PiperTTS(**({"voice": voice} if voice else {}), **options)
-    raise ConfigError(f"unknown TTS backend {backend!r}; expected one of {', '.join(TTS_BACKENDS)}")
+def _first_param(cls: type, names: Sequence[str]) -> str | None:
+    accepted = cls.param_names() if hasattr(cls, "param_names") else []
+    return next((n for n in names if n in accepted), None)
 
 
-def make_asr(backend: str, model: str | None, options: dict[str, Any]) -> Transform:
-    """An ASR transform for ``backend`` (``model``: id or local path for model backends)."""
+def make_tts(name: str, voice: str | None, options: dict[str, Any]) -> Transform:
+    """The registered text -> audio transform ``name`` (full name or alias); ``voice`` sets its voice or model."""
+    full = registry.resolve("transform", name, prefix="audio.tts.", source="text", target="audio")
     kw = dict(options)
-    if model:
-        kw["hmm" if backend == "pocketsphinx" else "model"] = model
-    if backend == "pocketsphinx":
-        from .asr.pocketsphinx import PocketSphinxASR
-        return PocketSphinxASR(**kw)
-    if backend == "wav2vec2":
-        from .asr.wav2vec2 import Wav2Vec2ASR
-        return Wav2Vec2ASR(**kw)
-    if backend == "whisper":
-        from .asr.whisper import WhisperASR
-        return WhisperASR(**kw)
-    if backend == "faster-whisper":
-        from .asr.faster_whisper import FasterWhisperASR
-        return FasterWhisperASR(**kw)
-    if backend == "espnet":
-        from .asr.espnet import ESPnetASR
-        return ESPnetASR(**kw)
-    raise ConfigError(f"unknown ASR backend {backend!r}; expected one of {', '.join(ASR_BACKENDS)}")
+    arg = _first_param(registry.load("transform", full), ("voice", "model"))
+    if voice and arg:
+        kw[arg] = voice
+    return registry.create("transform", full, **kw)
 
 
-def make_augmentation(kind: str, semitones: Sequence[float], tempo: Sequence[float], backend: str) -> Augmentation:
-    if kind == "pitch":
-        from .augmentations.pitch_shift import PitchShift
-        return PitchShift(semitones=semitones, backend=backend)
-    if kind == "tempo":
-        from .augmentations.time_stretch import TimeStretch
-        return TimeStretch(rate=tempo, backend=backend)
-    if kind == "gain":
-        from .augmentations.gain import Gain
-        return Gain()
-    if kind == "noise":
-        from .augmentations.noise import Noise
-        return Noise(snr_db=[20.0, 35.0])
-    if kind == "speed":
-        from .augmentations.speed import Speed
-        return Speed(factor=[0.95, 1.05])
-    raise ConfigError(f"unknown augmentation {kind!r}; expected some of {', '.join(AUGMENTATIONS)}")
+def make_asr(name: str, model: str | None, options: dict[str, Any]) -> Transform:
+    """The registered audio -> text transform ``name``; ``model`` sets its model id or path."""
+    full = registry.resolve("transform", name, prefix="audio.asr.", source="audio", target="text")
+    kw = dict(options)
+    arg = _first_param(registry.load("transform", full), ("model", "hmm"))
+    if model and arg:
+        kw[arg] = model
+    return registry.create("transform", full, **kw)
+
+
+def make_augmentation(name: str, semitones: Sequence[float], tempo: Sequence[float], backend: str,
+                      options: dict[str, Any] | None = None) -> Augmentation:
+    """The registered augmentation ``name`` (``pitch``, ``tempo``, ``audio.noise``, ``speed``, ...)."""
+    full = registry.resolve("augmentation", AUGMENTATION_ALIASES.get(name, name), prefix="audio.")
+    defaults: dict[str, dict[str, Any]] = {
+        "audio.pitch-shift": {"semitones": semitones, "backend": backend},
+        "audio.time-stretch": {"rate": tempo, "backend": backend},
+        "audio.noise": {"snr_db": [20.0, 35.0]},
+        "audio.speed": {"factor": [0.95, 1.05]},
+    }
+    return registry.create("augmentation", full, **{**defaults.get(full, {}), **dict(options or {})})
 
 
 class BackSpeech(BackModality):
     """Back-speech with plain, serialisable settings (``crossaug run back-speech -p tts=espeak``).
 
     Forward candidate number ``i`` of a sentence is spoken by voice number ``i``
-    modulo the number of voices; each clip is perturbed ``m`` times by the ``augmentations`` chain (all applied
-    in order, each with its own draw) and transcribed ``n`` times.
+    modulo the number of voices; each clip is perturbed ``m`` times by the
+    ``augmentations`` chain (all applied in order, each candidate with its own
+    draw) and transcribed ``n`` times.
 
     Args:
-        tts: TTS backend: ``flite`` (default), ``espeak``, ``fastspeech2``, ``espnet``, ``piper``.
-        voices: one voice per forward candidate, cycled: flite/espeak voice names, piper voice
-            paths, or model ids for ``fastspeech2``/``espnet``. ``None``: the backend's defaults
-            (flite: ``slt``, ``rms``, ``awb``; espeak: ``en-us``; others: their default model).
-        asr: ASR backend: ``pocketsphinx`` (default), ``wav2vec2``, ``whisper``,
-            ``faster-whisper``, ``espnet``.
+        tts: a registered text -> audio transform: ``flite`` (default), ``espeak``,
+            ``fastspeech2``, ``espnet``, ``piper`` or any plugin's (full name or alias).
+        voices: one voice per forward candidate, cycled, passed as the backend's ``voice``
+            (or ``model``) argument. ``None``: the backend's defaults (flite: ``slt``,
+            ``rms``, ``awb``; espeak: ``en-us``; others: their default).
+        asr: a registered audio -> text transform: ``pocketsphinx`` (default), ``wav2vec2``,
+            ``whisper``, ``faster-whisper``, ``espnet`` or any plugin's.
         asr_model: model id or local path for the ASR backend (``None``: its default).
-        augmentations: the ``H`` chain, from ``pitch``, ``tempo``, ``gain``, ``noise``, ``speed``
-            (paper: pitch shifting and time stretching).
-        semitones: pitch-shift range in semitones.
+        augmentations: the ``H`` chain, registered audio augmentation names; ``pitch`` and
+            ``tempo`` (the paper's two) stand for ``audio.pitch-shift`` and ``audio.time-stretch``.
+        semitones: pitch-shift range in semitones (±2 = ±200 cents).
         tempo: time-stretch factor range (> 1 faster).
         aug_backend: ``sox`` (time-domain, default) or ``librosa`` for pitch and tempo.
-        threshold: largest accepted edit distance as a fraction of the sentence length (paper: 0.2).
+        threshold: largest accepted spoken-form edit distance as a fraction of the sentence
+            length (paper: 0.2).
         unit: ``word`` (paper) or ``char``.
-        min_distance: smallest accepted distance (set > 0 to drop exact copies of the input).
-        fan_out: ``[l, m, n]``: voices per input, augmentations per clip, transcripts per clip
-            (default: ``[len(voices), 1, 1]``).
-        keep: keep at most this many passing candidates per input (``None``: all).
+        min_distance: smallest accepted distance; the default rejects transcripts with the
+            same spoken words as the input (copies are not augmentations).
+        fan_out: ``[l, m, n]``: voices per input, H draws per clip, transcripts per clip
+            (default: ``[len(voices), 4, 1]``: 12 candidates with flite's three voices).
+        keep: k, the distinct passing candidates sampled per input (paper: 5; ``None``: all).
+            ``crossaug run --n N`` sets it.
         keep_intermediate: keep the augmented speech as the ``audio`` field of each output.
         tts_options: extra constructor arguments of the TTS backend.
         asr_options: extra constructor arguments of the ASR backend.
+        dedupe: reject transcripts with the same spoken words as an earlier one of the same input.
+        top_up: extra rounds with new seed keys for inputs left with fewer than ``keep``.
+        recase: give kept transcripts the input's casing and punctuation where words align.
+        screen: reject transcripts that introduce a word of the ``text.word-screen`` lists.
     """
 
     name: ClassVar[str] = "back-speech"
@@ -135,12 +137,14 @@ class BackSpeech(BackModality):
                  augmentations: Sequence[str] = ("pitch", "tempo"),
                  semitones: Sequence[float] = (-2.0, 2.0), tempo: Sequence[float] = (0.9, 1.1),
                  aug_backend: str = "sox", threshold: float = 0.2, unit: str = "word",
-                 min_distance: float = 0.0, fan_out: Sequence[int] | None = None, keep: int | None = None,
+                 min_distance: float = 0.01, fan_out: Sequence[int] | None = None, keep: int | None = 5,
                  keep_intermediate: bool = True, tts_options: dict[str, Any] | None = None,
-                 asr_options: dict[str, Any] | None = None) -> None:
+                 asr_options: dict[str, Any] | None = None, dedupe: bool = True, top_up: int = 1,
+                 recase: bool = True, screen: bool = True) -> None:
         if isinstance(voices, str):
             voices = [voices]
-        voice_list = list(voices) if voices else list(DEFAULT_VOICES.get(tts, [None]))
+        tts_full = registry.resolve("transform", tts, prefix="audio.tts.", source="text", target="audio")
+        voice_list = list(voices) if voices else list(DEFAULT_VOICES.get(tts_full, [None]))
         if isinstance(augmentations, str):
             augmentations = [a for a in augmentations.replace("+", ",").split(",") if a]
         aug_list = [str(a) for a in augmentations]
@@ -148,11 +152,11 @@ class BackSpeech(BackModality):
         backward = make_asr(asr, asr_model, dict(asr_options or {}))
         steps = [make_augmentation(a, semitones, tempo, aug_backend) for a in aug_list]
         augment = None if not steps else steps[0] if len(steps) == 1 else Compose(steps)
-        edit = EditDistance(threshold=threshold, unit=unit, min_distance=min_distance)
-        super().__init__(forward=forward, backward=backward, augment=augment,
-                         filters=[EmptyTranscript(), edit],
-                         fan_out=list(fan_out) if fan_out is not None else [len(voice_list), 1, 1],
-                         keep=keep, keep_intermediate=keep_intermediate)
+        edit = SpokenEditDistance(threshold=threshold, unit=unit, min_distance=min_distance)
+        filters = [EmptyTranscript(), edit] + ([WordScreen()] if screen else [])
+        super().__init__(forward=forward, backward=backward, augment=augment, filters=filters,
+                         fan_out=list(fan_out) if fan_out is not None else [len(voice_list), 4, 1],
+                         keep=keep, keep_intermediate=keep_intermediate, dedupe=dedupe, top_up=top_up)
         self.tts = tts
         self.voices = voice_list
         self.asr = asr
@@ -166,6 +170,20 @@ class BackSpeech(BackModality):
         self.min_distance = float(min_distance)
         self.tts_options = dict(tts_options or {})
         self.asr_options = dict(asr_options or {})
+        self.recase = bool(recase)
+        self.screen = bool(screen)
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.param_names()}
+
+    def candidate_key(self, candidate: Sample) -> Any:
+        """Two transcripts are the same output when their spoken forms are equal."""
+        return spoken_form(str(candidate.get("text") or ""))
+
+    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
+        groups = super().process(samples, seeder)
+        if not self.recase:
+            return groups
+        return [[c.replace(fields={**c.fields, "text": restore_case(parent["text"], c["text"])})
+                 if c.kept and isinstance(c.get("text"), str) else c for c in group]
+                for parent, group in zip(samples, groups)]
