@@ -32,7 +32,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np  # noqa: E402
 from crossaug import Sample, Seeder  # noqa: E402
-from crossaug.eval import Protocol, evaluate  # noqa: E402
+from crossaug_eval import Protocol, evaluate  # noqa: E402
 
 TEXT_METHODS = ["eda", "token-replacement", "back-speech", "code-switch"]
 TEXT_PEERS = ["nlpaug.random-swap", "nlpaug.keyboard"]
@@ -128,7 +128,7 @@ def markdown(res: object) -> str:
 
 def write_plots(res: object, out: Path, task: str) -> None:
     """``<task>-accuracy.svg`` and ``<task>-quality.svg`` beside the results (the docs embed them)."""
-    from crossaug.eval.plots import line_chart, scatter
+    from crossaug_eval.plots import line_chart, scatter
 
     series: dict[str, list] = {}
     for r in res.table:  # type: ignore[attr-defined]
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.task == "text":
         classifier = "text-embed-lr"
     else:  # 8x8 digits: a 16x16 input is plenty
-        from crossaug.eval.classifiers.image_cnn import ImageCNN
+        from crossaug_eval.classifiers.image_cnn import ImageCNN
 
         classifier = ImageCNN(field="image", size=16, steps=300)
     started = time.perf_counter()

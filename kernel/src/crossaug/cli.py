@@ -26,9 +26,13 @@ console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
-def _fail(exc: BaseException, code: int = 2) -> None:
+def fail(exc: BaseException, code: int = 2) -> None:
+    """Print ``exc`` as a one-line error on stderr and exit with ``code`` (for plugins' commands too)."""
     console.print(f"[bold red]error:[/] {escape(f'{type(exc).__name__}: {exc}')}", highlight=False)
     raise typer.Exit(code)
+
+
+_fail = fail
 
 
 @app.command("list")
@@ -89,13 +93,22 @@ def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-
     out.print(info["doc"])
 
 
-def _parse_param(text: str) -> tuple[str, Any]:
+def parse_param(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from ``-p`` into ``(key, value)``, the value read as YAML (for plugins' commands too).
+
+    Example:
+        >>> parse_param("n=4"), parse_param("lang=de")
+        (('n', 4), ('lang', 'de'))
+    """
     import yaml
 
     if "=" not in text:
         raise typer.BadParameter(f"expected KEY=VALUE, got {text!r}")
     key, value = text.split("=", 1)
     return key.strip(), yaml.safe_load(value)
+
+
+_parse_param = parse_param
 
 
 @app.command()
@@ -252,6 +265,32 @@ def report(directory: Path = typer.Argument(..., help="a run's output directory"
     out.print(str(write_report(directory, max_inputs=max_inputs)))
 
 
+#: commands that a separate distribution provides: name -> (distribution, pip argument, what it does)
+OPTIONAL_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "eval": ("crossaug-eval", "crossaug[eval]", "few-shot evaluation: does augmentation help?"),
+    "metrics": ("crossaug-eval", "crossaug[eval]", "quality metrics of a run"),
+}
+
+
+def add_install_hints(cli: typer.Typer) -> None:
+    """List each missing :data:`OPTIONAL_COMMANDS` entry with how to install it; running it says the same."""
+    have = {c.name or getattr(c.callback, "__name__", "") for c in cli.registered_commands}
+    for name, (dist, pip_arg, what) in OPTIONAL_COMMANDS.items():
+        if name in have:
+            continue
+        hint = f"install {dist}: pip install '{pip_arg}'"
+        cli.command(name, help=escape(f"({what}) {hint}"),
+                    context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+            _missing_command(f"`crossaug {name}` comes with {dist}, which is not installed; {hint}"))
+
+
+def _missing_command(message: str) -> Any:
+    def missing(ctx: typer.Context) -> None:
+        fail(CrossaugError(message))
+
+    return missing
+
+
 def main() -> None:
     """Entry point of the ``crossaug`` script."""
     import logging
@@ -260,6 +299,7 @@ def main() -> None:
     from .hooks import get_plugin_manager
 
     get_plugin_manager().hook.crossaug_register_commands(cli=app)
+    add_install_hints(app)
     try:
         app()
     except CrossaugError as exc:  # pragma: no cover - commands handle their own

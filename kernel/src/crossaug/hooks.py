@@ -1,7 +1,9 @@
-"""The plugin manager (pluggy): built-in hooks plus those from ``crossaug.hooks`` entry points.
+"""The plugin manager (pluggy): hook modules from ``crossaug.hooks`` entry points.
 
-Loading is idempotent. Set ``CROSSAUG_DISABLE_AUTOLOAD=1`` to register only the
-kernel's built-in hooks (third-party hook modules are then not imported).
+The kernel's own built-in hooks (:mod:`crossaug.default_hooks`, command-line layer)
+arrive through the kernel's entry point like any plugin's, so this core module never
+imports them. Loading is idempotent. Set ``CROSSAUG_DISABLE_AUTOLOAD=1`` to register
+only the kernel's built-in hooks (third-party hook modules are then not imported).
 
 Example:
     >>> pm = get_plugin_manager()
@@ -43,27 +45,22 @@ def get_plugin_manager() -> pluggy.PluginManager:
         if _pm is None:
             pm = pluggy.PluginManager("crossaug")
             pm.add_hookspecs(hookspecs)
-            from . import default_hooks
-
-            pm.register(default_hooks, name="crossaug.default_hooks")
-            if autoload_enabled():
-                _load_entry_point_hooks(pm)
+            _load_entry_point_hooks(pm, kernel_only=not autoload_enabled())
             _pm = pm
     return _pm
 
 
-def _load_entry_point_hooks(pm: pluggy.PluginManager) -> None:
+def _load_entry_point_hooks(pm: pluggy.PluginManager, kernel_only: bool = False) -> None:
     from . import registry
 
-    for ep in registry.entry_points("hook"):
-        if pm.has_plugin(ep.name) or ep.value == "crossaug.default_hooks":
-            continue
-        try:
-            module = ep.load()
-            pm.register(module, name=ep.name)
-        except Exception as exc:  # a broken plugin never takes the others down
-            load_failures[ep.name] = f"{type(exc).__name__}: {exc}"
-            log.warning("crossaug hook plugin %r failed to load: %s", ep.name, exc)
+    eps = [ep for ep in registry.entry_points("hook")
+           if not pm.has_plugin(ep.name) and (not kernel_only or registry.distribution_of(ep) == registry.KERNEL_DIST)]
+    for name, module in registry.load_many("hook", eps).items():
+        if isinstance(module, BaseException):  # a broken plugin never takes the others down
+            load_failures[name] = f"{type(module).__name__}: {module}"
+            log.warning("crossaug hook plugin %r failed to load: %s", name, module)
+        else:
+            pm.register(module, name=name)
 
 
 def reset_plugin_manager() -> None:

@@ -1,12 +1,13 @@
-"""Discovery of named things through entry points.
+"""Discovery of named things through entry points; stevedore loads them.
 
 Groups: ``crossaug.modalities``, ``crossaug.transforms``,
 ``crossaug.augmentations``, ``crossaug.filters``, ``crossaug.recipes`` and
-``crossaug.hooks``, read with :mod:`importlib.metadata` (what stevedore wraps;
-reading it directly lets discovery be filtered per distribution without
-importing whole groups). :func:`names` lists without importing anything; :func:`load`
-imports one entry point; :func:`list_plugins` loads each one separately so a
-broken plugin is reported (with an install hint) and never hides the others.
+``crossaug.hooks``. :func:`names` and :func:`entry_points` list without importing
+anything, from :mod:`importlib.metadata` (which knows each entry point's
+distribution, so discovery can be filtered per distribution). :func:`load`,
+:func:`load_many` and :func:`list_plugins` choose the names first, then load them
+through a stevedore ``NamedExtensionManager`` whose ``on_load_failure_callback``
+records a broken plugin (with an install hint) so it never hides the others.
 
 ``CROSSAUG_PLUGINS`` (comma-separated distribution names) restricts discovery to
 those distributions plus the kernel; tests use it to see only what they ask for.
@@ -57,9 +58,13 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
-def _dist_name(ep: metadata.EntryPoint) -> str:
+def distribution_of(ep: metadata.EntryPoint) -> str:
+    """The name of the distribution that declares ``ep`` (``"?"`` when unknown)."""
     dist = getattr(ep, "dist", None)
     return dist.metadata["Name"] if dist is not None else "?"
+
+
+_dist_name = distribution_of
 
 
 def entry_points(kind: str) -> list[metadata.EntryPoint]:
@@ -116,6 +121,42 @@ def install_hint(ep: metadata.EntryPoint, exc: BaseException) -> str:
     return "check the plugin's installation"
 
 
+def load_many(kind: str, eps: list[metadata.EntryPoint]) -> dict[str, Any]:
+    """Load the chosen entry points ``eps`` of ``kind`` with stevedore: name -> object, or the exception it raised.
+
+    A name registered by several distributions resolves to the chosen entry point
+    (same ``module:attr``), so ``CROSSAUG_PLUGINS`` filtering holds while loading.
+    """
+    from stevedore import NamedExtensionManager
+
+    wanted = {ep.name: ep.value for ep in eps}
+    result: dict[str, Any] = {}
+
+    def failed(_manager: Any, ep: Any, exc: BaseException) -> None:
+        if wanted.get(ep.name) == ep.value:
+            result.setdefault(ep.name, exc)
+
+    if wanted:
+        manager = NamedExtensionManager(_group(kind), names=sorted(wanted), on_load_failure_callback=failed,
+                                        on_missing_entrypoints_callback=lambda missing: None)
+        for ext in manager.extensions:
+            if wanted.get(ext.name) == ext.entry_point.value:
+                result[ext.name] = ext.plugin
+    for name in wanted:  # stevedore did not see it (e.g. its entry-point cache predates the install)
+        if name not in result:
+            ep = next(e for e in eps if e.name == name)
+            try:
+                result[name] = ep.load()
+            except Exception as exc:  # noqa: BLE001 - reported like stevedore's failures
+                result[name] = exc
+    return result
+
+
+def _load_error(kind: str, ep: metadata.EntryPoint, exc: BaseException) -> PluginLoadError:
+    return PluginLoadError(f"{kind} {ep.name!r} from {_dist_name(ep)} failed to load: "
+                           f"{type(exc).__name__}: {exc}; {install_hint(ep, exc)}")
+
+
 def load(kind: str, name: str) -> Any:
     """Import and return the object registered as ``name`` in ``kind``'s group.
 
@@ -123,11 +164,10 @@ def load(kind: str, name: str) -> Any:
     (with an install hint) when the plugin fails to import.
     """
     ep = _find(kind, name)
-    try:
-        return ep.load()
-    except Exception as exc:
-        raise PluginLoadError(f"{kind} {name!r} from {_dist_name(ep)} failed to load: "
-                              f"{type(exc).__name__}: {exc}; {install_hint(ep, exc)}") from exc
+    obj = load_many(kind, [ep])[ep.name]
+    if isinstance(obj, BaseException):
+        raise _load_error(kind, ep, obj) from obj
+    return obj
 
 
 def create(kind: str, name: str, /, **params: Any) -> Any:
@@ -225,22 +265,20 @@ def list_plugins(kinds: list[str] | None = None, *, load_all: bool = True) -> li
     """Every registered thing with its distribution, version and load status."""
     rows: list[PluginInfo] = []
     for kind in kinds or list(GROUPS):
-        for ep in entry_points(kind):
+        eps = entry_points(kind)
+        loaded = load_many(kind, eps) if load_all else {}
+        for ep in eps:
             dist = getattr(ep, "dist", None)
             plugin = dist.metadata["Name"] if dist is not None else "?"
             version = dist.version if dist is not None else "?"
             status, error, hint = "loaded", None, None
-            if load_all:
-                try:
-                    ep.load()
-                except BaseException as exc:  # noqa: BLE001 - report anything a plugin throws
-                    if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                        raise
-                    status, error, hint = "failed", f"{type(exc).__name__}: {exc}", install_hint(ep, exc)
-            else:
+            obj = loaded.get(ep.name)
+            if not load_all:
                 status = "not loaded"
+            elif isinstance(obj, BaseException):
+                status, error, hint = "failed", f"{type(obj).__name__}: {obj}", install_hint(ep, obj)
             rows.append(PluginInfo(kind, ep.name, plugin, version, status, error, hint, ep.value))
     return rows
 
 
-__all__ = ["GROUPS", "entry_points", "names", "load", "create", "resolve", "create_named", "list_plugins", "PluginInfo", "install_hint"]
+__all__ = ["GROUPS", "entry_points", "names", "load", "load_many", "create", "resolve", "create_named", "list_plugins", "PluginInfo", "install_hint"]

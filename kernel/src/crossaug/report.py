@@ -175,15 +175,9 @@ def _sample_metrics(out: Path) -> dict[str, str]:
 
 
 def _eval_plots(ev: dict[str, Any]) -> tuple[str, str]:
-    from .eval.plots import line_chart, scatter
-
-    series: dict[str, list[tuple[float, float, float, float]]] = OrderedDict()
-    for r in ev.get("table") or []:
-        series.setdefault(r["method"], []).append((r["k"], r["mean"], r["ci_low"], r["ci_high"]))
-    acc = line_chart(series, "examples per class (k)", "test accuracy", "Accuracy vs k (95% intervals)")
-    points = [(name, q.get("affinity"), q.get("diversity")) for name, q in (ev.get("quality") or {}).items()]
-    qual = scatter(points, "affinity", "diversity", "Diversity vs affinity")
-    return acc, qual
+    """The accuracy and quality charts (SVG) that the evaluation plugin stored in ``eval.json``."""
+    plots = ev.get("plots") or {}
+    return plots.get("accuracy", ""), plots.get("quality", "")
 
 
 def _input_rejected(rec: dict[str, Any]) -> bool:

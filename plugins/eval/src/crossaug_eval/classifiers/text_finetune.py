@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from ...sample import Sample
+from crossaug.sample import Sample
 from ..embedding import EMBEDDED_MODEL, sentence_model_path
 from . import Classifier
 from .training import label_index, predict_in_batches, require_torch, train_loop
@@ -60,7 +60,7 @@ class FineTunedEncoder(Classifier):
             try:
                 from transformers import AutoModel, AutoTokenizer
             except ImportError as exc:
-                from ...errors import MissingDependency
+                from crossaug.errors import MissingDependency
 
                 raise MissingDependency("pip install 'crossaug[eval]' transformers", what="transformers") from exc
             path = sentence_model_path(self.model)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...sample import Sample
+from crossaug.sample import Sample
 from . import Classifier
 from .training import label_index, predict_in_batches, require_torch, train_loop
 

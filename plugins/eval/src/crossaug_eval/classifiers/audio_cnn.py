@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...sample import Sample
+from crossaug.sample import Sample
 from .image_cnn import CNNClassifier, small_cnn
 from .training import require_torch
 

@@ -21,10 +21,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..augmentation import Augmentation
-from ..errors import BadSample, MissingDependency, MissingResource
-from ..rng import draw_seed
-from ..sample import Sample
+from crossaug.augmentation import Augmentation
+from crossaug.errors import BadSample, MissingDependency, MissingResource
+from crossaug.rng import draw_seed
+from crossaug.sample import Sample
 
 
 @contextlib.contextmanager
@@ -86,7 +86,7 @@ class PeerAugmentation(Augmentation):
 
     def __init__(self, peer: str, field: str | None = None) -> None:
         if peer not in PEERS:
-            from ..errors import ConfigError
+            from crossaug.errors import ConfigError
 
             raise ConfigError(f"unknown peer {peer!r}; known: {', '.join(sorted(PEERS))}")
         self.peer = peer
@@ -119,7 +119,7 @@ class PeerAugmentation(Augmentation):
                 if not isinstance(out, str) or not out.strip():
                     raise BadSample(f"{self.peer} returned no text", sample_id=sample.id, field=self.field)
                 return sample.derive(None, **{self.field: out})
-            from ..modalities.audio import Audio
+            from crossaug.modalities.audio import Audio
 
             x = impl(samples=value.mono().samples, sample_rate=value.sample_rate)
             return sample.derive(None, **{self.field: Audio(np.asarray(x, dtype=np.float32), value.sample_rate)})

@@ -122,4 +122,20 @@ def scatter(points: Sequence[tuple[str, float, float]], xlabel: str, ylabel: str
     return "".join(out)
 
 
-__all__ = ["line_chart", "scatter"]
+def eval_plots(ev: dict) -> dict[str, str]:
+    """The report's two charts for an evaluation (``eval.json`` contents): accuracy vs k, diversity vs affinity.
+
+    Example:
+        >>> ev = {"table": [{"method": "none", "k": 1, "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}]}
+        >>> sorted(eval_plots(ev)), eval_plots(ev)["quality"]
+        (['accuracy', 'quality'], '')
+    """
+    series: dict[str, list[tuple[float, float, float, float]]] = {}
+    for r in ev.get("table") or []:
+        series.setdefault(r["method"], []).append((r["k"], r["mean"], r["ci_low"], r["ci_high"]))
+    points = [(name, q.get("affinity"), q.get("diversity")) for name, q in (ev.get("quality") or {}).items()]
+    return {"accuracy": line_chart(series, "examples per class (k)", "test accuracy", "Accuracy vs k (95% intervals)"),
+            "quality": scatter(points, "affinity", "diversity", "Diversity vs affinity")}
+
+
+__all__ = ["line_chart", "scatter", "eval_plots"]

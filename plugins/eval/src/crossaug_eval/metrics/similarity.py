@@ -65,10 +65,10 @@ class ClipScorer:
                 import torch  # noqa: F401
                 from transformers import CLIPModel, CLIPProcessor
             except ImportError as exc:
-                from ...errors import MissingDependency
+                from crossaug.errors import MissingDependency
 
                 raise MissingDependency("pip install 'crossaug[eval]' transformers", what="transformers") from exc
-            from ...models import resolve_model
+            from crossaug.models import resolve_model
 
             path = resolve_model("transformers", self.model, self.revision)
             self._loaded = (CLIPModel.from_pretrained(path).eval(), CLIPProcessor.from_pretrained(path))

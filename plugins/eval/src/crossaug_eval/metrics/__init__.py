@@ -1,7 +1,7 @@
 """Quality metrics of augmented data: pure functions plus :func:`quality_metrics` over a run.
 
 Example:
-    >>> from crossaug.eval.metrics import affinity, diversity
+    >>> from crossaug_eval.metrics import affinity, diversity
     >>> affinity(0.45, 0.9), diversity(1.2, 0.4)
     (0.5, 2.9999999999999996)
 """

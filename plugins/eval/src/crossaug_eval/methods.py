@@ -27,12 +27,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import registry
-from ..augmentation import Augmentation
-from ..errors import ConfigError, CrossaugError
-from ..recipe import Augment, Recipe
-from ..rng import Seeder
-from ..sample import Sample
+from crossaug import registry
+from crossaug.augmentation import Augmentation
+from crossaug.errors import ConfigError, CrossaugError
+from crossaug.recipe import Augment, Recipe
+from crossaug.rng import Seeder
+from crossaug.sample import Sample
 from .protocol import choose_budget
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""``crossaug eval`` and ``crossaug metrics``: registered through the kernel's ``crossaug_register_commands`` hook."""
+"""``crossaug eval`` and ``crossaug metrics``: registered through the ``crossaug_register_commands`` hook (see :mod:`crossaug_eval.hooks`)."""
 
 from __future__ import annotations
 
@@ -34,15 +34,15 @@ def eval_command(
     """Does augmentation help? Few-shot accuracy per method and k with 95% intervals and paired tests."""
     import itertools
 
-    from ..cli import _fail, _parse_param, console, out
-    from ..errors import CrossaugError
+    from crossaug.cli import console, fail, out, parse_param
+    from crossaug.errors import CrossaugError
     from .evaluate import evaluate, load_samples
     from .protocol import Protocol
 
     try:
         params: dict[str, dict[str, Any]] = {}
         for p in param:
-            key, value = _parse_param(p)
+            key, value = parse_param(p)
             if "." not in key:
                 raise CrossaugError(f"--param needs METHOD.KEY=VALUE, got {p!r}")
             name, _, k = key.rpartition(".")
@@ -55,7 +55,7 @@ def eval_command(
         res = evaluate(data, ["none", *method], field=field, classifier=classifier, protocol=proto,
                        out_dir=output, method_params=params, on_progress=lambda m: console.print(m, highlight=False))
     except CrossaugError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(res.format_table(), highlight=False)
     for name, reason in res.skipped.items():
         console.print(f"[yellow]skipped[/] {name}: {reason}", highlight=False)
@@ -68,17 +68,17 @@ def metrics_command(directory: Path = typer.Argument(..., help="a run's output d
     """Per-sample and per-run quality metrics of a run (quality.jsonl, quality.json); refreshes report.html."""
     import json
 
-    from ..cli import _fail, out
-    from ..errors import CrossaugError
-    from ..report import write_report
+    from crossaug.cli import fail, out
+    from crossaug.errors import CrossaugError
+    from crossaug.report import write_report
     from .metrics.run import quality_metrics
 
     if not (directory / "manifest.jsonl").exists():
-        _fail(CrossaugError(f"{directory} has no manifest.jsonl"))
+        fail(CrossaugError(f"{directory} has no manifest.jsonl"))
     try:
         run = quality_metrics(directory, similarity=similarity)
     except CrossaugError as exc:
-        _fail(exc)
+        fail(exc)
     write_report(directory)
     out.print_json(json.dumps(run))
 

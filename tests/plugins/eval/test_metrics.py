@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from crossaug.eval.classifiers.audio_cnn import log_mel, mel_filterbank
-from crossaug.eval.metrics import (
+from crossaug_eval.classifiers.audio_cnn import log_mel, mel_filterbank
+from crossaug_eval.metrics import (
     accuracy,
     affinity,
     clip_score,
@@ -19,7 +19,7 @@ from crossaug.eval.metrics import (
     mean_pairwise_distance,
     pixel_features,
 )
-from crossaug.eval.stats import mean_ci, paired_t_test, summarise, wilcoxon_test
+from crossaug_eval.stats import mean_ci, paired_t_test, summarise, wilcoxon_test
 
 
 def test_affinity_and_diversity_are_the_papers_ratios() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 from crossaug import Audio, ConfigError, Sample
-from crossaug.eval.classifiers import CallableClassifier, get_classifier
-from crossaug.eval.classifiers.audio_cnn import SpectrogramCNN
-from crossaug.eval.classifiers.image_cnn import ImageCNN
-from crossaug.eval.classifiers.text_embed import EmbeddingLogReg
+from crossaug_eval.classifiers import CallableClassifier, get_classifier
+from crossaug_eval.classifiers.audio_cnn import SpectrogramCNN
+from crossaug_eval.classifiers.image_cnn import ImageCNN
+from crossaug_eval.classifiers.text_embed import EmbeddingLogReg
 
 
 class LetterCounts:
@@ -96,7 +96,7 @@ def test_user_models_plug_in() -> None:
     assert fresh.obj is not wrapped.obj  # type: ignore[attr-defined]
     fn = get_classifier(lambda train, seed: ((lambda xs: [seed] * len(xs)), 1.5))
     assert isinstance(fn, CallableClassifier) and fn.fit(data, 7).predict(data) == [7, 7] and fn.train_loss_ == 1.5
-    assert type(get_classifier("crossaug.eval.classifiers.image_cnn:ImageCNN")).__name__ == "ImageCNN"
+    assert type(get_classifier("crossaug_eval.classifiers.image_cnn:ImageCNN")).__name__ == "ImageCNN"
     with pytest.raises(ConfigError, match="unknown classifier"):
         get_classifier("resnet-9000")
     with pytest.raises(ConfigError, match="no built-in classifier"):

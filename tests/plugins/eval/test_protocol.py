@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import pytest
 from crossaug import ConfigError, Filter, Sample, Seeder
 from crossaug.builtin.typo import Typo
-from crossaug.eval import Protocol, evaluate
-from crossaug.eval.methods import make_method
-from crossaug.eval.protocol import choose_budget, k_shot_indices, nested_k_shot, stratified_split
+from crossaug_eval import Protocol, evaluate
+from crossaug_eval.methods import make_method
+from crossaug_eval.protocol import choose_budget, k_shot_indices, nested_k_shot, stratified_split
 from crossaug.recipe import Augment
 
 LABELS = ["a"] * 12 + ["b"] * 10 + ["c"] * 8

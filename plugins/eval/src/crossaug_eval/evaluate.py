@@ -1,4 +1,4 @@
-"""``crossaug.eval.evaluate``: does a recipe help on your data? The papers' protocol as one call.
+"""``crossaug_eval.evaluate``: does a recipe help on your data? The papers' protocol as one call.
 
 For each method, k and data seed: augment the class-balanced k-shot training
 set with exactly ``budget`` outputs per original, train the classifier
@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from .._json import to_jsonable
-from ..errors import ConfigError, CrossaugError
-from ..io.datasets import iter_records, to_sample
-from ..sample import Sample, modality_of
+from crossaug._json import to_jsonable
+from crossaug.errors import ConfigError, CrossaugError
+from crossaug.io.datasets import iter_records, to_sample
+from crossaug.sample import Sample, modality_of
 from .classifiers import DEFAULT_FOR, Classifier, get_classifier
 from .methods import NONE, Method, make_method
 from .metrics.affinity import affinity as affinity_ratio
@@ -139,7 +139,7 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
             is always added first: it is the baseline of the paired tests.
         field: the field classified (default: the first text/image/audio field).
         classifier: a built-in name, ``module:attr``, an object or a callable
-            (see :func:`crossaug.eval.classifiers.get_classifier`).
+            (see :func:`crossaug_eval.classifiers.get_classifier`).
         protocol: shots, seeds, budget (default :class:`Protocol`).
         out_dir: write ``eval.json``, ``results.jsonl``, the gallery and ``report.html`` here.
         method_params: extra constructor parameters per method name.
@@ -272,12 +272,16 @@ def write_eval(out_dir: str | Path, res: EvalResult, methods: list[Method], samp
                sets: Mapping[tuple[int, int], list[int]], protocol: Protocol, gallery_inputs: int,
                report: bool) -> Path:
     """Write ``eval.json``, ``results.jsonl``, a gallery manifest, ``summary.json`` and ``report.html``."""
-    from ..runner.records import sample_line
-    from ..runner.summary import summarise as summarise_manifest
+    from crossaug.runner.records import sample_line
+    from crossaug.runner.summary import summarise as summarise_manifest
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "eval.json").write_text(json.dumps(res.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    from .plots import eval_plots
+
+    ev = res.to_dict()
+    ev["plots"] = eval_plots(ev)  # the kernel's report shows these as they are
+    (out / "eval.json").write_text(json.dumps(ev, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
         for r in res.results:
             fh.write(json.dumps(to_jsonable(r)) + "\n")
@@ -301,7 +305,7 @@ def write_eval(out_dir: str | Path, res: EvalResult, methods: list[Method], samp
     summary.update({"recipe": "evaluation", "seed": protocol.seed, "seconds": res.info.get("seconds")})
     (out / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2) + "\n", encoding="utf-8")
     if report:
-        from ..report import write_report
+        from crossaug.report import write_report
 
         write_report(out)
     return out

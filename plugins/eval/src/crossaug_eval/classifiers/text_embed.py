@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...errors import MissingDependency
-from ...sample import Sample
+from crossaug.errors import MissingDependency
+from crossaug.sample import Sample
 from ..embedding import EMBEDDED_MODEL, shared_embedder
 from . import Classifier
 

@@ -96,7 +96,7 @@ def test_report_sections_and_pagination(tmp_path: Path) -> None:
 
 
 def test_report_shows_quality_metrics(tmp_path: Path) -> None:
-    from crossaug.eval.metrics.run import quality_metrics
+    from crossaug_eval.metrics.run import quality_metrics
 
     out = media_run(tmp_path / "run", n_inputs=3)
 
@@ -120,7 +120,7 @@ def test_report_shows_quality_metrics(tmp_path: Path) -> None:
 @pytest.mark.system
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`)")
 def test_report_in_headless_chromium(tmp_path: Path) -> None:
-    from crossaug.eval import Protocol, evaluate
+    from crossaug_eval import Protocol, evaluate
 
     out = media_run(tmp_path / "run")
     write_report(out, per_page=4)

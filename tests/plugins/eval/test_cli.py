@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from crossaug.cli import app
-from crossaug.eval.cli import register
-from crossaug.eval.peers import PeerAugmentation, seeded_globals
+from crossaug_eval.cli import register
+from crossaug_eval.peers import PeerAugmentation, seeded_globals
 from typer.testing import CliRunner
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MissingDependency
+from crossaug.errors import MissingDependency
 
 
 def require_torch() -> Any:

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from ..._json import to_jsonable
-from ...builtin.edit_distance import normalised_edit_distance
-from ...runner.manifest import read_manifest
-from ...sample import modality_of
+from crossaug._json import to_jsonable
+from crossaug.builtin.edit_distance import normalised_edit_distance
+from crossaug.runner.manifest import read_manifest
+from crossaug.sample import modality_of
 from .dispersion import mean_distance_to, mean_pairwise_distance, pixel_features
 from .filters import filter_ratios
 from .preservation import label_preservation_rate

@@ -27,9 +27,9 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
-from ...errors import ConfigError
-from ...importing import import_object
-from ...sample import Sample
+from crossaug.errors import ConfigError
+from crossaug.importing import import_object
+from crossaug.sample import Sample
 
 
 class Classifier:
@@ -115,10 +115,10 @@ class _ObjectClassifier(Classifier):
 
 
 BUILTIN = {
-    "text-embed-lr": "crossaug.eval.classifiers.text_embed:EmbeddingLogReg",
-    "text-finetune": "crossaug.eval.classifiers.text_finetune:FineTunedEncoder",
-    "image-cnn": "crossaug.eval.classifiers.image_cnn:ImageCNN",
-    "audio-cnn": "crossaug.eval.classifiers.audio_cnn:SpectrogramCNN",
+    "text-embed-lr": "crossaug_eval.classifiers.text_embed:EmbeddingLogReg",
+    "text-finetune": "crossaug_eval.classifiers.text_finetune:FineTunedEncoder",
+    "image-cnn": "crossaug_eval.classifiers.image_cnn:ImageCNN",
+    "audio-cnn": "crossaug_eval.classifiers.audio_cnn:SpectrogramCNN",
 }
 DEFAULT_FOR = {"text": "text-embed-lr", "image": "image-cnn", "audio": "audio-cnn"}
 
