@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
 from crossaug.testing import FilterContract
-from crossaug_image.filters.grayscale import chroma, is_grayscale
+from crossaug_image.filters.grayscale import chroma, colour_score, hue_concentration, is_grayscale, to_lab
 from crossaug_image.filters.label_confidence import mean_brightness_is_label
-from PIL import Image
+from PIL import Image, ImageOps
 
 
 def _img(color, mode="RGB"):
@@ -32,7 +33,42 @@ def test_chroma_hand_values():
     img = Image.new("RGB", (2, 1))
     img.putpixel((0, 0), (255, 0, 0))  # spread 255 on one pixel, 0 on the other
     assert chroma(img) == pytest.approx(0.5)
-    assert is_grayscale(_img((100, 101, 100))) and not is_grayscale(_img((100, 140, 100)))
+    assert is_grayscale(_img((100, 101, 100)), method="spread") and not is_grayscale(_img((100, 140, 100)),
+                                                                                     method="spread")
+
+
+def _photo(seed=0, size=64):
+    """A smooth field of several colours, like a colour photo's."""
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.uniform(0, 255, (4, 4, 3)).astype(np.uint8)).resize((size, size),
+                                                                                   Image.Resampling.BICUBIC)
+
+
+def test_tinted_monochrome_is_black_and_white():
+    f = create("filter", "image.grayscale")
+    for seed in range(5):
+        photo = _photo(seed)
+        grey = photo.convert("L")
+        tinted = {"grey": grey.convert("RGB"), "grey L": grey,
+                  "sepia": ImageOps.colorize(grey, (40, 26, 13), (255, 240, 192)),
+                  "strong sepia": ImageOps.colorize(grey, (60, 30, 0), (255, 220, 150)),
+                  "blue-tinted": ImageOps.colorize(grey, (5, 10, 60), (200, 220, 255)),
+                  "cyanotype": ImageOps.colorize(grey, (0, 30, 80), (230, 240, 255))}
+        for what, img in tinted.items():
+            assert colour_score(img) < 0.005 and is_grayscale(img), (what, seed, colour_score(img))
+        assert chroma(tinted["sepia"]) > 0.1  # the channel spread alone lets sepia through
+        assert colour_score(photo) > 0.1 and not is_grayscale(photo)
+        cands = [Sample(k, {"image": v}) for k, v in {**tinted, "photo": photo}.items()]
+        kept = [o.id for o in f(cands, cands) if o.kept]
+        assert kept == ["photo"]
+    # colour images with one dominant hue still pass: a vivid colour, a noisy tinted one
+    assert not is_grayscale(_img((10, 200, 30))) and not is_grayscale(_img((200, 30, 30)))
+    assert hue_concentration(tinted["sepia"]) > 0.99 and hue_concentration(_photo()) < 0.6
+    # CIELAB of sRGB white, black and pure red (reference values)
+    lab = to_lab(Image.fromarray(np.array([[[255, 255, 255], [0, 0, 0], [255, 0, 0]]], np.uint8)))[0]
+    assert np.allclose(lab, [[100, 0, 0], [0, 0, 0], [53.24, 80.09, 67.20]], atol=0.05)
+    with pytest.raises(ConfigError):
+        create("filter", "image.grayscale", method="hue")
 
 
 class TestClipScoreContract(FilterContract):

@@ -1,7 +1,7 @@
 """Resample black-and-white generations (Back-Modality's back-imagination rule).
 
-Wraps a text-to-image transform: an output whose chroma is below ``threshold``
-is drawn again with a new seed derived from the original seed and the attempt
+Wraps a text-to-image transform: an output that is black-and-white or tinted
+monochrome (its ``image.grayscale`` score below ``threshold``) is drawn again with a new seed derived from the original seed and the attempt
 number, at most ``max_retries`` times. Attempts and the seeds used are recorded
 in lineage; an image still grey after the last retry is returned as is (and the
 ``image.grayscale`` filter rejects it), so nothing loops forever.
@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, Produced, Sample, Transform
 
-from ..filters.grayscale import chroma
+from ..filters.grayscale import METHODS, monochrome_score
 
 
 def retry_seed(seed: int, attempt: int) -> int:
@@ -33,21 +33,26 @@ class ResampleGrayscale(Transform):
 
     Args:
         transform: a text -> image transform (e.g. ``image.text-to-image.diffusers``).
-        threshold: chroma below which an image counts as black-and-white (see ``image.grayscale``).
-        max_retries: at most this many redraws per output (0: only record the chroma).
+        threshold: score below which an image counts as black-and-white (see ``image.grayscale``).
+        max_retries: at most this many redraws per output (0: only record the score).
+        method: the ``image.grayscale`` score (``"tint"``: tinted monochrome too; ``"spread"``: grey only).
     """
 
     name: ClassVar[str] = "image.text-to-image.resample-grayscale"
     source: ClassVar[str] = "text"
     target: ClassVar[str] = "image"
 
-    def __init__(self, transform: Transform, threshold: float = 0.02, max_retries: int = 3) -> None:
+    def __init__(self, transform: Transform, threshold: float = 0.02, max_retries: int = 3,
+                 method: str = "tint") -> None:
         if not isinstance(transform, Transform) or transform.target != "image":
             raise ConfigError(f"{self.name}: transform must be a text -> image Transform, got {transform!r}")
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigError(f"{self.name}: max_retries must be a non-negative integer, got {max_retries!r}")
         if not 0 <= threshold <= 1:
             raise ConfigError(f"{self.name}: threshold must lie in [0, 1], got {threshold!r}")
+        if method not in METHODS:
+            raise ConfigError(f"{self.name}: method must be one of {sorted(METHODS)}, got {method!r}")
+        self.method = method
         self.transform = transform
         self.threshold = float(threshold)
         self.max_retries = max_retries
@@ -82,7 +87,7 @@ class ResampleGrayscale(Transform):
         results = [unpack(r) for r in self.transform.transform_batch(samples, seeds)]
         tried: list[list[int]] = [[] for _ in samples]
         for attempt in range(1, self.max_retries + 1):
-            grey = [i for i, (img, _) in enumerate(results) if chroma(img) < self.threshold]
+            grey = [i for i, (img, _) in enumerate(results) if monochrome_score(img, self.method) < self.threshold]
             if not grey:
                 break
             new_seeds = [retry_seed(seeds[i], attempt) for i in grey]
@@ -92,8 +97,8 @@ class ResampleGrayscale(Transform):
                 tried[i].append(s)
         out = []
         for (img, info), retries in zip(results, tried):
-            c = chroma(img)
-            info.update(chroma=round(c, 6), grayscale=bool(c < self.threshold), retries=len(retries))
+            c = monochrome_score(img, self.method)
+            info.update(colour_score=round(c, 6), grayscale=bool(c < self.threshold), retries=len(retries))
             if retries:
                 info["retry_seeds"] = retries
             out.append(Produced(img, info))
