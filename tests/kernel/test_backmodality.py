@@ -102,3 +102,54 @@ def test_bad_configuration(kwargs, msg) -> None:
 def test_wrong_step_types_rejected() -> None:
     with pytest.raises(ConfigError, match="forward transform must be a Transform"):
         BackModality(forward=Typo(), backward=ReverseWords())
+
+
+def dedupe_recipe(rate: float, keep=None, top_up=0, dedupe=True, fan_out=(1, 4, 1)) -> BackModality:
+    return BackModality(forward=ReverseWords(), augment=Typo(rate=rate, field="text.reversed"),
+                        backward=ReverseWords(in_field="text.reversed", out_field="text"),
+                        fan_out=fan_out, keep=keep, dedupe=dedupe, top_up=top_up)
+
+
+def test_dedupe_rejects_repeats_with_reason_duplicate() -> None:
+    # rate 0: H changes nothing, so all four candidates are the same text; only the first stays
+    out = dedupe_recipe(0.0)([S], seed=0, kept_only=False)
+    assert [o.kept for o in out] == [True, False, False, False]
+    assert all(o.reason == "duplicate: same output as s~0.0.0" for o in out[1:])
+    assert out[1].lineage[-1].name == "dedupe"
+    # without dedupe the four copies are all kept
+    assert all(o.kept for o in dedupe_recipe(0.0, dedupe=False)([S], seed=0, kept_only=False))
+
+
+def test_kept_outputs_are_distinct_and_at_most_keep() -> None:
+    out = dedupe_recipe(0.15, keep=3, fan_out=(1, 8, 1))([S], seed=2, kept_only=False)
+    kept = [o.fields["text"] for o in out if o.kept]
+    assert len(kept) == 3 and len(set(kept)) == 3
+    reasons = Counter(o.reason.split(":")[0] for o in out if not o.kept)
+    assert set(reasons) <= {"duplicate", "not sampled"}
+
+
+def test_top_up_runs_new_rounds_only_for_short_inputs() -> None:
+    # rate 0.3 on one round of 2 candidates cannot reach keep=4; top-up rounds use new ids and seeds
+    two = [S, Sample("t", {"text": "alpha beta gamma delta epsilon zeta eta theta"})]
+    short = dedupe_recipe(0.3, keep=4, fan_out=(1, 2, 1))(two, seed=0, kept_only=False)
+    topped = dedupe_recipe(0.3, keep=4, top_up=2, fan_out=(1, 2, 1))(two, seed=0, kept_only=False)
+    assert sum(o.kept for o in short if o.parent_id == "s") == 2
+    kept_s = [o for o in topped if o.parent_id == "s" and o.kept]
+    assert len(kept_s) == 4 and len({o.fields["text"] for o in kept_s}) == 4
+    ids = [o.id for o in topped if o.parent_id == "s"]
+    assert ids == ["s~0.0.0", "s~0.1.0", "s~1.0.0", "s~1.1.0"]  # one extra round reached k; no more
+    # the first round is the same with or without top-up (top-up only adds)
+    assert [o.fields["text"] for o in topped if o.id in ("s~0.0.0", "s~0.1.0")] == \
+        [o.fields["text"] for o in short if o.parent_id == "s"]
+
+
+def test_top_up_is_bounded_when_inputs_cannot_reach_k() -> None:
+    out = dedupe_recipe(0.0, keep=5, top_up=3, fan_out=(1, 2, 1))([S], seed=0, kept_only=False)
+    assert len(out) == 2 * 4  # the first round and three top-up rounds, no more
+    assert sum(o.kept for o in out) == 1
+
+
+def test_n_param_maps_cli_n_to_keep() -> None:
+    assert BackModality.n_param == "keep"
+    with pytest.raises(ConfigError, match="top_up"):
+        dedupe_recipe(0.1, top_up=-1)

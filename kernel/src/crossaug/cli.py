@@ -149,7 +149,7 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
                 params = dict(d["params"])
                 params.update(dict(_parse_param(p) for p in param))
                 if n is not None:
-                    params["n"] = n
+                    params[getattr(type(recipe_obj), "n_param", "n")] = n
                 from .serialization import from_dict
 
                 recipe_obj = from_dict({"recipe": d["recipe"], "params": params})
@@ -157,8 +157,8 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
             if recipe is None:
                 raise CrossaugError("give a recipe name or --config FILE")
             params = dict(_parse_param(p) for p in param)
-            if n is not None:
-                params["n"] = n
+            if n is not None:  # BackModality recipes: --n sets keep (k, outputs per input)
+                params[getattr(registry.load("recipe", recipe), "n_param", "n")] = n
             recipe_obj = registry.create("recipe", recipe, **params)
         opts.pop("n", None)
         for key, value in (("seed", seed), ("workers", workers), ("batch_size", batch_size),
@@ -173,8 +173,12 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
     except CrossaugError as exc:
         _fail(exc)
     s = result.summary
+    labels = s.get("labels") or {}
+    per_label = ", ".join(f"{k} {v}" for k, v in labels.get("outputs", {}).items())
     console.print(f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected "
-                  f"in {s['seconds']:.1f} s")
+                  f"in {s['seconds']:.1f} s" + (f" · kept per label: {per_label}" if per_label else ""))
+    if labels.get("warning"):
+        console.print(f"[yellow]warning:[/] {escape(labels['warning'])}")
     out.print(str(result.output_dir))
 
 

@@ -55,6 +55,11 @@ class RunResult:
     def report_path(self) -> Path:
         return self.output_dir / "report.html"
 
+    @property
+    def label_balance(self) -> dict[str, Any] | None:
+        """Inputs and kept outputs per label, the share shift (percentage points) and a warning, or ``None``."""
+        return self.summary.get("labels")
+
 
 def _dedupe(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
     seen: set[str] = set()
