@@ -1,0 +1,143 @@
+"""The kernel is layered: a module imports only its own layer and the layers below it.
+
+Layers, bottom up (docs/architecture.md draws them): ``core`` (samples, RNG, errors, hook specs
+and plugin manager, registry, steps, modalities, compose, BackModality, serialization, built-in
+steps), ``run`` (dataset IO, runner and executors, report, integrations, testing kit) and
+``face`` (command line, doctor, demo, the built-in hook implementations). Plugins sit on top and
+the kernel never imports them. The check reads every ``import`` statement with :mod:`ast`,
+lazy ones inside functions included; only ``if TYPE_CHECKING:`` blocks (never executed) are
+skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "kernel" / "src"
+LAYERS = ("core", "run", "face")
+
+#: module (or package prefix) -> layer; the longest matching entry wins
+LAYER_OF: dict[str, str] = {
+    # core: what every step and plugin needs, and nothing that runs a dataset
+    "crossaug": "core",  # the package itself: eager imports are core; the rest is re-exported by name
+    "crossaug._json": "core",
+    "crossaug.errors": "core",
+    "crossaug.sample": "core",
+    "crossaug.rng": "core",
+    "crossaug.timing": "core",
+    "crossaug.hookspecs": "core",
+    "crossaug.hooks": "core",
+    "crossaug.registry": "core",
+    "crossaug.importing": "core",
+    "crossaug.models": "core",
+    "crossaug.cache": "core",  # Transform.__call__ consults the result cache; backends share models through it
+    "crossaug.step": "core",
+    "crossaug.augmentation": "core",
+    "crossaug.transform": "core",
+    "crossaug.filter": "core",
+    "crossaug.recipe": "core",
+    "crossaug.compose": "core",
+    "crossaug.modality": "core",
+    "crossaug.modalities": "core",
+    "crossaug.backmodality": "core",
+    "crossaug.serialization": "core",
+    "crossaug.builtin": "core",
+    "crossaug.plain": "core",  # crossaug.augment on plain values; Augmentation uses its payload converters
+    "crossaug.io.limits": "core",  # input size caps, read by the modalities when they decode
+    # run: reading datasets, running recipes over them, writing and showing results
+    "crossaug.io": "run",
+    "crossaug.runner": "run",
+    "crossaug.report": "run",
+    "crossaug.integrations": "run",
+    "crossaug.testing": "run",
+    # face: what a person at a terminal meets
+    "crossaug.cli": "face",
+    "crossaug.doctor": "face",
+    "crossaug.demo": "face",
+    "crossaug.default_hooks": "face",
+}
+
+
+def layer_of(module: str) -> str | None:
+    best = None
+    for prefix in LAYER_OF:
+        if (module == prefix or module.startswith(prefix + ".")) and prefix != "crossaug":
+            if best is None or len(prefix) > len(best):
+                best = prefix
+    if best is None and module == "crossaug":
+        best = "crossaug"
+    return LAYER_OF[best] if best else None
+
+
+def kernel_modules() -> dict[str, tuple[Path, bool]]:
+    mods = {}
+    for path in sorted((SRC / "crossaug").rglob("*.py")):
+        parts = list(path.relative_to(SRC).with_suffix("").parts)
+        is_pkg = parts[-1] == "__init__"
+        mods[".".join(parts[:-1] if is_pkg else parts)] = (path, is_pkg)
+    return mods
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node except those under ``if TYPE_CHECKING:``."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+
+
+def imports_of(module: str, path: Path, is_pkg: bool, known: set[str]) -> list[tuple[int, str, str]]:
+    """``(line, imported module, statement)`` for every import of the ``crossaug`` family in ``path``."""
+    package = module if is_pkg else module.rpartition(".")[0]
+    found = []
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:  # `from . import registry` imports the module crossaug.registry
+                sub = f"{target}.{alias.name}"
+                found.append((node.lineno, sub if sub in known else target, ast.unparse(node)))
+        elif isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name, ast.unparse(node)) for alias in node.names)
+    return [f for f in found if f[1].split(".")[0].startswith("crossaug")]
+
+
+def test_every_kernel_module_has_a_layer() -> None:
+    missing = [m for m in kernel_modules() if layer_of(m) is None]
+    assert not missing, f"add these modules to LAYER_OF in {Path(__file__).name}: {missing}"
+
+
+def test_no_import_from_a_lower_layer_to_a_higher_one() -> None:
+    mods = kernel_modules()
+    bad = []
+    for module, (path, is_pkg) in mods.items():
+        own = LAYERS.index(layer_of(module) or "face")
+        for line, target, stmt in imports_of(module, path, is_pkg, set(mods)):
+            if target.split(".")[0] != "crossaug":
+                bad.append(f"{path.relative_to(SRC)}:{line} `{stmt}`: the kernel never imports a plugin ({target})")
+                continue
+            theirs = layer_of(target)
+            if theirs is not None and LAYERS.index(theirs) > own:
+                bad.append(f"{path.relative_to(SRC)}:{line} `{stmt}`: {module} ({LAYERS[own]}) imports "
+                           f"{target} ({theirs}), a higher layer")
+    assert not bad, "upward imports:\n" + "\n".join(bad)
+
+
+def test_the_check_sees_lazy_imports(tmp_path: Path) -> None:
+    """The checker itself: an import inside a function is found (and is upward here); TYPE_CHECKING is not."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .cli import app\n"
+                     "def f():\n    from .doctor import Check\n    from . import registry\n")
+    got = sorted(t for _, t, _ in imports_of("crossaug.hooks", probe, False, set(kernel_modules())))
+    assert got == ["crossaug.doctor", "crossaug.registry"]
+    assert LAYERS.index(layer_of("crossaug.doctor")) > LAYERS.index(layer_of("crossaug.hooks"))
+    assert layer_of("crossaug.io.limits") == "core" and layer_of("crossaug.io.datasets") == "run"
