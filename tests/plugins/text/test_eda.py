@@ -217,7 +217,9 @@ def test_replay_on_other_text_is_bad_sample():
 @pytest.mark.parametrize("text", ["東京は日本の首都です。", "Москва — столица России.", "I love 東京 and Москва 🎉",
                                   "🎉🎉 🐱", "مرحبا بالعالم"])
 def test_non_latin_mixed_and_emoji_are_handled(text):
-    for aug in (EDA(), SynonymReplacement(alpha=0.5), RandomDeletion(p=0.5)):
+    # with the language check off, any script goes through without crashing
+    for aug in (EDA(input_language=None), SynonymReplacement(alpha=0.5, input_language=None),
+                RandomDeletion(p=0.5, input_language=None)):
         for seed in range(4):
             out = aug.augment(Sample("s", {"text": text}), np.random.default_rng(seed))
             assert out.fields["text"].strip()

@@ -1,4 +1,4 @@
-"""EDA: Easy Data Augmentation (Wei and Zou, EMNLP 2019).
+r"""EDA: Easy Data Augmentation (Wei and Zou, EMNLP 2019).
 
 Four operations on the words of a sentence: synonym replacement (SR: ``n`` non-stop
 words replaced by a WordNet synonym), random insertion (RI: a synonym of a random
@@ -7,6 +7,15 @@ random words swapped, ``n`` times) and random deletion (RD: each word deleted wi
 probability ``p``). ``n = max(1, int(alpha * l))`` for a sentence of ``l`` words
 (paper Sec. 2). Words are whitespace-separated units; punctuation attached to a
 word stays in place when the word is replaced. A sentence is never emptied.
+
+Whitespace is kept: an edited word keeps the whitespace around it, a swap moves
+words but not the separators, a deleted word takes exactly one adjacent whitespace
+run with it (the one after it; the one before it for the last word) and an
+inserted word is followed by one space. Words overlapping a protected span
+(URLs, e-mails, @handles, #hashtags, numbers and prices, code; see
+:mod:`crossaug_text.protected`), words of a protected part of speech
+(``protect_pos``) and words of the sample's label (``protect_label``) are never
+replaced, swapped or deleted, and nothing is inserted between two of them.
 
 The planners below are pure functions of the words, a synonym function and a
 ``numpy`` generator; they return the exact edits, which the augmentations record
@@ -21,12 +30,15 @@ Example:
     True
     >>> apply_operation(words, "rs", [[0, 3]])
     ['fox', 'quick', 'brown', 'the']
+    >>> apply_to_text("one\ttwo\nthree four", "rd", [1])
+    'one\tthree four'
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -34,13 +46,17 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
+from .language import MIN_CONFIDENCE, language_refusal
+from .protected import overlaps_protected, protected_spans
 from .stopwords import is_stop_word
-from .tokens import match_case
+from .tokens import match_case, tokenize
 
 SynonymFn = Callable[[str], Sequence[str]]
 OPERATIONS = ("sr", "ri", "rs", "rd")
 _EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.UNICODE | re.DOTALL)
 _PLAIN = re.compile(r"^[a-z ]+$")
+_UNIT = re.compile(r"\S+")
+_spacy_lock = threading.Lock()
 
 #: Paper Table 3: recommended (alpha, n_aug) by training-set size.
 RECOMMENDED = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4))
@@ -101,20 +117,31 @@ def wordnet_synonyms(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _candidates(words: Sequence[str]) -> list[int]:
-    return [i for i, w in enumerate(words) if (core := split_word(w)[1]) and any(c.isalpha() for c in core)
-            and not is_stop_word(core)]
+def _editable(words: Sequence[str], editable: Sequence[bool] | None) -> list[bool]:
+    if editable is None:
+        return [True] * len(words)
+    if len(editable) != len(words):
+        raise ValueError(f"got {len(editable)} editable flags for {len(words)} words")
+    return [bool(e) for e in editable]
+
+
+def _candidates(words: Sequence[str], editable: Sequence[bool] | None = None) -> list[int]:
+    ok = _editable(words, editable)
+    return [i for i, w in enumerate(words) if ok[i] and (core := split_word(w)[1])
+            and any(c.isalpha() for c in core) and not is_stop_word(core)]
 
 
 def plan_synonym_replacement(words: Sequence[str], n: int, rng: np.random.Generator,
-                             synonyms: SynonymFn) -> list[list[Any]]:
-    """SR: up to ``n`` distinct non-stop words, each replaced (every occurrence) by a random synonym.
+                             synonyms: SynonymFn, editable: Sequence[bool] | None = None) -> list[list[Any]]:
+    """SR: up to ``n`` distinct non-stop words, each replaced (every editable occurrence) by a random synonym.
 
-    Returns ``[index, old_unit, new_unit]`` edits.
+    Returns ``[index, old_unit, new_unit]`` edits. ``editable`` (one flag per word,
+    default all) marks the words that may change.
     """
+    ok = _editable(words, editable)
     edits: list[list[Any]] = []
     seen: dict[str, None] = {}
-    for i in _candidates(words):
+    for i in _candidates(words, ok):
         seen.setdefault(split_word(words[i])[1].lower(), None)
     order = list(seen)
     rng.shuffle(order)
@@ -128,58 +155,104 @@ def plan_synonym_replacement(words: Sequence[str], n: int, rng: np.random.Genera
         choice = syns[int(rng.integers(len(syns)))]
         for i, w in enumerate(words):
             pre, core, post = split_word(w)
-            if core.lower() == key:
+            if ok[i] and core.lower() == key:
                 edits.append([i, w, pre + match_case(choice, core) + post])
         replaced += 1
     return sorted(edits)
 
 
 def plan_random_insertion(words: Sequence[str], n: int, rng: np.random.Generator,
-                          synonyms: SynonymFn, tries: int = 10) -> list[list[Any]]:
+                          synonyms: SynonymFn, tries: int = 10,
+                          editable: Sequence[bool] | None = None) -> list[list[Any]]:
     """RI: ``n`` times, insert a synonym of a random non-stop word at a random position.
 
-    Returns ``[position, inserted_word]`` edits, applied in order.
+    Returns ``[position, inserted_word]`` edits, applied in order. Sources are
+    editable words; no word is inserted between two non-editable words (so a
+    protected phrase such as a label stays contiguous).
     """
     edits: list[list[Any]] = []
-    cands = _candidates(words)
-    length = len(words)
+    ok = _editable(words, editable)
+    cands = _candidates(words, ok)
     if not cands:
         return edits
+    flags = list(ok)  # editability of the current (growing) word list
     for _ in range(n):
         for _ in range(tries):
             source = split_word(words[cands[int(rng.integers(len(cands)))]])[1]
             syns = list(synonyms(source.lower()))
             if syns:
                 word = syns[int(rng.integers(len(syns)))]
-                pos = int(rng.integers(length + 1))
+                allowed = [p for p in range(len(flags) + 1)
+                           if p == 0 or p == len(flags) or flags[p - 1] or flags[p]]
+                pos = allowed[int(rng.integers(len(allowed)))]
                 edits.append([pos, word])
-                length += 1
+                flags.insert(pos, True)
                 break
     return edits
 
 
-def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator) -> list[list[int]]:
-    """RS: ``n`` swaps of two distinct random positions; ``[i, j]`` edits applied in order."""
-    if len(words) < 2:
+def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator,
+                     editable: Sequence[bool] | None = None) -> list[list[int]]:
+    """RS: ``n`` swaps of two distinct random editable positions; ``[i, j]`` edits applied in order."""
+    idx = np.flatnonzero(_editable(words, editable))
+    if len(idx) < 2:
         return []
-    return [sorted(int(x) for x in rng.choice(len(words), size=2, replace=False)) for _ in range(n)]
+    return [sorted(int(idx[x]) for x in rng.choice(len(idx), size=2, replace=False)) for _ in range(n)]
 
 
-def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generator) -> list[int]:
-    """RD: indices to delete, each word with probability ``p``; at least one word always survives.
+def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generator,
+                         editable: Sequence[bool] | None = None) -> list[int]:
+    """RD: indices to delete, each editable word with probability ``p``; at least one word always survives.
 
-    When no word is drawn, one random word is deleted, so that an RD output always
-    differs from its input (the paper's code may return the sentence unchanged; the
-    other operations already change at least ``max(1, ...)`` words).
+    When no word is drawn, one random editable word is deleted, so that an RD output
+    always differs from its input (the paper's code may return the sentence
+    unchanged; the other operations already change at least ``max(1, ...)`` words).
     """
-    if len(words) <= 1 or p <= 0:
+    idx = np.flatnonzero(_editable(words, editable))
+    if len(words) <= 1 or p <= 0 or len(idx) == 0:
         return []
-    drop = rng.random(len(words)) < p
-    if drop.all():
-        drop[int(rng.integers(len(words)))] = False
+    drop = rng.random(len(idx)) < p
+    if drop.all() and len(idx) == len(words):
+        drop[int(rng.integers(len(idx)))] = False
     elif not drop.any():
-        drop[int(rng.integers(len(words)))] = True
-    return [int(i) for i in np.flatnonzero(drop)]
+        drop[int(rng.integers(len(idx)))] = True
+    return [int(idx[i]) for i in np.flatnonzero(drop)]
+
+
+def _apply_units(units: list[str], seps: list[str], op: str, edits: Sequence[Any]) -> None:
+    """Apply ``edits`` in place to words ``units`` with ``seps[i]`` the whitespace after word ``i``."""
+    if op == "sr":
+        for i, old, new in edits:
+            if not 0 <= int(i) < len(units) or units[int(i)] != old:
+                raise ValueError(f"recorded replacement {old!r} at word {i} does not match the text")
+            units[int(i)] = new
+    elif op == "ri":
+        for pos, word in edits:
+            pos = int(pos)
+            if not 0 <= pos <= len(units):
+                raise ValueError(f"recorded insertion position {pos} outside {len(units)} words")
+            if pos == len(units) and units:  # after the last word: it gets a space, the new one the tail
+                seps.append(seps[-1])
+                seps[-2] = " "
+            else:
+                seps.insert(pos, " " if units else "")
+            units.insert(pos, str(word))
+    elif op == "rs":
+        for i, j in edits:
+            i, j = int(i), int(j)
+            if not (0 <= i < len(units) and 0 <= j < len(units)):
+                raise ValueError(f"recorded swap ({i}, {j}) outside {len(units)} words")
+            units[i], units[j] = units[j], units[i]
+    elif op == "rd":
+        drop = sorted({int(i) for i in edits}, reverse=True)
+        if drop and (drop[0] >= len(units) or min(drop) < 0 or len(drop) >= len(units)):
+            raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {len(units)} words")
+        for i in drop:
+            if i == len(units) - 1 and i > 0:  # the last word takes the run before it
+                seps[i - 1] = seps[i]
+            del units[i], seps[i]
+    elif op != "none":
+        raise ValueError(f"unknown EDA operation {op!r}; expected one of {OPERATIONS}")
 
 
 def apply_operation(words: Sequence[str], op: str, edits: Sequence[Any]) -> list[str]:
@@ -188,31 +261,39 @@ def apply_operation(words: Sequence[str], op: str, edits: Sequence[Any]) -> list
     Raises:
         ValueError: the edits do not fit these words (replayed on another text).
     """
-    out = list(words)
-    if op == "sr":
-        for i, old, new in edits:
-            if not 0 <= int(i) < len(out) or out[int(i)] != old:
-                raise ValueError(f"recorded replacement {old!r} at word {i} does not match the text")
-            out[int(i)] = new
-    elif op == "ri":
-        for pos, word in edits:
-            if not 0 <= int(pos) <= len(out):
-                raise ValueError(f"recorded insertion position {pos} outside {len(out)} words")
-            out.insert(int(pos), word)
-    elif op == "rs":
-        for i, j in edits:
-            i, j = int(i), int(j)
-            if not (0 <= i < len(out) and 0 <= j < len(out)):
-                raise ValueError(f"recorded swap ({i}, {j}) outside {len(out)} words")
-            out[i], out[j] = out[j], out[i]
-    elif op == "rd":
-        drop = {int(i) for i in edits}
-        if drop and (max(drop) >= len(out) or len(drop) >= len(out)):
-            raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {len(out)} words")
-        out = [w for i, w in enumerate(out) if i not in drop]
-    elif op != "none":
-        raise ValueError(f"unknown EDA operation {op!r}; expected one of {OPERATIONS}")
-    return out
+    units, seps = list(words), [" "] * len(words)
+    _apply_units(units, seps, op, edits)
+    return units
+
+
+def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
+    r"""Apply ``edits`` to the whitespace-separated words of ``text``, keeping its whitespace.
+
+    Word indices are those of ``text.split()``. An edited word keeps the whitespace
+    around it; a deleted word removes exactly one adjacent whitespace run (the one
+    after it, or before it for the last word); an inserted word is followed by one
+    space. Returns ``text`` unchanged if every word would be deleted.
+
+    Example:
+        >>> apply_to_text("a\tb\n c", "rs", [[0, 2]])
+        'c\tb\n a'
+        >>> apply_to_text("a b\n", "ri", [[2, "x"]])
+        'a b x\n'
+
+    Raises:
+        ValueError: the edits do not fit these words.
+    """
+    matches = list(_UNIT.finditer(text))
+    if not matches:
+        return text
+    lead = text[:matches[0].start()]
+    units = [m.group() for m in matches]
+    seps = [text[m.end():(matches[k + 1].start() if k + 1 < len(matches) else len(text))]
+            for k, m in enumerate(matches)]
+    _apply_units(units, seps, op, edits)
+    if not units:
+        return text
+    return lead + "".join(u + s for u, s in zip(units, seps, strict=True))
 
 
 def _check_rate(name: str, value: float, who: str) -> float:
@@ -225,11 +306,83 @@ def _check_rate(name: str, value: float, who: str) -> float:
     return v
 
 
+def _check_pos(tags: Any, who: str) -> tuple[str, ...]:
+    if isinstance(tags, str):
+        tags = [tags]
+    try:
+        out = tuple(str(t).upper() for t in tags)
+    except TypeError:
+        raise ConfigError(f"{who}: protect_pos must be a list of spaCy universal POS tags, got {tags!r}") from None
+    bad = [t for t in out if t not in UPOS]
+    if bad:
+        raise ConfigError(f"{who}: protect_pos has unknown universal POS tag(s) {bad}; expected some of {sorted(UPOS)}")
+    return out
+
+
+#: spaCy's (Universal Dependencies) coarse part-of-speech tags.
+UPOS = frozenset("ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X SPACE".split())
+
+
+def label_words(label: Any) -> set[str]:
+    """Lower-cased words of a label (a string, or a list of strings); empty for other labels.
+
+    Example:
+        >>> sorted(label_words("Persian cat")), label_words(3)
+        (['cat', 'persian'], set())
+    """
+
+    if isinstance(label, str):
+        labels = [label]
+    elif isinstance(label, (list, tuple)) and all(isinstance(x, str) for x in label):
+        labels = list(label)
+    else:
+        return set()
+    return {t.text.lower() for lab in labels for t in tokenize(lab.replace("_", " ")) if t.is_word}
+
+
 class _EDAOperations(Augmentation):
-    """Shared machinery: plan one operation, record its edits, replay them."""
+    """Shared machinery: check the language, mark protected words, plan one operation, replay it."""
 
     modalities: ClassVar[tuple[str, ...]] = ("text",)
     field: str = "text"
+    protect_pos: tuple[str, ...] = ()
+    protect_label: bool = False
+    input_language: str | None = "en"
+    min_language_confidence: float = MIN_CONFIDENCE
+    spacy_model: str | None = None
+
+    def _set_common(self, field: str, protect_pos: Sequence[str], protect_label: bool,
+                    input_language: str | None, min_language_confidence: float,
+                    spacy_model: str | None) -> None:
+        self.field = field
+        self.protect_pos = _check_pos(protect_pos, self.name)
+        self.protect_label = bool(protect_label)
+        self.input_language = input_language or None
+        self.min_language_confidence = _check_rate("min_language_confidence", min_language_confidence, self.name)
+        self.spacy_model = spacy_model
+
+    def editable(self, sample: Sample, text: str) -> list[bool]:
+        """One flag per whitespace word of ``text``: may EDA change it? (see the module docstring)."""
+        matches = list(_UNIT.finditer(text))
+        spans = protected_spans(text)
+        ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches]
+        if self.protect_label:
+            lab = label_words(sample.label)
+            if lab:
+                for k, m in enumerate(matches):
+                    if any(t.text.lower() in lab for t in tokenize(m.group())):
+                        ok[k] = False
+        if self.protect_pos and any(ok):
+            from .resources import spacy_pipeline
+
+            nlp = spacy_pipeline(self.spacy_model)
+            with _spacy_lock:  # one pipeline object shared by the threads
+                doc = nlp(text)
+            hit = [(t.idx, t.idx + len(t.text)) for t in doc if t.pos_ in self.protect_pos]
+            for k, m in enumerate(matches):
+                if any(a < m.end() and m.start() < b for a, b in hit):
+                    ok[k] = False
+        return ok
 
     def _rates(self) -> dict[str, float]:
         raise NotImplementedError
@@ -238,32 +391,39 @@ class _EDAOperations(Augmentation):
         """Synonyms of a (lower-case) word: WordNet, as in the paper."""
         return wordnet_synonyms(word)
 
-    def plan(self, op: str, words: Sequence[str], rng: np.random.Generator) -> list[Any]:
+    def plan(self, op: str, words: Sequence[str], rng: np.random.Generator,
+             editable: Sequence[bool] | None = None) -> list[Any]:
         rate = self._rates()[op]
         if op == "sr":
-            return plan_synonym_replacement(words, num_changes(rate, len(words)), rng, self.synonyms)
+            return plan_synonym_replacement(words, num_changes(rate, len(words)), rng, self.synonyms,
+                                            editable=editable)
         if op == "ri":
-            return plan_random_insertion(words, num_changes(rate, len(words)), rng, self.synonyms)
+            return plan_random_insertion(words, num_changes(rate, len(words)), rng, self.synonyms,
+                                         editable=editable)
         if op == "rs":
-            return plan_random_swap(words, num_changes(rate, len(words)), rng)
-        return plan_random_deletion(words, rate, rng)
+            return plan_random_swap(words, num_changes(rate, len(words)), rng, editable=editable)
+        return plan_random_deletion(words, rate, rng, editable=editable)
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
-        words = sample[self.field].split()
+        text = sample[self.field]
+        reason = language_refusal(text, self.input_language, self.min_language_confidence)
+        if reason:
+            raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        words = text.split()
         ops = [o for o, r in self._rates().items() if r > 0]
         if not ops:
             return {"op": "none", "edits": []}
         op = ops[int(rng.integers(len(ops)))] if len(ops) > 1 else ops[0]
-        return {"op": op, "edits": self.plan(op, words, rng)}
+        return {"op": op, "edits": self.plan(op, words, rng, self.editable(sample, text))}
 
     def apply(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
         text = sample[self.field]
         try:
-            words = apply_operation(text.split(), params["op"], params["edits"])
+            new = apply_to_text(text, params["op"], params["edits"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BadSample(f"{self.name}: cannot replay params {dict(params)!r}: {exc}",
                             sample_id=sample.id, field=self.field) from None
-        return sample.derive(None, **{self.field: " ".join(words) if words else text})
+        return sample.derive(None, **{self.field: new})
 
 
 class EDA(_EDAOperations):
@@ -279,6 +439,14 @@ class EDA(_EDAOperations):
         alpha_rs: fraction of words swapped (0.1).
         p_rd: probability of deleting each word (0.1).
         field: the text field to augment.
+        protect_pos: spaCy universal POS tags whose words are never edited (e.g.
+            ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
+        protect_label: never edit the words of the sample's label (e.g. an injected
+            class name "persian cat"). Ours.
+        input_language: refuse (per sample) text detected as another language, since
+            WordNet and the stop words are English (``None``: no check). Ours.
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``protect_pos``.
 
     Example:
         >>> import numpy as np
@@ -292,12 +460,14 @@ class EDA(_EDAOperations):
     name: ClassVar[str] = "text.eda"
 
     def __init__(self, alpha_sr: float = 0.1, alpha_ri: float = 0.1, alpha_rs: float = 0.1,
-                 p_rd: float = 0.1, field: str = "text") -> None:
+                 p_rd: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
+                 protect_label: bool = False, input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha_sr = _check_rate("alpha_sr", alpha_sr, self.name)
         self.alpha_ri = _check_rate("alpha_ri", alpha_ri, self.name)
         self.alpha_rs = _check_rate("alpha_rs", alpha_rs, self.name)
         self.p_rd = _check_rate("p_rd", p_rd, self.name)
-        self.field = field
+        self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
 
     def _rates(self) -> dict[str, float]:
         return {"sr": self.alpha_sr, "ri": self.alpha_ri, "rs": self.alpha_rs, "rd": self.p_rd}
@@ -309,6 +479,14 @@ class SynonymReplacement(_EDAOperations):
     Args:
         alpha: fraction of words replaced (EDA default 0.1).
         field: the text field.
+        protect_pos: spaCy universal POS tags whose words are never edited (e.g.
+            ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
+        protect_label: never edit the words of the sample's label (e.g. an injected
+            class name "persian cat"). Ours.
+        input_language: refuse (per sample) text detected as another language, since
+            WordNet and the stop words are English (``None``: no check). Ours.
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``protect_pos``.
 
     Example:
         >>> import numpy as np
@@ -320,9 +498,11 @@ class SynonymReplacement(_EDAOperations):
 
     name: ClassVar[str] = "text.synonym-replacement"
 
-    def __init__(self, alpha: float = 0.1, field: str = "text") -> None:
+    def __init__(self, alpha: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
+                 protect_label: bool = False, input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha = _check_rate("alpha", alpha, self.name)
-        self.field = field
+        self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
 
     def _rates(self) -> dict[str, float]:
         return {"sr": self.alpha}
@@ -334,13 +514,23 @@ class RandomInsertion(_EDAOperations):
     Args:
         alpha: fraction of words inserted (EDA default 0.1).
         field: the text field.
+        protect_pos: spaCy universal POS tags whose words are never edited (e.g.
+            ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
+        protect_label: never edit the words of the sample's label (e.g. an injected
+            class name "persian cat"). Ours.
+        input_language: refuse (per sample) text detected as another language, since
+            WordNet and the stop words are English (``None``: no check). Ours.
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``protect_pos``.
     """
 
     name: ClassVar[str] = "text.random-insertion"
 
-    def __init__(self, alpha: float = 0.1, field: str = "text") -> None:
+    def __init__(self, alpha: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
+                 protect_label: bool = False, input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha = _check_rate("alpha", alpha, self.name)
-        self.field = field
+        self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
 
     def _rates(self) -> dict[str, float]:
         return {"ri": self.alpha}
@@ -352,13 +542,23 @@ class RandomSwap(_EDAOperations):
     Args:
         alpha: fraction of words swapped (EDA default 0.1).
         field: the text field.
+        protect_pos: spaCy universal POS tags whose words are never edited (e.g.
+            ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
+        protect_label: never edit the words of the sample's label (e.g. an injected
+            class name "persian cat"). Ours.
+        input_language: refuse (per sample) text detected as another language, since
+            WordNet and the stop words are English (``None``: no check). Ours.
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``protect_pos``.
     """
 
     name: ClassVar[str] = "text.random-swap"
 
-    def __init__(self, alpha: float = 0.1, field: str = "text") -> None:
+    def __init__(self, alpha: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
+                 protect_label: bool = False, input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha = _check_rate("alpha", alpha, self.name)
-        self.field = field
+        self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
 
     def _rates(self) -> dict[str, float]:
         return {"rs": self.alpha}
@@ -370,13 +570,23 @@ class RandomDeletion(_EDAOperations):
     Args:
         p: deletion probability per word (EDA default 0.1).
         field: the text field.
+        protect_pos: spaCy universal POS tags whose words are never edited (e.g.
+            ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
+        protect_label: never edit the words of the sample's label (e.g. an injected
+            class name "persian cat"). Ours.
+        input_language: refuse (per sample) text detected as another language, since
+            WordNet and the stop words are English (``None``: no check). Ours.
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``protect_pos``.
     """
 
     name: ClassVar[str] = "text.random-deletion"
 
-    def __init__(self, p: float = 0.1, field: str = "text") -> None:
+    def __init__(self, p: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
+                 protect_label: bool = False, input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.p = _check_rate("p", p, self.name)
-        self.field = field
+        self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
 
     def _rates(self) -> dict[str, float]:
         return {"rd": self.p}
@@ -384,5 +594,6 @@ class RandomDeletion(_EDAOperations):
 
 __all__ = ["EDA", "SynonymReplacement", "RandomInsertion", "RandomSwap", "RandomDeletion",
            "wordnet_synonyms", "plan_synonym_replacement", "plan_random_insertion",
-           "plan_random_swap", "plan_random_deletion", "apply_operation", "num_changes",
+           "plan_random_swap", "plan_random_deletion", "apply_operation", "apply_to_text", "num_changes",
+           "label_words", "UPOS",
            "recommended_params", "split_word", "OPERATIONS"]

@@ -23,6 +23,7 @@ from crossaug.step import Step
 
 from .code_switch import CodeSwitch
 from .eda import EDA
+from .language import MIN_CONFIDENCE
 from .llm_rewrite import DEFAULT_PROMPT, DEFAULT_TEMPLATE, LLMRewrite
 from .token_replacement import TokenReplacement, Vocabulary
 from .translate import Translate
@@ -41,18 +42,32 @@ class EDARecipe(Augment):
         field: the text field.
         filters: optional filters (e.g. ``text.edit-distance``).
         n: alias of ``num_aug`` (what ``crossaug run --n`` sets).
+        protect_pos: spaCy universal POS tags never edited (e.g. ``["NOUN", "PROPN"]``).
+        protect_label: never edit the words of the sample's label.
+        input_language: refuse samples detected as another language (``None``: no check).
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``protect_pos``.
     """
 
     name: ClassVar[str] = "eda"
 
     def __init__(self, num_aug: int = 4, alpha_sr: float = 0.1, alpha_ri: float = 0.1,
                  alpha_rs: float = 0.1, p_rd: float = 0.1, field: str = "text",
-                 filters: Sequence[Filter] | None = None, n: int | None = None) -> None:
+                 filters: Sequence[Filter] | None = None, n: int | None = None,
+                 protect_pos: Sequence[str] = (), protect_label: bool = False,
+                 input_language: str | None = "en", min_language_confidence: float = MIN_CONFIDENCE,
+                 spacy_model: str | None = None) -> None:
         num_aug = n if n is not None else num_aug
-        super().__init__(EDA(alpha_sr, alpha_ri, alpha_rs, p_rd, field), n=num_aug, filters=filters)
+        aug = EDA(alpha_sr, alpha_ri, alpha_rs, p_rd, field, protect_pos=protect_pos,
+                  protect_label=protect_label, input_language=input_language,
+                  min_language_confidence=min_language_confidence, spacy_model=spacy_model)
+        super().__init__(aug, n=num_aug, filters=filters)
         self.num_aug = num_aug
         self.alpha_sr, self.alpha_ri, self.alpha_rs, self.p_rd = alpha_sr, alpha_ri, alpha_rs, p_rd
         self.field = field
+        self.protect_pos, self.protect_label = list(aug.protect_pos), aug.protect_label
+        self.input_language, self.min_language_confidence = input_language, min_language_confidence
+        self.spacy_model = spacy_model
 
 
 class TokenReplacementRecipe(Augment):

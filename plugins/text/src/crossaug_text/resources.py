@@ -170,14 +170,46 @@ def _wordnet_reader(root: str) -> Any:
         return _LocalWordNet(root, None)
 
 
+_thread_readers = threading.local()
+
+
 def wordnet() -> Any:
-    """An NLTK ``WordNetCorpusReader`` over the resolved WordNet 3.0 (cached per process).
+    """An NLTK ``WordNetCorpusReader`` over the resolved WordNet 3.0, one per thread.
+
+    NLTK's reader is not thread-safe (it seeks and reads shared open data files and
+    fills caches lazily): two threads sharing one returned a spurious "no synset"
+    now and then, so a thread executor's output differed between identical runs.
+    Each thread therefore gets its own reader (built once per thread and directory).
 
     Example:
         >>> wordnet().synset("dog.n.01").lemma_names()[:2]
         ['dog', 'domestic_dog']
     """
-    return _wordnet_reader(str(wordnet_dir()))
+    root = str(wordnet_dir())
+    readers = getattr(_thread_readers, "readers", None)
+    if readers is None:
+        readers = _thread_readers.readers = {}
+    reader = readers.get(root)
+    if reader is None:
+        with _lock:
+            shared = _wordnet_reader(root)
+        reader = shared if threading.current_thread() is threading.main_thread() else _thread_copy(shared)
+        readers[root] = reader
+    return reader
+
+
+def _thread_copy(reader: Any) -> Any:
+    """A reader sharing ``reader``'s read-only indexes but with its own open files and caches."""
+    import copy
+    from collections import defaultdict
+
+    twin = copy.copy(reader)
+    twin._data_file_map = {}  # the open data files: seek + read is the race
+    twin._synset_offset_cache = defaultdict(dict)
+    twin._max_depth = {}
+    twin._key_count_file = None
+    twin._key_synset_file = None
+    return twin
 
 
 # -- spaCy ----------------------------------------------------------------------

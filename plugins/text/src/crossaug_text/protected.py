@@ -1,0 +1,81 @@
+"""Spans of a text that word-level augmentations must never edit.
+
+EDA, token replacement and code-switching all skip the same spans: URLs and bare
+domains (``https://example.com/a``, ``example.com``), e-mail addresses, ``@handles``,
+``#hashtags``, numbers and prices (``$999``, ``3.5%``, ``12:30``) and code-like
+tokens (text in backticks, ``snake_case``, ``camelCase``, ``call()``, ``a.b.c``,
+paths, ``<tags>``). A word overlapping one of these spans is left as it is; word
+edits around it keep it intact.
+
+Example:
+    >>> [(k, t) for _, _, k, t in protected_spans("Ask @john_doe: $999 at example.com #deal")]
+    [('handle', '@john_doe'), ('number', '$999'), ('url', 'example.com'), ('hashtag', '#deal')]
+    >>> overlaps_protected(0, 3, protected_spans("Ask @john_doe"))
+    False
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+
+class ProtectedSpan(NamedTuple):
+    """A ``[start, end)`` span of the text, its kind and its text."""
+
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+#: (kind, pattern), tried in this order; earlier kinds win overlaps.
+PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("code", re.compile(r"`[^`\n]*`")),
+    ("url", re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>\"']+", re.UNICODE)),
+    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)),
+    ("url", re.compile(r"(?<![\w@.])[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}\b(?:/[^\s<>\"']*)?", re.UNICODE)),
+    ("handle", re.compile(r"(?<![\w@])@\w+", re.UNICODE)),
+    ("hashtag", re.compile(r"(?<![\w#&])#\w+", re.UNICODE)),
+    ("number", re.compile(r"(?<!\w)(?:[$€£¥₹₺]\s?)?\d(?:[\d,.:/-]*\d)?(?:%|[$€£¥₹₺])?", re.UNICODE)),
+    ("code", re.compile(r"(?<!\S)(?:~?/[\w.-]+){2,}/?|\w+(?:\.\w+)*\([^()\s]*\)|</?[A-Za-z][^<>\n]{0,80}>"
+                        r"|\b\w*_\w+\b|\b[a-z]+[A-Z]\w*\b|\b\w+(?:\.\w+){2,}\b|\S*(?:==|!=|->|=>|::|\+\+|&&|\|\|)\S*",
+                        re.UNICODE)),
+)
+
+
+def protected_spans(text: str) -> list[ProtectedSpan]:
+    """Non-overlapping protected spans of ``text``, sorted by start (see the module docstring)."""
+    taken: list[ProtectedSpan] = []
+    for kind, pattern in PATTERNS:
+        for m in pattern.finditer(text):
+            s, e = m.span()
+            if e > s and not any(s < t.end and t.start < e for t in taken):
+                taken.append(ProtectedSpan(s, e, kind, m.group()))
+    return sorted(taken)
+
+
+def overlaps_protected(start: int, end: int, spans: Sequence[ProtectedSpan]) -> bool:
+    """Whether ``[start, end)`` overlaps one of ``spans`` (sorted by start)."""
+    k = bisect.bisect_left([s.start for s in spans], end)
+    return any(spans[i].end > start for i in range(max(0, k - 1), k)) or any(
+        s.start < end and start < s.end for s in spans[:k])
+
+
+def without_protected(text: str, spans: Sequence[ProtectedSpan] | None = None) -> str:
+    """``text`` with every protected span blanked to spaces (what language detection reads).
+
+    Example:
+        >>> without_protected("see https://x.org now").split()
+        ['see', 'now']
+    """
+    spans = protected_spans(text) if spans is None else spans
+    out = list(text)
+    for s in spans:
+        out[s.start:s.end] = " " * (s.end - s.start)
+    return "".join(out)
+
+
+__all__ = ["ProtectedSpan", "PATTERNS", "protected_spans", "overlaps_protected", "without_protected"]
