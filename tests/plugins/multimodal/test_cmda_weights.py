@@ -1,4 +1,4 @@
-"""CMDA Double Cross-Attention (eq. 11) and interpolation (eq. 10): normalisation, convex hull, loops."""
+"""CMDA softmax-variant weights (double cross-attention) and interpolation: normalisation, convex hull, loops."""
 
 from __future__ import annotations
 
@@ -127,7 +127,8 @@ def test_cmda_on_precomputed_features_identity_space() -> None:
     rng = np.random.default_rng(6)
     centers = np.array([[5.0, 0, 0], [0, 5.0, 0], [0, 0, 5.0]])
     feats = np.repeat(centers, 10, axis=0) + 0.2 * rng.normal(size=(30, 3))
-    cmda = CMDA(latent="identity", max_components=5, n_mix=3).fit(feats, feats + 0.1 * rng.normal(size=(30, 3)))
+    cmda = CMDA(latent="identity", max_components=5, n_mix=3, weighting="softmax").fit(
+        feats, feats + 0.1 * rng.normal(size=(30, 3)))
     assert cmda.clusters_.n_components == 3
     out = cmda.generate(np.random.default_rng(0), n_per_teacher=2)   # latent-space student samples
     assert out.values.shape == (60, 3)

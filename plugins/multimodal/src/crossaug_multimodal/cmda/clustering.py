@@ -1,10 +1,12 @@
 """CMDA intra-modal clustering: a Gaussian mixture whose size is chosen by BIC or AIC.
 
-The teacher modality's latent vectors are clustered with Gaussian mixtures of
-``1..max_components`` components (scikit-learn ``GaussianMixture``); the model
-with the lowest Bayesian (or Akaike) information criterion wins, as in the
-paper. Samples of one cluster are treated as semantically alike: their
-student-modality partners are what new student samples are interpolated from.
+The STUDENT modality's latent vectors are clustered (paper, Sec. III and
+Algorithm 1, line 5-6) with Gaussian mixtures of ``1..max_components`` components
+(scikit-learn ``GaussianMixture``, EM); the model with the lowest Bayesian (or
+Akaike) information criterion wins (Sec. IV-C). EM settings follow Sec. IV-C:
+100 iterations, convergence threshold 1e-3, 1e-6 added to the covariance
+diagonal; the covariance is full (the paper's ``O(m M d^3)`` cost is that of full
+covariances). Its responsibilities give the eq. 11 intra-modal weights.
 
 Example:
     >>> import numpy as np
@@ -38,19 +40,32 @@ class ClusterModel:
         """Cluster index of each row of ``x``."""
         return self.model.predict(np.asarray(x, dtype=np.float64))
 
+    def responsibilities(self, x: Any) -> np.ndarray:
+        """``r(c) = alpha_c phi(x | theta_c) / sum_h alpha_h phi(x | theta_h)`` for each row of ``x``."""
+        return self.model.predict_proba(np.asarray(x, dtype=np.float64))
 
-def select_gmm(x: Any, max_components: int = 16, criterion: str = "bic", covariance_type: str = "diag",
-               seed: int = 0, n_init: int = 1, reg_covar: float = 1e-4) -> ClusterModel:
+
+#: EM settings of the paper (Sec. IV-C)
+PAPER_REG_COVAR = 1e-6
+PAPER_MAX_ITER = 100
+PAPER_TOL = 1e-3
+
+
+def select_gmm(x: Any, max_components: int = 16, criterion: str = "bic", covariance_type: str = "full",
+               seed: int = 0, n_init: int = 1, reg_covar: float = PAPER_REG_COVAR,
+               max_iter: int = PAPER_MAX_ITER, tol: float = PAPER_TOL) -> ClusterModel:
     """Fit mixtures with ``1..max_components`` components and keep the best by ``criterion``.
 
     Args:
         x: ``N x d`` latent vectors of one modality.
         max_components: largest mixture tried (capped at the number of distinct rows).
         criterion: ``"bic"`` (paper) or ``"aic"``.
-        covariance_type: scikit-learn covariance type (``diag`` suits small data).
+        covariance_type: scikit-learn covariance type (``full``, as the paper's cost implies;
+            ``diag`` is cheaper and steadier on few samples in many dimensions).
         seed: random state of the mixtures.
         n_init: initialisations per size.
-        reg_covar: covariance regularisation.
+        reg_covar: added to the covariance diagonal (paper: 1e-6).
+        max_iter, tol: EM iterations and convergence threshold (paper: 100, 1e-3).
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
@@ -66,10 +81,15 @@ def select_gmm(x: Any, max_components: int = 16, criterion: str = "bic", covaria
     scores: dict[int, float] = {}
     for k in range(1, top + 1):
         gm = GaussianMixture(n_components=k, covariance_type=covariance_type, random_state=seed,
-                             n_init=n_init, reg_covar=reg_covar)
+                             n_init=n_init, reg_covar=reg_covar, max_iter=max_iter, tol=tol)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            gm.fit(x)
+            try:
+                gm.fit(x)
+            except ValueError:  # a component collapsed (too few points for a full covariance)
+                if best is None:
+                    raise
+                break
         value = float(gm.bic(x) if criterion == "bic" else gm.aic(x))
         scores[k] = value
         if best is None or value < best[0]:
@@ -78,4 +98,4 @@ def select_gmm(x: Any, max_components: int = 16, criterion: str = "bic", covaria
     return ClusterModel(best[1], best[2], criterion, scores)
 
 
-__all__ = ["ClusterModel", "select_gmm", "CRITERIA"]
+__all__ = ["ClusterModel", "select_gmm", "CRITERIA", "PAPER_REG_COVAR", "PAPER_MAX_ITER", "PAPER_TOL"]

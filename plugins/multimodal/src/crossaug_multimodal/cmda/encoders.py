@@ -137,9 +137,9 @@ class SentenceTransformerEncoder(Encoder):
 class CallableEncoder(Encoder):
     """A user function ``f(list_of_payloads) -> N x d array`` (given directly or as ``"module:function"``)."""
 
-    def __init__(self, fn: Callable[[list[Any]], Any] | str) -> None:
+    def __init__(self, fn: Callable[[list[Any]], Any] | str, param: str | None = None) -> None:
         self.name = fn if isinstance(fn, str) else getattr(fn, "__qualname__", "callable")
-        self._fn = import_callable(fn) if isinstance(fn, str) else fn
+        self._fn = import_callable(fn, param=param) if isinstance(fn, str) else fn
 
     def encode(self, items: Sequence[Any]) -> np.ndarray:
         x = np.asarray(self._fn(list(items)), dtype=np.float64)
@@ -162,7 +162,7 @@ def get_encoder(modality: str, spec: Any) -> Encoder:
     if spec == "pixels":
         return PixelImageEncoder()
     if ":" in spec and not spec.startswith(("/", ".")) and "/" not in spec.split(":", 1)[0]:
-        return CallableEncoder(spec)
+        return CallableEncoder(spec, param=f"{modality}_encoder")
     if modality == "text":
         return SentenceTransformerEncoder(spec)
     raise ConfigError(f"unknown {modality} encoder {spec!r}; use 'pixels' or 'package.module:function'")

@@ -2,14 +2,16 @@
 
 Two small MLP heads map each modality's features into one ``latent_dim``-sized,
 L2-normalised space, trained with the contrastive losses of :mod:`.losses`
-(eq. 7, or eq. 8 when labels are given and ``supervised`` is set).
+(eq. 7, or eq. 8 when labels are given and ``supervised`` is set; as printed,
+summed over the batch; ``loss_form="ntxent"`` for standard NT-Xent / SupCon).
 
 * Offline mode: :meth:`LatentSpace.fit` learns the space first; the dataset is
   then augmented (recipe ``cmda``) before the downstream model is trained.
-* Joint mode: :meth:`LatentSpace.joint_loss` adds the downstream task loss with
-  weight ``lam`` (paper: 0.1), ``L = L_contrastive + lam * L_task``, so heads and
-  task network train together; :meth:`LatentSpace.augment_batch` generates new
-  student samples inside the training loop.
+* Joint mode: :meth:`LatentSpace.joint_loss` is eq. 9, ``L = L_f + lam * L_g``:
+  the downstream task loss ``L_f`` plus ``lam`` (paper: 0.1) times the contrastive
+  loss ``L_g``, so heads and task network train together;
+  :meth:`LatentSpace.augment_batch` generates new student samples inside the
+  training loop.
 
 torch is imported when this module is used, never by ``import crossaug_multimodal``.
 
@@ -34,7 +36,7 @@ from crossaug import MissingDependency
 
 from .losses import supervised_contrastive_loss, unsupervised_contrastive_loss
 
-#: the paper's weight of the downstream loss in joint mode
+#: the paper's weight of the contrastive loss in joint mode (eq. 9, "We fix lambda = 0.1")
 PAPER_LAMBDA = 0.1
 
 
@@ -84,14 +86,16 @@ class LatentSpace:
         hidden: hidden width of each head.
         tau: contrastive temperature.
         supervised: use eq. 8 (same class pulled together) when labels are given.
-        lam: weight of the downstream loss in joint mode (paper: 0.1).
+        lam: weight of the contrastive loss in joint mode (eq. 9; paper: 0.1).
+        loss_form: ``paper`` (eq. 7/8 as printed, summed over the batch) or ``ntxent``.
+        include_self: keep eq. 8's printed ``j = i`` term.
         seed: seed of the heads' initialisation.
         device: torch device of the heads (``cpu``, ``cuda``...); latents come back as numpy.
     """
 
     def __init__(self, teacher_dim: int, student_dim: int, latent_dim: int = 64, hidden: int = 256,
                  tau: float = 0.1, supervised: bool = False, lam: float = PAPER_LAMBDA, seed: int = 0,
-                 device: str = "cpu") -> None:
+                 device: str = "cpu", loss_form: str = "paper", include_self: bool = True) -> None:
         torch = _torch()
         gen = torch.Generator().manual_seed(int(seed))
         self.teacher_head = projection_head(teacher_dim, latent_dim, hidden)
@@ -101,6 +105,7 @@ class LatentSpace:
                 bound = 1.0 / max(1, p.shape[-1]) ** 0.5
                 p.copy_((torch.rand(p.shape, generator=gen) * 2 - 1) * bound)
         self.tau, self.supervised, self.lam = float(tau), bool(supervised), float(lam)
+        self.loss_form, self.include_self = loss_form, bool(include_self)
         self.device = str(device)
         self.teacher_head.to(self.device)
         self.student_head.to(self.device)
@@ -132,16 +137,17 @@ class LatentSpace:
             return self.project(side, self._standardise(side, features)).double().cpu().numpy()
 
     def contrastive_loss(self, zt: Any, zs: Any, labels: Any = None) -> Any:
-        """Eq. 8 if ``supervised`` and labels are given, else eq. 7."""
+        """``L_g``: eq. 8 if ``supervised`` and labels are given, else eq. 7."""
         if self.supervised and labels is not None:
-            return supervised_contrastive_loss(zt, zs, labels, self.tau)
-        return unsupervised_contrastive_loss(zt, zs, self.tau)
+            return supervised_contrastive_loss(zt, zs, labels, self.tau, include_self=self.include_self,
+                                               form=self.loss_form)
+        return unsupervised_contrastive_loss(zt, zs, self.tau, form=self.loss_form)
 
     def joint_loss(self, teacher_features: Any, student_features: Any, task_loss: Any, labels: Any = None) -> Any:
-        """Joint mode: ``L_contrastive + lam * L_task`` on torch features of one batch."""
+        """Joint mode, eq. 9: ``L_f + lam * L_g`` (task loss plus weighted contrastive loss) of one batch."""
         zt = self.project("teacher", teacher_features)
         zs = self.project("student", student_features)
-        return self.contrastive_loss(zt, zs, labels) + self.lam * task_loss
+        return task_loss + self.lam * self.contrastive_loss(zt, zs, labels)
 
     def fit(self, teacher_features: Any, student_features: Any, labels: Sequence[Any] | None = None,
             epochs: int = 100, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
@@ -195,10 +201,13 @@ class LatentSpace:
 
     def augment_batch(self, teacher_features: Any, student_features: Any, student_values: Any,
                       clusters: Any, rng: np.random.Generator, n_per_teacher: int = 1, n_mix: int = 4,
-                      attention_tau: float = 1.0) -> Any:
+                      attention_tau: float = 1.0, responsibilities: Any = None) -> Any:
         """Joint mode: new student samples from one training batch (weights computed without gradients).
 
-        ``clusters`` may be the batch's class labels (supervised) or GMM clusters.
+        With ``responsibilities`` (``N x M`` GMM responsibilities of the batch's student
+        latents, e.g. ``ClusterModel.responsibilities``) the weights are the paper's
+        eq. 10 x eq. 11 and ``clusters`` are the students' GMM clusters; without, the
+        softmax variant restricted to ``clusters`` (class labels or GMM clusters) is used.
         Returns :class:`~crossaug_multimodal.cmda.interpolation.Generated`.
         """
         from .interpolation import generate
@@ -209,6 +218,11 @@ class LatentSpace:
             zs = self.project("student", student_features).double().cpu().numpy()
         values = student_values.detach().cpu().numpy() if hasattr(student_values, "detach") else student_values
         n = zt.shape[0]
+        if responsibilities is not None:
+            from .interpolation import generate_paper
+
+            return generate_paper(zt, responsibilities, zs, np.asarray(clusters), values, n_per_teacher, rng,
+                                  n_mix=n_mix, exclude=np.arange(n))
         return generate(zt, zt, zs, values, np.asarray(clusters), n_per_teacher, rng, n_mix=n_mix,
                         tau=attention_tau, exclude=np.arange(n))
 
@@ -216,13 +230,16 @@ class LatentSpace:
         return {"teacher_head": self.teacher_head.state_dict(), "student_head": self.student_head.state_dict(),
                 "teacher_mean": self.teacher_mean, "teacher_scale": self.teacher_scale,
                 "student_mean": self.student_mean, "student_scale": self.student_scale,
-                "tau": self.tau, "supervised": self.supervised, "lam": self.lam}
+                "tau": self.tau, "supervised": self.supervised, "lam": self.lam,
+                "loss_form": self.loss_form, "include_self": self.include_self}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.teacher_head.load_state_dict(state["teacher_head"])
         self.student_head.load_state_dict(state["student_head"])
         for key in ("teacher_mean", "teacher_scale", "student_mean", "student_scale", "tau", "supervised", "lam"):
             setattr(self, key, state[key])
+        self.loss_form = state.get("loss_form", "ntxent")
+        self.include_self = state.get("include_self", True)
 
 
 __all__ = ["LatentSpace", "projection_head", "torch_threads", "PAPER_LAMBDA"]

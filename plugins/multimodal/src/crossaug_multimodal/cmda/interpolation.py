@@ -1,21 +1,27 @@
 """CMDA interpolation: new student-modality samples as weighted combinations (eq. 10/11).
 
-For a teacher anchor ``t`` and ``m`` candidate pairs ``(t_j, s_j)`` from the same
-teacher-modality cluster, the weights are row 0 of the Double Cross-Attention
-(eq. 11) between the teachers ``[t, t_1..t_m]`` and the students ``s_1..s_m``;
-the new student sample is ``sum_j w_j x_j`` (eq. 10), where ``x_j`` is the
-student sample in raw space (images: pixels) or in the latent space (text).
-Weights are convex, so every generated sample lies in the convex hull of its
-candidates.
+:func:`generate_paper` (default): for a teacher anchor ``z_t`` and ALL ``m'``
+other fitted pairs as candidates (the paper's sum runs over every student
+sample; ``n_mix`` draws a random subset instead, needed for several different
+outputs per anchor), the weights are eq. 10 times eq. 11
+(:func:`~crossaug_multimodal.cmda.weights.paper_weights`) and the new sample is
+``sum_j w_j x_j``, where ``x_j`` is the student sample in raw space (images:
+pixels) or in the latent space (text).
+
+:func:`generate` is the softmax variant (``weighting="softmax"``): ``n_mix``
+candidates drawn from the anchor's cluster, weighted by the row-normalised
+double cross-attention of :func:`~crossaug_multimodal.cmda.weights.double_cross_attention`.
 
 Example:
     >>> import numpy as np
+    >>> lat = np.array([[1.0, 0.0], [0.8, 0.6], [0.6, 0.8]])
     >>> vals = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    >>> lat = np.eye(3)
-    >>> out = generate(lat[:1], lat, lat, vals, clusters=np.zeros(3, int), n_per_teacher=2,
-    ...                rng=np.random.default_rng(0), n_mix=2, exclude=np.array([0]))
-    >>> out.values.shape, np.allclose(out.weights.sum(axis=1), 1.0), sorted(set(out.teacher_index.tolist()))
-    ((2, 2), True, [0])
+    >>> resp = np.array([[1.0], [1.0], [1.0]])   # one cluster: eq. 11 is 2 everywhere
+    >>> out = generate_paper(lat[:1], resp[:1], lat, np.zeros(3, int), vals, exclude=np.array([0]))
+    >>> out.contributors.tolist(), out.weights.round(4).tolist()  # 0.8 / 1.4 and 0.6 / 1.4
+    ([[1, 2]], [[0.5714, 0.4286]])
+    >>> out.values.round(4).tolist()
+    [[0.5714, 0.4286]]
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .weights import double_cross_attention, double_cross_attention_loop
+from .weights import double_cross_attention, double_cross_attention_loop, paper_weights
 
 
 def combine(weights: Any, values: Any) -> np.ndarray:
@@ -42,7 +48,7 @@ def combine(weights: Any, values: Any) -> np.ndarray:
 
 
 def anchor_weights(anchor: Any, cand_teacher: Any, cand_student: Any, tau: float = 1.0) -> np.ndarray:
-    """Weights of one anchor over its candidates: row 0 of eq. 11 on ``[anchor; cand_teacher]``."""
+    """Softmax-variant weights of one anchor over its candidates: row 0 of the DCA on ``[anchor; cand_teacher]``."""
     t = np.vstack([np.asarray(anchor, dtype=np.float64)[None, :], np.asarray(cand_teacher, dtype=np.float64)])
     return double_cross_attention(t, cand_student, tau)[0]
 
@@ -83,21 +89,90 @@ def draw_candidates(anchor_clusters: Any, clusters: Any, n_per_teacher: int, n_m
     return np.array(rows, dtype=np.int64).reshape(-1, n_mix)
 
 
+def draw_from_all(n_anchors: int, n: int, n_per_teacher: int, n_mix: int | None,
+                  rng: np.random.Generator | None, exclude: Any = None) -> np.ndarray:
+    """Candidate indices (``R x k``, ``-1`` padded) over ALL ``n`` fitted pairs but each anchor's own.
+
+    ``n_mix=None``: every candidate (``k = n``, the paper's ``m'``); otherwise ``n_mix``
+    drawn without replacement from ``rng`` for each output.
+    """
+    pools = []
+    for i in range(n_anchors):
+        own = int(exclude[i]) if exclude is not None else -1
+        pools.append(np.array([j for j in range(n) if j != own], dtype=np.int64))
+    width = max((p.size for p in pools), default=0) if n_mix is None else n_mix
+    rows = []
+    for pool in pools:
+        for _ in range(n_per_teacher):
+            row = np.full(width, -1, dtype=np.int64)
+            if n_mix is None:
+                row[:pool.size] = pool
+            elif pool.size:
+                assert rng is not None, "n_mix draws need an rng"
+                take = np.sort(rng.choice(pool, size=min(n_mix, pool.size), replace=False))
+                row[:take.size] = take
+            rows.append(row)
+    return np.array(rows, dtype=np.int64).reshape(-1, width)
+
+
+def generate_paper(anchor_teacher: Any, anchor_resp: Any, student: Any, student_clusters: Any, values: Any,
+                   n_per_teacher: int = 1, rng: np.random.Generator | None = None, n_mix: int | None = None,
+                   exclude: Any = None, normalise: bool = True, sign: str = "abs") -> Generated:
+    """Eq. 10 x eq. 11 generation, vectorised over anchors.
+
+    Args:
+        anchor_teacher: ``A x d`` teacher latents of the anchors (``z_t``).
+        anchor_resp: ``A x M`` GMM responsibilities of each anchor's own student sample (eq. 11's ``r_i``).
+        student: ``N x d`` student latents of the fitted pairs (``z_hat_j``).
+        student_clusters: ``N`` cluster of each fitted student (``c_j``).
+        values: ``N x ...`` student samples to combine (raw images or latents), or ``None``.
+        n_per_teacher: new samples per anchor (needs ``n_mix`` when > 1: with every
+            candidate the outputs would be identical).
+        rng: source of the candidate draws (only with ``n_mix``).
+        n_mix: ``None`` for all candidates (paper) or how many to draw per output.
+        exclude: per anchor, a fitted index never used for it (its own pair), or -1.
+        normalise: divide the weights by their sum (see :mod:`.weights`).
+        sign: eq. 10's dot products as printed (``paper``), absolute (``abs``, reference code) or clipped.
+    """
+    anchors = np.atleast_2d(np.asarray(anchor_teacher, dtype=np.float64))
+    resp = np.atleast_2d(np.asarray(anchor_resp, dtype=np.float64))
+    student = np.asarray(student, dtype=np.float64)
+    clusters = np.asarray(student_clusters, dtype=np.int64)
+    if n_mix is None and n_per_teacher > 1:
+        raise ValueError("with every candidate (n_mix=None) all outputs of an anchor are the same; "
+                         "set n_mix to draw a random subset per output")
+    idx = draw_from_all(anchors.shape[0], student.shape[0], n_per_teacher, n_mix, rng, exclude)
+    mask = idx >= 0
+    safe = np.where(mask, idx, 0)
+    teacher_index = np.repeat(np.arange(anchors.shape[0]), n_per_teacher)
+    w = paper_weights(anchors[teacher_index], student[safe], resp[teacher_index],
+                      np.where(mask, clusters[safe], 0), mask=mask, normalise=normalise, sign=sign)
+    if values is None:
+        return Generated(None, w, idx, teacher_index)
+    x = np.asarray(values)
+    dense = np.zeros((idx.shape[0], x.shape[0]), dtype=np.float64)
+    np.add.at(dense, (np.repeat(np.arange(idx.shape[0]), idx.shape[1])[mask.ravel()], idx[mask]), w[mask])
+    out = (dense @ x.reshape(x.shape[0], -1).astype(np.float64)).reshape((idx.shape[0],) + x.shape[1:])
+    if x.dtype == np.uint8:
+        out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return Generated(out, w, idx, teacher_index)
+
+
 def generate(anchor_teacher: Any, teacher: Any, student: Any, values: Any, clusters: Any,
              n_per_teacher: int, rng: np.random.Generator, n_mix: int = 4, tau: float = 1.0,
              anchor_clusters: Any = None, exclude: Any = None) -> Generated:
-    """Batch CMDA generation (vectorised over anchors).
+    """Softmax-variant generation (vectorised over anchors): ``n_mix`` cluster mates, eq. 11 softmaxes.
 
     Args:
         anchor_teacher: ``A x d`` teacher latents of the anchors.
         teacher, student: ``N x d`` latents of the ``N`` paired candidates.
         values: ``N x ...`` student samples to combine (raw images or latents), or
             ``None`` to get only the weights and contributors.
-        clusters: ``N`` teacher-modality cluster of each candidate.
+        clusters: ``N`` cluster of each candidate (candidates come from the anchor's cluster).
         n_per_teacher: new samples per anchor.
         rng: source of the candidate draws.
         n_mix: candidates combined per new sample.
-        tau: attention temperature of eq. 11.
+        tau: attention temperature of the softmaxes.
         anchor_clusters: cluster of each anchor (default: anchors are candidates 0..A-1).
         exclude: per anchor, a candidate index never used for it (its own pair), or -1.
     """
@@ -140,4 +215,5 @@ def generate_loop(anchor_teacher: Any, teacher: Any, student: Any, values: Any,
     return out
 
 
-__all__ = ["combine", "anchor_weights", "draw_candidates", "generate", "generate_loop", "Generated"]
+__all__ = ["combine", "anchor_weights", "draw_candidates", "draw_from_all", "generate_paper", "generate",
+           "generate_loop", "Generated"]

@@ -1,10 +1,11 @@
 """Recipe ``cmda``: cross-modal data augmentation over a paired dataset (offline mode).
 
 ``fit`` encodes every pair (teacher and student fields), learns the common
-latent space with the contrastive losses, and clusters the teacher latents
-(BIC-selected Gaussian mixture). ``process`` then makes ``n`` new student
-samples per input (the teacher anchor): images are combined in raw (pixel)
-space, text in the latent space (see :class:`CMDARecipe`).
+latent space with the contrastive losses (eq. 7/8), and clusters the student
+latents (BIC-selected Gaussian mixture). ``process`` then makes ``n`` new
+student samples per input (the teacher anchor) with the eq. 10 x eq. 11 weights:
+images are combined in raw (pixel) space, text in the latent space (see
+:class:`CMDARecipe`).
 
 Example:
     >>> from crossaug import Sample
@@ -12,10 +13,10 @@ Example:
     >>> data = [Sample(f"s{i}", {"text": ("a red square", "a blue square")[i % 2] + f" {i}",
     ...                          "image": Image.new("RGB", (8, 8), ((200, 0, 0), (0, 0, 200))[i % 2])})
     ...         for i in range(8)]
-    >>> recipe = CMDARecipe(text_encoder="hashing", epochs=20, latent_dim=8, hidden=16, max_components=2, n=2)
+    >>> recipe = CMDARecipe(text_encoder="hashing", epochs=20, latent_dim=8, hidden=16, max_components=2)
     >>> out = recipe(data, seed=0)
-    >>> len(out), out[0].id, out[0].lineage[-1].name
-    (16, 's0~0', 'cmda')
+    >>> len(out), out[0].id, out[0].lineage[-1].name, len(out[0].lineage[-1].params["contributors"])
+    (8, 's0~0', 'cmda', 7)
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 
 from .._images import resize_like, to_array, to_pil
-from .augmenter import CMDA, LATENT_MODES
-from .clustering import CRITERIA
+from .augmenter import CMDA, LATENT_MODES, WEIGHTINGS
+from .clustering import CRITERIA, PAPER_REG_COVAR
+from .losses import FORMS
+from .weights import SIGNS
 from .encoders import DEFAULT_TEXT_ENCODER, get_encoder
 
 log = logging.getLogger(__name__)
@@ -51,23 +54,36 @@ def _digest(payload: Any) -> str:
 class CMDARecipe(Recipe):
     """CMDA: new student-modality samples guided by a teacher modality.
 
-    The teacher modality's samples are clustered in the learned common space;
-    each new student sample is the Double-Cross-Attention-weighted combination
-    (eq. 10/11, rows normalised) of ``n_mix`` student samples paired with
-    teachers of the input's cluster. Student images are combined in raw space
-    (pixels, resized to the input's student size); student texts are combined
-    in the latent space: the new latent is recorded in lineage params
-    (``latent``) and ``meta["cmda"]``, and the text field holds the caption of
-    the heaviest contributor. Outputs keep the input's teacher field and label.
+    The student modality's latents are clustered (GMM) in the learned common
+    space; each new student sample is ``sum_j w_inter_j w_intra_ij x_j`` over all
+    other fitted pairs (eq. 10 x eq. 11, divided by the weights' sum), with
+    ``w_inter`` the anchor's (absolute) dot products with the student latents over their sum
+    and ``w_intra`` from the GMM responsibilities of the anchor's own student
+    sample. Student images are combined in raw space (pixels, resized to the
+    input's student size). Student texts are combined in the latent space, as in
+    the paper ("text data is projected into latent space before augmentation"):
+    the new latent is the output (lineage params ``latent`` and ``meta["cmda"]``),
+    and since a latent cannot be printed, the text field holds the fitted
+    caption nearest to it (cosine; params ``text_from``), which is an existing
+    caption, not new text. Outputs keep the input's teacher field and label.
 
     Args:
         teacher: teacher field (``text`` or ``image``; ``text.en`` etc. allowed).
         student: student field.
-        n: new student samples per teacher (input).
-        n_mix: student samples combined per new sample.
-        attention_tau: temperature of the Double Cross-Attention weights.
-        tau: temperature of the contrastive losses (eq. 7/8).
+        n: new student samples per teacher (input); more than one needs ``n_mix``.
+        n_mix: candidates per new sample; ``None`` = every other fitted pair (paper's ``m'``),
+            a number draws that many at random per output.
+        weighting: ``paper`` (eq. 10 x eq. 11) or ``softmax`` (double cross-attention of
+            two temperature softmaxes over ``n_mix`` cluster mates; the earlier variant).
+        attention_tau: temperature of the ``softmax`` weighting (the paper has none).
+        normalise: divide the paper weights by their sum (as printed they sum to up to 2).
+        inter_sign: eq. 10's dot products: ``abs`` (absolute, as the reference code does; default),
+            ``paper`` (as printed: negative weights, undefined where they sum to <= 0) or ``clip``.
+        tau: temperature of the contrastive losses (eq. 7/8; the paper gives no value, ours).
         supervised: learn the space with eq. 8 (labels), else eq. 7.
+        loss_form: ``paper`` (eq. 7/8 as printed, summed over the batch) or ``ntxent``.
+        include_self: keep eq. 8's printed ``j = i`` term.
+        covariance_type, reg_covar: GMM covariance (paper: ``full``, 1e-6).
         latent: ``learned`` (projection heads, needs torch) or ``identity``
             (encoders already share one space and size).
         latent_dim, hidden, epochs, lr, batch_size: projection-head training.
@@ -81,18 +97,34 @@ class CMDARecipe(Recipe):
     name: ClassVar[str] = "cmda"
     requires_fit: ClassVar[bool] = True
 
-    def __init__(self, teacher: str = "text", student: str = "image", n: int = 1, n_mix: int = 4,
+    def __init__(self, teacher: str = "text", student: str = "image", n: int = 1, n_mix: int | None = None,
                  attention_tau: float = 0.1, tau: float = 0.1, supervised: bool = False,
                  latent: str = "learned", latent_dim: int = 64, hidden: int = 256, epochs: int = 100,
                  lr: float = 1e-3, batch_size: int = 64, criterion: str = "bic", max_components: int = 16,
                  text_encoder: str = DEFAULT_TEXT_ENCODER, image_encoder: str = "pixels",
-                 fit_seed: int = 0, device: str = "cpu") -> None:
+                 fit_seed: int = 0, device: str = "cpu", weighting: str = "paper", normalise: bool = True,
+                 loss_form: str = "paper", include_self: bool = True, covariance_type: str = "full",
+                 reg_covar: float = PAPER_REG_COVAR, inter_sign: str = "abs") -> None:
         for what, f in (("teacher", teacher), ("student", student)):
             if not isinstance(f, str) or f.split(".", 1)[0] not in MODALITIES:
                 raise ConfigError(f"cmda {what} must be a text or image field, got {f!r}")
         if teacher == student:
             raise ConfigError(f"cmda teacher and student must differ, got {teacher!r} twice")
-        for what, v in (("n", n), ("n_mix", n_mix), ("latent_dim", latent_dim), ("hidden", hidden),
+        if n_mix is None and n > 1 and weighting == "paper":
+            raise ConfigError(f"cmda n={n} with n_mix=None (every candidate, the paper) would give {n} identical "
+                              "outputs; set n_mix to draw a random subset of candidates per output")
+        if weighting not in WEIGHTINGS:
+            raise ConfigError(f"cmda weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        if inter_sign not in SIGNS:
+            raise ConfigError(f"cmda inter_sign must be one of {SIGNS}, got {inter_sign!r}")
+        if loss_form not in FORMS:
+            raise ConfigError(f"cmda loss_form must be one of {FORMS}, got {loss_form!r}")
+        if covariance_type not in ("full", "tied", "diag", "spherical"):
+            raise ConfigError(f"cmda covariance_type must be full, tied, diag or spherical, got {covariance_type!r}")
+        if not isinstance(reg_covar, (int, float)) or reg_covar < 0:
+            raise ConfigError(f"cmda reg_covar must be >= 0, got {reg_covar!r}")
+        for what, v in (("n", n), ("n_mix", 1 if n_mix is None else n_mix), ("latent_dim", latent_dim),
+                        ("hidden", hidden),
                         ("batch_size", batch_size), ("max_components", max_components)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ConfigError(f"cmda {what} must be a positive integer, got {v!r}")
@@ -113,6 +145,10 @@ class CMDARecipe(Recipe):
         self.criterion, self.max_components = criterion, max_components
         self.text_encoder, self.image_encoder = text_encoder, image_encoder
         self.fit_seed = int(fit_seed)
+        self.weighting, self.normalise = weighting, bool(normalise)
+        self.loss_form, self.include_self = loss_form, bool(include_self)
+        self.covariance_type, self.reg_covar = covariance_type, float(reg_covar)
+        self.inter_sign = inter_sign
         if not isinstance(device, str) or not device:
             raise ConfigError(f"cmda device must be a torch device name such as 'cpu' or 'cuda', got {device!r}")
         self.device = device
@@ -160,12 +196,15 @@ class CMDARecipe(Recipe):
         model = CMDA(n_mix=self.n_mix, attention_tau=self.attention_tau, criterion=self.criterion,
                      max_components=self.max_components, latent=self.latent, latent_dim=self.latent_dim,
                      hidden=self.hidden, tau=self.tau, supervised=self.supervised, epochs=self.epochs,
-                     lr=self.lr, batch_size=self.batch_size, seed=self.fit_seed, device=self.device)
+                     lr=self.lr, batch_size=self.batch_size, seed=self.fit_seed, device=self.device,
+                     weighting=self.weighting, normalise=self.normalise, covariance_type=self.covariance_type,
+                     reg_covar=self.reg_covar, loss_form=self.loss_form, include_self=self.include_self,
+                     inter_sign=self.inter_sign)
         try:
             model.fit(ft, fs, labels)
         except ValueError as exc:
             raise ConfigError(f"cmda: {exc}") from None
-        log.info("cmda: %d pairs, %d teacher clusters (%s)", len(pairs), model.clusters_.n_components,
+        log.info("cmda: %d pairs, %d student clusters (%s)", len(pairs), model.clusters_.n_components,
                  self.criterion)
         self._fitted = {
             "model": model,
@@ -189,16 +228,24 @@ class CMDARecipe(Recipe):
         if isinstance(value, str) and not value.strip():
             raise BadSample("empty text cannot guide CMDA", sample_id=sample.id, field=self.teacher)
 
-    def _anchor(self, sample: Sample) -> tuple[np.ndarray, int]:
-        """Teacher latent of ``sample`` (cached when it was fitted) and its own fitted index (or -1)."""
+    def _anchor(self, sample: Sample) -> tuple[np.ndarray, np.ndarray, int]:
+        """Teacher latent of ``sample``, the latent of its own student (eq. 11's ``x_i``), its fitted index.
+
+        Fitted samples reuse their cached latents. A new sample's own student field is
+        encoded when present; without one, the teacher latent stands in (same space).
+        """
         fitted = self._fitted
         assert fitted is not None
         model: CMDA = fitted["model"]
         i = fitted["index"].get(sample.id, -1)
         if i >= 0 and fitted["digest"][i] == _digest(sample.fields[self.teacher]):
-            return model.teacher_latents_[i], i
+            return model.teacher_latents_[i], model.student_latents_[i], i
         features = self._encoder(self.teacher).encode([sample.fields[self.teacher]])
-        return model.encode_teacher(features)[0], i
+        teacher = model.encode_teacher(features)[0]
+        if self._valid(sample, self.student):
+            own = model.encode_student(self._encoder(self.student).encode([sample.fields[self.student]]))[0]
+            return teacher, own, i
+        return teacher, teacher, i
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         if self._fitted is None:
@@ -208,9 +255,13 @@ class CMDARecipe(Recipe):
         out: list[list[Sample]] = []
         for sample in samples:
             self._check(sample)
-            latent, own = self._anchor(sample)
-            plan = model.plan(seeder.rng("cmda", sample.id), latent[None, :], self.n, exclude=np.array([own]))
-            cluster = int(model.predict_clusters(latent[None, :])[0])
+            latent, own_student, own = self._anchor(sample)
+            try:
+                plan = model.plan(seeder.rng("cmda", sample.id), latent[None, :], self.n, exclude=np.array([own]),
+                                  anchor_students=own_student[None, :])
+            except ValueError as exc:
+                raise BadSample(f"cmda: {exc}", sample_id=sample.id, field=self.teacher) from None
+            cluster = int(model.predict_clusters(own_student[None, :])[0])
             group = []
             for k in range(self.n):
                 idx = plan.contributors[k]
@@ -244,8 +295,10 @@ class CMDARecipe(Recipe):
             return to_pil(np.clip(np.rint(mixed), 0, 255).astype(np.uint8)), {}
         model: CMDA = fitted["model"]
         latent = weights @ model.student_latents_[idx]
-        top = students[int(np.argmax(weights))]
-        return top, {"latent": [round(float(v), 6) for v in latent]}
+        cos = model.student_latents_ @ latent / max(float(np.linalg.norm(latent)), 1e-12)
+        nearest = int(np.argmax(cos))
+        return fitted["students"][nearest], {"latent": [round(float(v), 6) for v in latent],
+                                             "text_from": fitted["ids"][nearest]}
 
 
 __all__ = ["CMDARecipe"]
