@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from crossaug import ConfigError, Sample
+from crossaug import ConfigError, Sample, registry
 from crossaug.backmodality import BackModality
 from crossaug.filter import Filter
 from crossaug.recipe import Augment, apply_filters
@@ -24,9 +24,41 @@ from crossaug.step import Step
 from .code_switch import CodeSwitch
 from .eda import EDA
 from .language import MIN_CONFIDENCE
-from .llm_rewrite import DEFAULT_PROMPT, DEFAULT_TEMPLATE, LLMRewrite
+from .llm_rewrite import DEFAULT_PROMPT, DEFAULT_TEMPLATE
 from .token_replacement import TokenReplacement, Vocabulary
-from .translate import Translate
+
+
+def build_backend(kind: str, name: str, params: Mapping[str, Any] | None, *, prefix: str,
+                  modalities: tuple[str, str], required: Sequence[str] = (), **defaults: Any) -> Any:
+    """Build the backend registered as ``name`` (full name or short alias) of ``kind``.
+
+    The name is resolved through :func:`crossaug.registry.resolve` (did-you-mean on a
+    typo), and the backend must map ``modalities`` (source, target; an augmentation must
+    act on both). ``defaults`` the backend does not accept are left out, except those
+    named in ``required``; ``params`` (the recipe's ``*_params``) win over ``defaults``.
+
+    Example:
+        >>> build_backend("transform", "translate", None, prefix="text.", modalities=("text", "text"),
+        ...               model="m", in_field="text", out_field="text.de").name
+        'text.translate'
+    """
+    if params is not None and not isinstance(params, Mapping):
+        raise ConfigError(f"parameters of {kind} {name!r} must be a mapping, got {type(params).__name__}")
+    if kind == "transform":
+        full = registry.resolve(kind, name, prefix=prefix, source=modalities[0], target=modalities[1])
+    else:
+        full = registry.resolve(kind, name, prefix=prefix)
+        acts_on = tuple(getattr(registry.load(kind, full), "modalities", ()) or ())
+        if not set(modalities) <= set(acts_on):
+            raise ConfigError(f"{kind} {full!r} acts on {', '.join(acts_on) or 'nothing'}; expected "
+                              f"{' and '.join(sorted(set(modalities)))}")
+    accepted = set(registry.load(kind, full).param_names())
+    missing = [k for k in required if k not in accepted]
+    if missing:
+        raise ConfigError(f"{kind} {full!r} cannot serve here: it has no parameter(s) {', '.join(missing)}")
+    merged = {k: v for k, v in defaults.items() if k in accepted or k in required}
+    merged.update(params or {})
+    return registry.create(kind, full, **merged)
 
 
 class EDARecipe(Augment):
@@ -84,6 +116,8 @@ class TokenReplacementRecipe(Augment):
         spacy_model: spaCy pipeline for POS mode.
         field: the text field.
         filters: optional filters.
+        input_language: language check (``"auto"``: English in POS mode, none in random mode).
+        min_language_confidence: langid probability from which that refusal applies.
     """
 
     name: ClassVar[str] = "token-replacement"
@@ -91,10 +125,13 @@ class TokenReplacementRecipe(Augment):
 
     def __init__(self, rate: float = 0.15, mode: str = "random", n: int = 1,
                  vocabulary: Vocabulary | None = None, spacy_model: str | None = None,
-                 field: str = "text", filters: Sequence[Filter] | None = None) -> None:
-        aug = TokenReplacement(rate=rate, mode=mode, vocabulary=vocabulary, spacy_model=spacy_model, field=field)
+                 field: str = "text", filters: Sequence[Filter] | None = None,
+                 input_language: str | None = "auto", min_language_confidence: float = MIN_CONFIDENCE) -> None:
+        aug = TokenReplacement(rate=rate, mode=mode, vocabulary=vocabulary, spacy_model=spacy_model, field=field,
+                               input_language=input_language, min_language_confidence=min_language_confidence)
         super().__init__(aug, n=n, filters=filters)
         self.rate, self.mode, self.spacy_model, self.field = rate, mode, spacy_model, field
+        self.input_language, self.min_language_confidence = input_language, min_language_confidence
         self.vocabulary = aug.vocabulary
 
     def get_params(self) -> dict[str, Any]:
@@ -146,6 +183,9 @@ class CaptionRewriteRecipe(Augment):
     All ``n`` prompts of a batch of inputs go to the model in one batched call.
 
     Args:
+        rewriter: registered text augmentation that rewrites (full name or short alias such as
+            ``llm-rewrite``); third-party rewriters plug in here.
+        rewriter_params: further parameters of the rewriter.
         model: transformers hub id or local directory (seq2seq or causal LM).
         prompt: instruction (default: the back-captioning paper's).
         template: prompt template with ``{prompt}`` and ``{text}``.
@@ -164,11 +204,14 @@ class CaptionRewriteRecipe(Augment):
                  template: str = DEFAULT_TEMPLATE, client: str | None = None, n: int = 1,
                  do_sample: bool = True, temperature: float = 1.0, top_p: float = 0.95,
                  max_new_tokens: int = 64, batch_size: int = 8, device: str = "cpu", field: str = "text",
-                 filters: Sequence[Filter] | None = None) -> None:
-        aug = LLMRewrite(model=model, prompt=prompt, template=template, client=client, do_sample=do_sample,
-                         temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
-                         batch_size=batch_size, device=device, field=field)
+                 filters: Sequence[Filter] | None = None, rewriter: str = "text.llm-rewrite",
+                 rewriter_params: Mapping[str, Any] | None = None) -> None:
+        aug = build_backend("augmentation", rewriter, rewriter_params, prefix="text.", modalities=("text", "text"),
+                            required=("field",), model=model, prompt=prompt, template=template, client=client,
+                            do_sample=do_sample, temperature=temperature, top_p=top_p,
+                            max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, field=field)
         super().__init__(aug, n=n, filters=filters)
+        self.rewriter, self.rewriter_params = aug.name, dict(rewriter_params or {})
         self.model, self.prompt, self.template, self.client = model, prompt, template, client
         self.do_sample, self.temperature, self.top_p = do_sample, temperature, top_p
         self.max_new_tokens, self.batch_size, self.device, self.field = max_new_tokens, batch_size, device, field
@@ -194,6 +237,9 @@ class BackTranslationRecipe(BackModality):
     beam search.
 
     Args:
+        translator: registered text -> text transform for both legs (full name or short alias
+            such as ``translate``); third-party translators plug in here.
+        translator_params: further parameters of the translator (both legs).
         forward_model: source -> pivot model id or path.
         backward_model: pivot -> source model id or path.
         source_lang: language of the input field.
@@ -217,15 +263,19 @@ class BackTranslationRecipe(BackModality):
                  pivot_lang: str = "de", fan_out: Sequence[int] = (1, 1, 1), keep: int | None = None,
                  forward_sampling: bool = True, top_k: int = 10, num_beams: int = 4,
                  max_new_tokens: int = 256, batch_size: int = 8, device: str = "cpu", field: str = "text",
-                 filters: Sequence[Filter] | None = None) -> None:
+                 filters: Sequence[Filter] | None = None, translator: str = "text.translate",
+                 translator_params: Mapping[str, Any] | None = None) -> None:
         mid = f"text.{pivot_lang}"
-        fwd = Translate(model=forward_model, source_lang=source_lang, target_lang=pivot_lang, in_field=field,
-                        out_field=mid, do_sample=forward_sampling, top_k=top_k, num_beams=num_beams,
-                        max_new_tokens=max_new_tokens, batch_size=batch_size, device=device)
-        bwd = Translate(model=backward_model, source_lang=pivot_lang, target_lang=source_lang, in_field=mid,
-                        out_field=field, num_beams=num_beams, max_new_tokens=max_new_tokens,
-                        batch_size=batch_size, device=device)
+        shared = dict(num_beams=num_beams, max_new_tokens=max_new_tokens, batch_size=batch_size, device=device)
+        fwd = build_backend("transform", translator, translator_params, prefix="text.", modalities=("text", "text"),
+                            required=("in_field", "out_field"), model=forward_model, source_lang=source_lang,
+                            target_lang=pivot_lang, in_field=field, out_field=mid, do_sample=forward_sampling,
+                            top_k=top_k, **shared)
+        bwd = build_backend("transform", translator, translator_params, prefix="text.", modalities=("text", "text"),
+                            required=("in_field", "out_field"), model=backward_model, source_lang=pivot_lang,
+                            target_lang=source_lang, in_field=mid, out_field=field, **shared)
         super().__init__(forward=fwd, backward=bwd, filters=filters, fan_out=fan_out, keep=keep)
+        self.translator, self.translator_params = fwd.name, dict(translator_params or {})
         self.forward_model, self.backward_model = forward_model, backward_model
         self.source_lang, self.pivot_lang = source_lang, pivot_lang
         self.forward_sampling, self.top_k, self.num_beams = forward_sampling, top_k, num_beams
@@ -236,4 +286,4 @@ class BackTranslationRecipe(BackModality):
 
 
 __all__ = ["EDARecipe", "TokenReplacementRecipe", "CodeSwitchRecipe", "CaptionRewriteRecipe",
-           "BackTranslationRecipe"]
+           "BackTranslationRecipe", "build_backend"]

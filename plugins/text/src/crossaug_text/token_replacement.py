@@ -6,6 +6,13 @@ one with the same part of speech (``mode="pos"``, spaCy universal POS tags), as 
 text side of paired image-text augmentation (random token replacement used with
 StyleGAN2-generated image pairs).
 
+Tokens overlapping a protected span (URLs, e-mails, @handles, #hashtags, numbers
+and prices, code; :mod:`crossaug_text.protected`, the spans EDA and code-switching
+also skip) are never replaced, and replacements are spliced into the original text
+by character offsets, so newlines, tabs and other whitespace stay as they were.
+In ``pos`` mode (English spaCy tags) input detected as another language is refused
+per sample (:mod:`crossaug_text.language`).
+
 Example:
     >>> import numpy as np
     >>> replace_tokens(["a", "red", "car"], 1 / 3, ["blue"], np.random.default_rng(0))
@@ -24,6 +31,8 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
+from .language import MIN_CONFIDENCE, language_refusal
+from .protected import overlaps_protected, protected_spans
 from .tokens import match_case, replace_spans, tokenize
 
 Vocabulary = Union[Sequence[str], Mapping[str, Sequence[str]]]
@@ -56,15 +65,18 @@ def num_replaced(rate: float, n_eligible: int) -> int:
 
 
 def plan_replacements(tokens: Sequence[str], rate: float, vocabulary: Vocabulary,
-                      rng: np.random.Generator, pos_tags: Sequence[str] | None = None
-                      ) -> list[tuple[int, str]]:
+                      rng: np.random.Generator, pos_tags: Sequence[str] | None = None,
+                      editable: Sequence[bool] | None = None) -> list[tuple[int, str]]:
     """``(index, new_token)`` pairs: which tokens :func:`replace_tokens` replaces and by what.
 
-    Eligible tokens hold a letter or digit and have a vocabulary (of their POS tag,
-    with ``pos_tags``) offering some other token. A replacement is drawn uniformly,
+    Eligible tokens are editable (``editable``, one flag per token, default all),
+    hold a letter or digit and have a vocabulary (of their POS tag, with
+    ``pos_tags``) offering some other token. A replacement is drawn uniformly,
     redrawn (up to 16 times) while it equals the token case-insensitively, and
     copies the token's capitalisation.
     """
+    if editable is not None and len(editable) != len(tokens):
+        raise ValueError(f"got {len(editable)} editable flags for {len(tokens)} tokens")
     if pos_tags is not None:
         if not isinstance(vocabulary, Mapping):
             raise ConfigError("with pos_tags, vocabulary must map POS tag -> list of tokens")
@@ -76,6 +88,8 @@ def plan_replacements(tokens: Sequence[str], rate: float, vocabulary: Vocabulary
         if isinstance(vocabulary, Mapping):
             raise ConfigError("a POS vocabulary (dict) needs pos_tags; pass a list for random mode")
         eligible = [i for i, t in enumerate(tokens) if _is_word(t) and _has_other(vocabulary, t)]
+    if editable is not None:
+        eligible = [i for i in eligible if editable[i]]
     k = num_replaced(rate, len(eligible))
     if k == 0:
         return []
@@ -162,6 +176,10 @@ class TokenReplacement(Augmentation):
             recipe does it for you).
         spacy_model: spaCy pipeline for POS mode (default: see :mod:`crossaug_text.resources`).
         field: the text field.
+        input_language: refuse (per sample) text detected as another language;
+            ``"auto"`` (default): ``"en"`` in ``pos`` mode (English spaCy tags),
+            no check in ``random`` mode (the vocabulary is the dataset's own); ``None``: never.
+        min_language_confidence: langid probability from which that refusal applies.
 
     Example:
         >>> import numpy as np
@@ -176,7 +194,8 @@ class TokenReplacement(Augmentation):
     modalities: ClassVar[tuple[str, ...]] = ("text",)
 
     def __init__(self, rate: float = 0.15, mode: str = "random", vocabulary: Vocabulary | None = None,
-                 spacy_model: str | None = None, field: str = "text") -> None:
+                 spacy_model: str | None = None, field: str = "text", input_language: str | None = "auto",
+                 min_language_confidence: float = MIN_CONFIDENCE) -> None:
         if mode not in MODES:
             raise ConfigError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
         try:
@@ -190,6 +209,13 @@ class TokenReplacement(Augmentation):
         self.vocabulary = self._check_vocabulary(vocabulary, mode)
         self.spacy_model = spacy_model
         self.field = field
+        self.input_language = input_language or None
+        self.min_language_confidence = float(min_language_confidence)
+
+    def _language(self) -> str | None:
+        if self.input_language == "auto":
+            return "en" if self.mode == "pos" else None
+        return self.input_language
 
     def _check_vocabulary(self, vocabulary: Any, mode: str) -> Any:
         if vocabulary is None:
@@ -216,7 +242,10 @@ class TokenReplacement(Augmentation):
 
     def _tokens(self, text: str) -> tuple[list[tuple[int, int, str]], list[str] | None]:
         if self.mode == "pos":
-            doc = self._nlp()(text)
+            from .eda import _spacy_lock
+
+            with _spacy_lock:
+                doc = self._nlp()(text)
             return [(t.idx, t.idx + len(t.text), t.text) for t in doc], [t.pos_ for t in doc]
         return [(t.start, t.end, t.text) for t in tokenize(text)], None
 
@@ -224,8 +253,14 @@ class TokenReplacement(Augmentation):
         if self.vocabulary is None:
             raise ConfigError(f"{self.name} has no vocabulary: pass vocabulary=[...] or call fit(samples) "
                               f"(the 'token-replacement' recipe builds it from the dataset)")
-        spans, tags = self._tokens(sample[self.field])
-        plan = plan_replacements([s[2] for s in spans], self.rate, self.vocabulary, rng, tags)
+        text = sample[self.field]
+        reason = language_refusal(text, self._language(), self.min_language_confidence)
+        if reason:
+            raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        spans, tags = self._tokens(text)
+        guard = protected_spans(text)
+        editable = [not overlaps_protected(a, b, guard) for a, b, _ in spans]
+        plan = plan_replacements([s[2] for s in spans], self.rate, self.vocabulary, rng, tags, editable)
         return {"replacements": [[spans[i][0], spans[i][1], spans[i][2], new, tags[i] if tags else None]
                                  for i, new in plan]}
 
