@@ -54,6 +54,8 @@ _TEMPLATE = """<!doctype html>
 {% if page == 1 %}
 <h2 id="summary">Summary</h2>
 <table>{% for k, v in overview %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table>
+{% if without %}<h2 id="without">Inputs without output</h2><p>{{ without|length }} input(s) got no kept output; why their candidates were rejected:</p>
+<table><tr><th>input</th><th>text</th><th>rejected candidates</th></tr>{% for w in without %}<tr><td class="id">{% if w.anchor %}<a href="{{ w.anchor }}">{{ w.id }}</a>{% else %}{{ w.id }}{% endif %}</td><td>{{ w.text }}</td><td>{% for r, n in w.reasons %}<div class="reason">{{ n }} × {{ r }}</div>{% endfor %}</td></tr>{% endfor %}</table>{% endif %}
 {% if recipes %}<h2 id="recipes">Per recipe</h2><table><tr><th>recipe</th><th>inputs</th><th>outputs</th><th>kept</th><th>rejected</th><th>kept ratio</th></tr>
 {% for name, r in recipes.items() %}<tr><td>{{ name }}</td><td class="num">{{ r.inputs }}</td><td class="num">{{ r.lines }}</td><td class="num">{{ r.kept }}</td><td class="num">{{ r.rejected }}</td><td class="num">{{ fmt(r.kept / r.lines if r.lines else none) }}</td></tr>{% endfor %}</table>{% endif %}
 {% if filters %}<h2 id="filters">Filters</h2><table><tr><th>filter</th><th>scored</th><th>kept</th><th>rejected</th><th>kept ratio</th><th>rejected ratio</th><th>mean score</th></tr>
@@ -80,6 +82,7 @@ Intervals are 95% (Student's t over runs); p values are paired tests against <co
 {% for name, value in p.fields %}<div><b>{{ name }}</b>: {{ value | safe }}</div>{% endfor %}
 <table>{% for c in p.children %}<tr class="item {{ 'kept' if c.kept else 'rejected' }}"><td class="id">{{ c.id }}<br>{{ 'kept' if c.kept else 'rejected' }}</td>
 <td>{% for name, value in c.fields %}<div><b>{{ name }}</b>: {{ value | safe }}</div>{% endfor %}
+{% if c.drawn %}<div class="metrics">drawn: {{ c.drawn }}</div>{% endif %}
 {% if c.metrics %}<div class="metrics">{{ c.metrics }}</div>{% endif %}
 {% if c.reason %}<div class="reason">{{ c.reason }}</div>{% endif %}
 <details><summary>lineage</summary><pre>{{ c.lineage }}</pre></details></td></tr>{% endfor %}</table></div>{% endfor %}
@@ -180,6 +183,39 @@ def _eval_plots(ev: dict[str, Any]) -> tuple[str, str]:
     return plots.get("accuracy", ""), plots.get("quality", "")
 
 
+#: how a drawn parameter is shown beside a candidate (others: name=value)
+_SHOW_PARAM = {"semitones": lambda v: f"pitch {100 * v:+.0f} cents", "rate": lambda v: f"tempo {v:.3f}",
+               "factor": lambda v: f"speed {v:.3f}", "snr_db": lambda v: f"noise {v:.1f} dB SNR"}
+
+
+def drawn_params(lineage: list[dict[str, Any]] | None) -> str:
+    """The parameters the augmentation steps of ``lineage`` drew (H of a round trip), for display.
+
+    Example:
+        >>> drawn_params([{"kind": "augmentation", "name": "compose", "params": {"applied": [
+        ...     {"name": "audio.pitch-shift", "params": {"semitones": 1.234}},
+        ...     {"name": "audio.time-stretch", "params": {"rate": 0.95}}]}}])
+        'pitch +123 cents · tempo 0.950'
+    """
+    parts: list[str] = []
+
+    def show(params: dict[str, Any]) -> None:
+        for k, v in params.items():
+            if k in ("applied", "seed", "edits"):
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                parts.append(_SHOW_PARAM[k](float(v)) if k in _SHOW_PARAM else f"{k}={_fmt(v)}")
+
+    for step in lineage or []:
+        if step.get("kind") != "augmentation":
+            continue
+        params = step.get("params") or {}
+        for inner in params.get("applied") or []:
+            show(inner.get("params") or {})
+        show(params)
+    return " · ".join(parts)
+
+
 def _input_rejected(rec: dict[str, Any]) -> bool:
     return not rec.get("lineage") and not rec.get("kept") and "parent" not in rec
 
@@ -201,10 +237,18 @@ def write_report(out_dir: str | Path, max_inputs: int | None = 1000, per_page: i
     groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
     recipes: dict[str, dict[str, Any]] = OrderedDict()
     seen_parents: set[str] = set()
+    rejections: dict[str, dict[str, int]] = {}
+    first_text: dict[str, str] = {}
     total = 0
     if (out / "manifest.jsonl").exists():
         for rec in read_manifest(out):
             pid = rec["parent_id"]
+            if not rec.get("kept"):
+                why = rejections.setdefault(pid, {})
+                key = re.sub(r"\d+\.\d{3}\b", "…", (rec.get("reason") or "?").split(" (")[0])[:90]
+                why[key] = why.get(key, 0) + 1
+            if pid not in first_text:
+                first_text[pid] = str((rec.get("parent") or {}).get("text") or rec.get("text") or "")[:200]
             r = recipes.setdefault(rec.get("recipe") or "?", {"inputs": 0, "lines": 0, "kept": 0, "rejected": 0})
             r["lines"] += 1
             r["kept" if rec.get("kept") else "rejected"] += 1
@@ -226,6 +270,7 @@ def write_report(out_dir: str | Path, max_inputs: int | None = 1000, per_page: i
                 fields = [(k, _render_field(k, v, rec.get("parent"))) for k, v in rec.items() if k not in RESERVED]
             group["children"].append({"id": rec["id"], "kept": rec["kept"], "reason": rec.get("reason"),
                                       "fields": fields, "metrics": metrics.get(rec["id"]),
+                                      "drawn": drawn_params(rec.get("lineage")),
                                       "lineage": json.dumps(rec.get("lineage"), indent=1)})
     overview = [(k, _fmt(summary.get(k))) for k in ("recipe", "seed", "inputs", "lines", "kept", "rejected",
                                                      "kept_ratio", "seconds", "workers") if k in summary]
@@ -241,6 +286,11 @@ def write_report(out_dir: str | Path, max_inputs: int | None = 1000, per_page: i
             quality_cols.extend(c for c in stats if c not in quality_cols)
     parents = list(groups.values())
     pages = max(1, math.ceil(len(parents) / per_page))
+    index = {g["id"]: g["index"] for g in parents}
+    without = [{"id": pid, "text": first_text.get(pid, ""),
+                "anchor": (f"{page_name((index[pid] - 1) // per_page + 1)}#p-{index[pid]}" if pid in index else None),
+                "reasons": sorted(rejections.get(pid, {}).items(), key=lambda kv: -kv[1])}
+               for pid in summary.get("inputs_without_output") or []]
     env = jinja2.Environment(autoescape=True)
     template = env.from_string(_TEMPLATE)
     for old in out.glob("report-*.html"):  # pages of an earlier, longer report
@@ -253,9 +303,10 @@ def write_report(out_dir: str | Path, max_inputs: int | None = 1000, per_page: i
             title=title, style=_STYLE, overview=overview, recipes=recipes, filters=summary.get("filters") or {},
             reasons=summary.get("rejection_reasons") or {}, parents=parents[(page - 1) * per_page: page * per_page],
             shown=len(parents), total=total, page=page, pages=pages, page_name=page_name, fmt=_fmt, sfmt=_sfmt,
-            ev=ev, acc_plot=acc_plot, qual_plot=qual_plot, quality=quality, quality_cols=quality_cols)
+            ev=ev, acc_plot=acc_plot, qual_plot=qual_plot, quality=quality, quality_cols=quality_cols,
+            without=without)
         (out / page_name(page)).write_text(page_html, encoding="utf-8")
     return out / "report.html"
 
 
-__all__ = ["write_report", "word_diff", "page_name"]
+__all__ = ["write_report", "word_diff", "page_name", "drawn_params"]
