@@ -267,3 +267,37 @@ def test_bad_sample_is_named() -> None:
     with pytest.raises(BadSample, match="'z'"):
         LeMDARecipe(feature_keys=["f"]).features_of(Sample("z", {"text": "q"}))
 
+
+
+def test_defaults_keep_labels_on_small_digits_dataset() -> None:
+    """60 digit feature vectors, recipe defaults: a classifier trained on the originals keeps >= 80% of labels."""
+    datasets = pytest.importorskip("sklearn.datasets", reason="the digits features come from scikit-learn")
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = datasets.load_digits(return_X_y=True)
+    x, y = x[:60], y[:60]
+    samples = [Sample(f"d{i}", {"text": "digit"}, label=int(y[i]), meta={"features": x[i].tolist()})
+               for i in range(60)]
+    clf = LogisticRegression(max_iter=2000).fit(x, y)
+    recipe = LeMDARecipe()
+    recipe.fit(samples)
+    out = [g[0] for g in recipe.process(samples, Seeder(0))]
+    aug = np.array([o.meta["features"] for o in out])
+    kept = float(np.mean(clf.predict(aug) == y))
+    assert kept >= 0.8, f"only {kept:.0%} of augmented vectors keep their label"
+    assert not np.allclose(aug, x, atol=1e-3)  # they are augmentations, not copies
+    assert recipe.fit_summary["steps"] >= 200 and recipe.fit_summary["consistency_active"] is True
+    assert out[0].lineage[-1].params["consistency_active"] is True
+
+
+def test_inactive_consistency_term_warns_and_is_recorded(caplog) -> None:
+    x, y = toy(40, seed=5)
+    samples = [Sample(f"s{i}", {"text": "t"}, label=int(y[i]), meta={"f": x[i].tolist()}) for i in range(40)]
+    recipe = LeMDARecipe(feature_keys=["f"], epochs=1, hidden_dims=[8], task_hidden=[8],
+                         confidence_threshold=1.0)
+    with caplog.at_level("WARNING", logger="crossaug_multimodal.lemda.recipe"):
+        recipe.fit(samples)
+    assert "consistency term never acted" in caplog.text
+    assert recipe.fit_summary["consistency_active"] is False
+    out = recipe.process(samples[:1], Seeder(0))[0][0]
+    assert out.lineage[-1].params["consistency_active"] is False

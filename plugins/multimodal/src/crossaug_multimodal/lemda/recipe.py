@@ -11,7 +11,13 @@ unchanged (the lineage step says that the features were augmented).
 
 The network comes from ``checkpoint=`` (:meth:`LeMDATrainer.save_augmenter`) or from
 :meth:`fit`, which trains it jointly with a small MLP task network on the samples'
-features and labels (the recipe ``requires_fit`` until then).
+features and labels (the recipe ``requires_fit`` until then). ``fit`` trains for at
+least ``min_steps`` optimiser steps (``epochs=None``): on a small dataset a fixed
+epoch count gives a handful of steps and an untrained VAE whose outputs are noise
+(20 epochs on 60 digit vectors, 20 steps, kept 13% of the labels; 200 steps keep them). When
+no training sample ever reaches ``confidence_threshold``, the consistency term was
+never active: ``fit`` logs a warning and records ``consistency_active: False`` in
+:attr:`LeMDARecipe.fit_summary` and in every output's lineage params.
 
 Example:
     >>> LeMDARecipe(feature_keys=["f_text", "f_image"]).requires_fit
@@ -40,7 +46,8 @@ class LeMDARecipe(Recipe):
         feature_keys: ``meta`` keys of the per-modality feature vectors, in order.
         noise_scale: scale of the VAE sampling noise at augmentation time (1.0 as trained).
         save_to: where :meth:`fit` writes the checkpoint (optional).
-        epochs: passes over the data in :meth:`fit`.
+        epochs: passes over the data in :meth:`fit`; ``None`` (default): enough for ``min_steps``.
+        min_steps: optimiser steps :meth:`fit` makes at least when ``epochs`` is ``None`` (ours).
         batch_size: fit batch size.
         task_hidden: hidden sizes of the MLP task network used by :meth:`fit`.
         hidden_dims: hidden sizes of the augmentation MLP-VAE.
@@ -58,7 +65,8 @@ class LeMDARecipe(Recipe):
     name: ClassVar[str] = "lemda"
 
     def __init__(self, checkpoint: str | None = None, n: int = 1, feature_keys: Sequence[str] = ("features",),
-                 noise_scale: float = 1.0, save_to: str | None = None, epochs: int = 20, batch_size: int = 64,
+                 noise_scale: float = 1.0, save_to: str | None = None, epochs: int | None = None,
+                 batch_size: int = 64, min_steps: int = 200,
                  task_hidden: Sequence[int] = (128,), hidden_dims: Sequence[int] = (256,),
                  latent_dim: int | None = None, lr: float = 1e-3, aug_lr: float = 1e-3,
                  adversarial_weight: float = 1.0, consistency_weight: float = 10.0, vae_weight: float = 1.0,
@@ -69,14 +77,15 @@ class LeMDARecipe(Recipe):
             raise ConfigError(f"{self.name}: feature_keys must be a non-empty list of meta keys, got {feature_keys!r}")
         if float(noise_scale) < 0:
             raise ConfigError(f"{self.name}: noise_scale must be >= 0, got {noise_scale}")
-        if int(epochs) < 1 or int(batch_size) < 1:
-            raise ConfigError(f"{self.name}: epochs and batch_size must be positive")
+        if (epochs is not None and int(epochs) < 1) or int(batch_size) < 1 or int(min_steps) < 1:
+            raise ConfigError(f"{self.name}: epochs, batch_size and min_steps must be positive")
         self.checkpoint = str(checkpoint) if checkpoint is not None else None
         self.n = n
         self.feature_keys = [str(k) for k in feature_keys]
         self.noise_scale = float(noise_scale)
         self.save_to = str(save_to) if save_to is not None else None
-        self.epochs = int(epochs)
+        self.epochs = None if epochs is None else int(epochs)
+        self.min_steps = int(min_steps)
         self.batch_size = int(batch_size)
         self.task_hidden = [int(h) for h in task_hidden]
         self.hidden_dims = [int(h) for h in hidden_dims]
@@ -93,6 +102,7 @@ class LeMDARecipe(Recipe):
         self._net: Any = None
         self._dims: list[int] | None = None
         self.history: list[dict[str, float]] = []
+        self.fit_summary: dict[str, Any] = {}
 
     @property  # type: ignore[override]
     def requires_fit(self) -> bool:
@@ -184,7 +194,10 @@ class LeMDARecipe(Recipe):
                                confidence_threshold=self.confidence_threshold, seed=self.seed, device=self.device)
         gen = torch.Generator().manual_seed(self.seed)
         history = []
-        for _ in range(self.epochs):
+        per_epoch = max(1, sum(1 for start in range(0, len(rows), self.batch_size)
+                               if min(self.batch_size, len(rows) - start) >= 2))
+        epochs = self.epochs if self.epochs is not None else max(1, math.ceil(self.min_steps / per_epoch))
+        for _ in range(epochs):
             order = torch.randperm(len(rows), generator=gen)
             for start in range(0, len(rows), self.batch_size):
                 idx = order[start:start + self.batch_size]
@@ -192,6 +205,13 @@ class LeMDARecipe(Recipe):
                     continue
                 history.append(trainer.step((x[idx], y[idx])))
         self.history = history
+        active = any(h["confident"] > 0 for h in history)
+        self.fit_summary = {"epochs": epochs, "steps": len(history), "consistency_active": active,
+                            "confident_fraction_last": history[-1]["confident"] if history else 0.0}
+        if not active:
+            log.warning("%s: no training sample reached confidence_threshold=%s in %d steps, so the consistency "
+                        "term never acted and augmentations need not keep their labels; train longer or "
+                        "lower confidence_threshold", self.name, self.confidence_threshold, len(history))
         self._net, self._dims = trainer.augmenter.cpu().eval(), dims
         if self.save_to:
             save_augmenter(self.save_to, self._net, dims, self.feature_keys)
@@ -216,8 +236,10 @@ class LeMDARecipe(Recipe):
                 for key, d in zip(self.feature_keys, dims):
                     meta[key] = aug[start:start + d]
                     start += d
-                step = self.lineage_step({"feature_keys": self.feature_keys, "noise_scale": self.noise_scale},
-                                         seed=seed)
+                params = {"feature_keys": self.feature_keys, "noise_scale": self.noise_scale}
+                if "consistency_active" in self.fit_summary:
+                    params["consistency_active"] = self.fit_summary["consistency_active"]
+                step = self.lineage_step(params, seed=seed)
                 group.append(sample.replace(id=f"{sample.id}~{k}", parent_id=sample.id, meta=meta,
                                             lineage=sample.lineage + (step,)))
             out.append(group)

@@ -21,7 +21,7 @@ Example:
     >>> trainer = LeMDATrainer(task, feature_dims=[2, 2], hidden_dims=(8,), seed=0)
     >>> x, y = torch.randn(8, 4), torch.tensor([0, 1] * 4)
     >>> sorted(trainer.step((x, y)))
-    ['consistency', 'task', 'task_aug', 'total', 'vae']
+    ['confident', 'consistency', 'task', 'task_aug', 'total', 'vae']
     >>> trainer.augment(x[:2], seed=1).shape == (2, 4)
     True
 """
@@ -125,7 +125,11 @@ class LeMDATrainer:
 
     # -- training ----------------------------------------------------------------------
     def step(self, batch: Sequence[Any]) -> dict[str, float]:
-        """One joint update on ``batch = (inputs, targets)``; returns the loss terms."""
+        """One joint update on ``batch = (inputs, targets)``; returns the loss terms.
+
+        ``confident`` is the fraction of the batch whose prediction reached
+        ``confidence_threshold``: where it is 0 the consistency term is inactive.
+        """
         inputs, targets = batch[0], batch[1]
         targets = targets.to(self.device)
         self.task_model.train()
@@ -138,6 +142,8 @@ class LeMDATrainer:
         loss_task_aug = self.loss_fn(logits_adv, targets)
         # regularisers of the augmentation network (gradients to it only)
         consistency = confident_consistency_kl(logits.detach(), self.predict(x_aug), self.confidence_threshold)
+        with torch.no_grad():
+            confident = (F.softmax(logits.detach(), dim=1).max(dim=1).values >= self.confidence_threshold)
         vae = vae_loss(x.detach(), x_aug, mu, logvar, self.kl_weight)
         reg = self.consistency_weight * consistency + self.vae_weight * vae
         aug_params = list(self.augmenter.parameters())
@@ -155,6 +161,7 @@ class LeMDATrainer:
         self.steps += 1
         return {"task": float(loss_task.detach()), "task_aug": float(loss_task_aug.detach()),
                 "consistency": float(consistency.detach()), "vae": float(vae.detach()),
+                "confident": float(confident.float().mean()),
                 "total": float((total + reg).detach())}
 
     def augment(self, features: Any, seed: int | None = None, noise_scale: float = 1.0) -> Any:
