@@ -311,3 +311,111 @@ def test_cli_keeps_brackets_in_install_hints(tmp_path: Path) -> None:
 
     res = CliRunner().invoke(runner_app, [])
     assert res.exit_code == 2 and "crossaug-audio[whisper]" in res.output
+
+
+# ---- inputs other than JSONL: (case, file name, bytes, bad row id, field, reason fragment, good ids) ----
+FILE_CASES = [
+    ("csv-invalid-byte", "d.csv", b"id,text\na,fine\nb,caf\xe9 noir\nc,also fine\n",
+     "b", "text", "line 3 is not valid utf-8 (byte 0xe9)", ["a", "c"]),
+    ("csv-unclosed-quote", "d.csv", b'id,text\na,fine\nb,"never closed\nc,next row\nd,last row\n',
+     "d-2", None, "quoted field starting on line 3 never ends", ["a", "c", "d"]),
+    ("csv-stray-quote", "d.csv", b'id,text\na,fine\nb,"quoted"tail\nc,after\n',
+     "d-2", None, "malformed csv row starting on line 3", ["a", "c"]),
+    ("csv-extra-cells", "d.csv", b"id,text\na,fine\nb,x,y\nc,after\n",
+     "b", None, "row has 3 cells; header has 2", ["a", "c"]),
+    ("csv-bom-missing-text", "d.csv", b"\xef\xbb\xbfid,text\na,fine\nb,\n", "b", "text", "empty text", ["a"]),
+    ("txt-long-line", "d.txt", b"first line\n" + b"x" * 3_000_000 + b"\nthird line\n",
+     "d-2", None, "CROSSAUG_MAX_BYTES_ROW", ["d-1", "d-3"]),
+    ("jsonl-bom", "d.jsonl", b'\xef\xbb\xbf{"id": "a", "text": "fine"}\n{"id": "b", "text": ""}\n',
+     "b", "text", "empty text", ["a"]),
+]
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_file_inputs_reject_one_row_and_run_the_rest(tmp_path: Path, case: tuple) -> None:
+    _, name, data, bad_id, field, fragment, good = case
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(BadSample) as info:
+        crossaug.run("typo", path, tmp_path / "raise", on_error="raise", report=False)
+    msg = str(info.value)
+    assert f"sample {bad_id!r}" in msg and fragment.lower() in msg.lower(), msg
+    assert field is None or f"field {field!r}" in msg, msg
+    crossaug.run("typo", path, tmp_path / "skip", on_error="skip", report=False)
+    recs = list(read_manifest(tmp_path / "skip"))
+    assert sorted({r["parent_id"] for r in recs}) == sorted(good + [bad_id])  # every input accounted for
+    assert sorted({r["parent_id"] for r in recs if r["kept"]}) == sorted(good)
+    [rejected] = [r for r in recs if r["parent_id"] == bad_id]
+    assert fragment.lower() in rejected["reason"].lower()
+
+
+def test_validate_names_the_line_where_an_unclosed_quote_started(tmp_path: Path) -> None:
+    from crossaug.cli import app
+    from typer.testing import CliRunner
+
+    (tmp_path / "d.csv").write_bytes(FILE_CASES[1][2])
+    res = CliRunner().invoke(app, ["validate", "-i", str(tmp_path / "d.csv"), "--json"])
+    report = json.loads(res.stdout)
+    assert res.exit_code == 1 and report["rows"] == 4  # a, the bad one, c, d: nothing swallowed
+    [bad] = report["bad"]
+    assert "line 3" in bad["reason"] and bad["source"].endswith("d.csv:3")
+
+
+def test_folder_given_as_relative_path_and_symlink_loops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "fold" / "cls").mkdir(parents=True)
+    (tmp_path / "fold" / "cls" / "a.txt").write_text("a short text")
+    (tmp_path / "fold" / "cls" / "loop.wav").symlink_to("loop.wav")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(BadSample, match="sample 'cls/loop' field 'audio': symbolic link loop"):
+        crossaug.run("typo", "fold", tmp_path / "raise", on_error="raise", report=False)
+    crossaug.run("typo", "fold", "out", on_error="skip", report=False)
+    recs = {r["parent_id"]: r for r in read_manifest(tmp_path / "out")}
+    assert recs["cls/a"]["kept"] and "symbolic link loop" in recs["cls/loop"]["reason"]
+
+
+@pytest.mark.parametrize("row,field,fragment", [
+    ({"text": "ok", 1: "one"}, None, "non-string key 1"),
+    ({"text": "ok", "extra": {2: "two"}}, "extra", "non-string key 2"),
+    (crossaug.Sample("s", {"text": "ok"}, meta={"score": float("nan")}), "meta", "NaN/inf"),
+    (crossaug.Sample("s", {"text": "ok"}, label="x\udcff"), "label", "lone surrogate"),
+    ("plain \udcff string", "text", "lone surrogate"),
+], ids=["key", "nested-key", "sample-meta", "sample-label", "string"])
+def test_python_rows_that_json_cannot_hold(tmp_path: Path, row: Any, field: str | None, fragment: str) -> None:
+    with pytest.raises(BadSample) as info:
+        crossaug.run("typo", [row], tmp_path / "raise", on_error="raise", report=False)
+    msg = str(info.value)
+    assert fragment in msg and ("sample '0'" in msg or "sample 's'" in msg), msg
+    assert field is None or f"field {field!r}" in msg, msg
+    crossaug.run("typo", ["fine", row, "also fine"], tmp_path / "skip", on_error="skip")
+    recs = list(read_manifest(tmp_path / "skip"))
+    assert len({r["parent_id"] for r in recs}) == 3
+    assert [r["kept"] for r in recs if r["parent_id"] in ("1", "s")] == [False]
+
+
+def test_manifest_writer_never_raises_on_what_a_plugin_returns(tmp_path: Path) -> None:
+    from crossaug.runner.records import dumps
+
+    line = dumps({"id": "x", "text": "bad \udcff", "score": float("nan"), "obj": object(), 3: [float("inf")]})
+    rec = json.loads(line)
+    assert rec["text"] == "bad \\udcff" and rec["score"] is None and rec["3"] == [None]
+    assert "object" in rec["obj"] and " at 0x" not in rec["obj"]
+    line.encode("utf-8")
+
+
+def test_rejected_values_are_stored_truncated_with_their_size(tmp_path: Path) -> None:
+    from crossaug.io.limits import KEEP_CHARS
+
+    big = "z" * 400_000 + " tail"  # under the 500 000-character cap set above; rejected for the NUL after it
+    rows = [{"id": "big", "text": big + "\u0000"}]
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    crossaug.run("typo", tmp_path / "in.jsonl", tmp_path / "o", on_error="skip")
+    [rec] = list(read_manifest(tmp_path / "o"))
+    assert rec["text"] == {"truncated": big[:KEEP_CHARS], "chars": len(big) + 1}
+    assert (tmp_path / "o" / "manifest.jsonl").stat().st_size < 10_000
+    assert (tmp_path / "o" / "report.html").stat().st_size < 50_000
+
+
+def test_image_decode_errors_hold_no_memory_address(tmp_path: Path) -> None:
+    with pytest.raises(BadSample) as info:
+        crossaug.get_modality("image").coerce(b"not an image at all", sample_id="x", field="image")
+    assert "cannot decode image" in str(info.value) and "0x" not in str(info.value)

@@ -170,3 +170,99 @@ def test_resume_after_sigkill_at_random_points(tmp_path: Path) -> None:
     assert sorted({r["parent_id"] for r in recs}) == sorted(f"r{i}" for i in range(n_inputs))
     assert len(recs) == 4 * n_inputs
     assert manifest.read_bytes() == (ref / "manifest.jsonl").read_bytes()
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_a_refused_run_changes_nothing_on_disk(tmp_path: Path) -> None:
+    data, other = tmp_path / "in.txt", tmp_path / "other.txt"
+    data.write_text("\n".join(SENTENCES[:4]) + "\n")
+    other.write_text("\n".join(SENTENCES[4:8]) + "\n")
+    crossaug.run("typo", data, tmp_path / "o", limit=2, report=False)
+    before = _tree(tmp_path / "o")
+    refusals = [
+        ({}, "already exists"),  # no --resume
+        ({"resume": True, "params": {"rate": 0.5}}, "different recipe"),
+        ({"resume": True, "seed": 9}, "different seed"),
+        ({"resume": True, "inputs": other}, "different input"),
+    ]
+    for kwargs, fragment in refusals:
+        kwargs = {"inputs": data, **kwargs}
+        with pytest.raises(crossaug.ConfigError, match=fragment):
+            crossaug.run("typo", output=tmp_path / "o", report=False, **kwargs)
+        assert _tree(tmp_path / "o") == before, fragment
+    res = crossaug.run("typo", data, tmp_path / "o", resume=True, report=False)  # the original still resumes
+    assert res.summary["inputs"] == 4 and res.summary["resumed_from"] == 2
+    assert {r["recipe"] for r in read_manifest(tmp_path / "o")} == {"typo"}
+
+
+def test_output_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    from crossaug.cli import app
+    from typer.testing import CliRunner
+
+    (tmp_path / "f").write_text("a file")
+    (tmp_path / "in.txt").write_text("one line\n")
+    with pytest.raises(crossaug.ConfigError, match="exists and is not a directory"):
+        crossaug.run("typo", tmp_path / "in.txt", tmp_path / "f")
+    res = CliRunner().invoke(app, ["run", "typo", "-i", str(tmp_path / "in.txt"), "-o", str(tmp_path / "f"),
+                                   "--no-progress"])
+    assert res.exit_code == 2 and "is not a directory" in res.output and "Traceback" not in res.output
+    assert (tmp_path / "f").read_text() == "a file"
+
+
+def test_cli_no_report_and_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crossaug.cli import app
+    from typer.testing import CliRunner
+
+    for name in ("CROSSAUG_MAX_TEXT_CHARS", "CROSSAUG_MAX_BYTES_IMAGE"):  # the flags set these: restore after
+        monkeypatch.setenv(name, "1000000" if "CHARS" in name else "256MB")
+
+    (tmp_path / "in.txt").write_text("a fine line of text\n" + "x" * 50 + "\n")
+    res = CliRunner().invoke(app, ["run", "typo", "-i", str(tmp_path / "in.txt"), "-o", str(tmp_path / "o"),
+                                   "--no-progress", "--no-report", "--max-text-chars", "30",
+                                   "--max-bytes", "image=1MB"])
+    assert res.exit_code == 0, res.output
+    assert not (tmp_path / "o" / "report.html").exists() and (tmp_path / "o" / "summary.json").exists()
+    recs = list(read_manifest(tmp_path / "o"))
+    assert [r["kept"] for r in recs] == [True, False] and "limit is 30" in recs[1]["reason"]
+    bad = CliRunner().invoke(app, ["run", "typo", "-i", str(tmp_path / "in.txt"), "-o", str(tmp_path / "o2"),
+                                   "--no-progress", "--max-bytes", "video=1MB"])
+    assert bad.exit_code == 2 and "KIND=SIZE" in bad.output
+
+
+def test_media_folders_never_collide(tmp_path: Path) -> None:
+    from crossaug import Audio
+
+    clip = Audio(np.linspace(-0.5, 0.5, 800, dtype=np.float32), 8000)
+    louder = Audio(np.linspace(-0.9, 0.9, 800, dtype=np.float32), 8000)
+    samples = [Sample("a/b", {"text": "first one", "audio": clip}),
+               Sample("a_b-82badf67", {"text": "second one", "audio": louder})]
+    crossaug.run(Augment(Typo(rate=0.1), n=1), samples, tmp_path / "o", report=False)
+    recs = list(read_manifest(tmp_path / "o"))
+    folders = {Path(r["parent"]["audio"]).parent for r in recs}
+    assert len(folders) == 2
+    back = [crossaug.get_modality("audio").load(tmp_path / "o" / r["parent"]["audio"]) for r in recs]
+    assert back[0].samples.max() < 0.6 < back[1].samples.max()
+
+
+def test_resume_rewrites_torn_media(tmp_path: Path) -> None:
+    from crossaug import Audio
+
+    rng = np.random.default_rng(1)
+    samples = [Sample(f"a{i}", {"text": f"clip number {i}",
+                                "audio": Audio(rng.standard_normal(800).astype(np.float32) * 0.1, 8000)})
+               for i in range(3)]
+    crossaug.run(Augment(Typo(rate=0.1), n=2), samples, tmp_path / "o", seed=3, report=False)
+    good = _tree(tmp_path / "o")
+    recs = list(read_manifest(tmp_path / "o"))
+    parent = tmp_path / "o" / recs[2]["parent"]["audio"]
+    output = tmp_path / "o" / recs[0]["audio"]
+    parent.write_bytes(parent.read_bytes()[:10])  # torn by a crash
+    output.unlink()
+    crossaug.run(Augment(Typo(rate=0.1), n=2), samples, tmp_path / "o", seed=3, resume=True, report=False)
+    after = _tree(tmp_path / "o")
+    assert {k: v for k, v in after.items() if k != "summary.json"} == \
+        {k: v for k, v in good.items() if k != "summary.json"}
+    assert not [p for p in (tmp_path / "o" / "media").rglob("*") if p.name.endswith(".tmp")]

@@ -153,3 +153,65 @@ def test_peak_memory_does_not_grow_with_dataset_size(executor: str, tmp_path: Pa
     # 10x the data (40 MB of text; merely holding it as dicts would add ~40%): only the per-id
     # bookkeeping (dedupe set, journal ids: ~100 bytes per input) may grow
     assert ratio < 1.25, f"peak RSS {small['peak_mib']:.0f} MiB -> {large['peak_mib']:.0f} MiB (x{ratio:.2f})"
+
+
+def test_huge_rows_go_through_run_and_report_with_bounded_work(tmp_path: Path) -> None:
+    """A 60 000-word row and a 1 MB row: the report shows them cut and does not diff them (a counted
+    property, not wall time: the quadratic word diff is never entered past its length limit)."""
+    import difflib
+
+    from crossaug import report
+
+    words = " ".join(f"word{i % 5000}" for i in range(60_000))
+    mega = ("lorem ipsum dolor " * 60_000)[:1_000_000]
+    data = tmp_path / "big.jsonl"
+    data.write_text(json.dumps({"id": "words", "text": words}) + "\n" + json.dumps({"id": "mega", "text": mega}) + "\n")
+    crossaug.run(Augment(Typo(rate=0.05), n=2), data, tmp_path / "o", on_error="skip", report=False)
+    calls = 0
+    real = difflib.SequenceMatcher
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            nonlocal calls
+            calls += 1
+            super().__init__(*args, **kwargs)
+
+    difflib.SequenceMatcher = Counting  # type: ignore[misc]
+    try:
+        page = report.write_report(tmp_path / "o").read_text()
+    finally:
+        difflib.SequenceMatcher = real  # type: ignore[misc]
+    assert calls == 0 and page.count('class="nodiff"') == 4  # 2 inputs x 2 outputs, none diffed
+    assert page.count('class="cut"') == 6  # each input and output cut to SHOW_CHARS characters
+    assert len(page) < 12 * report.SHOW_CHARS + 50_000  # texts and lineage cut, not copied whole
+    assert report.word_diff("a b c d", "a B x d") == "a B <del>c</del> <ins>x</ins> d"
+    long_old = " ".join(["same"] * 5000 + ["old"] + ["tail"] * 5000)
+    long_new = long_old.replace("old", "new")
+    assert "<del>old</del> <ins>new</ins>" in report.word_diff(long_old, long_new)  # common ends: linear
+
+
+def test_typo_edits_apply_in_linear_time_as_the_plain_loop_does() -> None:
+    """The one-pass path of ``apply_edits`` (edits two apart, as drawn) against the right-to-left list loop."""
+    import random
+
+    from crossaug.builtin.typo import apply_edits
+
+    def plain(text: str, edits: list[list[Any]]) -> str:
+        chars = list(text)
+        for pos, op, ch in sorted(edits, key=lambda e: -int(e[0])):
+            if op == "substitute":
+                chars[pos] = ch
+            elif op == "delete":
+                del chars[pos]
+            elif op == "insert":
+                chars.insert(pos + 1, ch)
+            elif op == "swap" and pos + 1 < len(chars):
+                chars[pos], chars[pos + 1] = chars[pos + 1], chars[pos]
+        return "".join(chars)
+
+    rnd = random.Random(0)
+    for _ in range(3000):
+        text = "".join(rnd.choice("abcd") for _ in range(rnd.randint(1, 12)))
+        spots = rnd.sample(range(0, len(text), 2), rnd.randint(0, len(range(0, len(text), 2))))
+        edits = [[p, rnd.choice(["substitute", "delete", "insert", "swap"]), rnd.choice("XY")] for p in spots]
+        assert apply_edits(text, edits) == plain(text, edits), (text, edits)

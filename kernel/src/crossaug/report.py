@@ -91,11 +91,19 @@ Intervals are 95% (Student's t over runs); p values are paired tests against <co
 """
 
 
+#: longest text shown per field (characters) and longest changed region diffed (words): the report
+#: stays linear in the size of the run whatever one row holds
+SHOW_CHARS = 20_000
+DIFF_MAX_WORDS = 2_000
+
+
 def word_diff(old: str, new: str) -> str:
     """HTML of ``new`` with words removed from / added to ``old`` marked.
 
     Words are matched ignoring case and punctuation (as the edit-distance filter
-    compares them), and shown as they are written in ``new``.
+    compares them), and shown as they are written in ``new``. The common start and
+    end are matched in linear time; a changed region over :data:`DIFF_MAX_WORDS`
+    words is not diffed (shown plain, marked ``class="nodiff"``).
 
     Example:
         >>> word_diff("The cat sat.", "the dog sat")
@@ -105,8 +113,19 @@ def word_diff(old: str, new: str) -> str:
 
     a, b = old.split(), new.split()
     ka, kb = [normalise_text(w) for w in a], [normalise_text(w) for w in b]
-    out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ka, b=kb, autojunk=False).get_opcodes():
+    lo = 0
+    while lo < min(len(ka), len(kb)) and ka[lo] == kb[lo]:
+        lo += 1
+    hi = 0
+    while hi < min(len(ka), len(kb)) - lo and ka[-1 - hi] == kb[-1 - hi]:
+        hi += 1
+    if len(ka) + len(kb) - 2 * (lo + hi) > DIFF_MAX_WORDS:
+        return (f'<span class="nodiff" title="over {DIFF_MAX_WORDS} changed words: not diffed">'
+                f'{html.escape(" ".join(b))}</span>')
+    ops = difflib.SequenceMatcher(a=ka[lo:len(ka) - hi], b=kb[lo:len(kb) - hi], autojunk=False).get_opcodes()
+    out = [html.escape(" ".join(b[:lo]))] if lo else []
+    for op, i1, i2, j1, j2 in ops:
+        i1, i2, j1, j2 = i1 + lo, i2 + lo, j1 + lo, j2 + lo
         if op == "equal":
             out.append(html.escape(" ".join(b[j1:j2])))
             continue
@@ -114,7 +133,13 @@ def word_diff(old: str, new: str) -> str:
             out.append(f"<del>{html.escape(' '.join(a[i1:i2]))}</del>")
         if j2 > j1:
             out.append(f"<ins>{html.escape(' '.join(b[j1:j2]))}</ins>")
+    if hi:
+        out.append(html.escape(" ".join(b[len(b) - hi:])))
     return " ".join(out)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOW_CHARS else f"{text[:SHOW_CHARS]}\n… {len(text) - SHOW_CHARS} more characters not shown"
 
 
 def _render_field(name: str, value: Any, parent: dict[str, Any] | None) -> str:
@@ -125,9 +150,13 @@ def _render_field(name: str, value: Any, parent: dict[str, Any] | None) -> str:
     except Exception:
         return html.escape(json.dumps(value))
     if modality.inline:
+        more = ""
+        if isinstance(value, str) and len(value) > SHOW_CHARS:
+            more = f' <span class="cut">… {len(value) - SHOW_CHARS} more characters not shown</span>'
+            value = value[:SHOW_CHARS]
         if modality.name == "text" and parent and isinstance(parent.get(name), str) and isinstance(value, str):
-            return f'<span class="text">{word_diff(parent[name], value)}</span>'
-        return modality.render(value)
+            return f'<span class="text">{word_diff(parent[name][:SHOW_CHARS], value)}</span>{more}'
+        return modality.render(value) + more
     if isinstance(value, str):
         return modality.render(None, relpath=value)
     return html.escape(json.dumps(value))
@@ -271,7 +300,7 @@ def write_report(out_dir: str | Path, max_inputs: int | None = 1000, per_page: i
             group["children"].append({"id": rec["id"], "kept": rec["kept"], "reason": rec.get("reason"),
                                       "fields": fields, "metrics": metrics.get(rec["id"]),
                                       "drawn": drawn_params(rec.get("lineage")),
-                                      "lineage": json.dumps(rec.get("lineage"), indent=1)})
+                                      "lineage": _cut(json.dumps(rec.get("lineage"), indent=1))})
     overview = [(k, _fmt(summary.get(k))) for k in ("recipe", "seed", "inputs", "lines", "kept", "rejected",
                                                      "kept_ratio", "seconds", "workers") if k in summary]
     if summary.get("inputs_without_output"):

@@ -50,8 +50,12 @@ def keyboard_neighbours(ch: str) -> str:
 
 def apply_edits(text: str, edits: Sequence[Sequence[Any]]) -> str:
     """Apply ``[position, op, char]`` edits right to left so positions stay valid."""
+    ordered = sorted(edits, key=lambda e: -int(e[0]))
+    spots = [int(e[0]) for e in ordered]
+    if all(0 <= p < len(text) for p in spots) and all(a - b >= 2 for a, b in zip(spots, spots[1:])):
+        return _apply_apart(text, ordered)  # edits two or more apart (as drawn): one linear pass
     chars = list(text)
-    for pos, op, ch in sorted(edits, key=lambda e: -int(e[0])):
+    for pos, op, ch in ordered:
         pos = int(pos)
         if op == "substitute":
             chars[pos] = ch
@@ -62,6 +66,21 @@ def apply_edits(text: str, edits: Sequence[Sequence[Any]]) -> str:
         elif op == "swap" and pos + 1 < len(chars):
             chars[pos], chars[pos + 1] = chars[pos + 1], chars[pos]
     return "".join(chars)
+
+
+def _apply_apart(text: str, edits: Sequence[Sequence[Any]]) -> str:
+    """:func:`apply_edits` for edits at least two characters apart, in time linear in ``text``."""
+    out, end = [], len(text)
+    for pos, op, ch in edits:  # right to left; each edit only touches text[pos:pos + 2]
+        pos = int(pos)
+        nxt = text[pos + 1] if pos + 1 < len(text) else ""
+        piece = {"substitute": ch, "delete": "", "insert": text[pos] + ch,
+                 "swap": nxt + text[pos] if nxt else text[pos]}.get(op, text[pos])
+        out.append(text[pos + 2 if op == "swap" and nxt else pos + 1:end])
+        out.append(piece)
+        end = pos
+    out.append(text[:end])
+    return "".join(reversed(out))
 
 
 class Typo(Augmentation):

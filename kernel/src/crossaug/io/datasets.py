@@ -184,6 +184,8 @@ def _iter_csv(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
                         continue
                     index += 1
                     rid, src = f"{path.stem}-{index}", f"{path}:{line}"
+                    given = dict(zip(header, cells)).get("id")
+                    rid = given if given and not check_value(given) else rid
                     bad = next((i for i, c in enumerate(cells) if check_value(c)), None)
                     if bad is not None:
                         byte = next(ord(ch) - 0xDC00 for ch in cells[bad] if "\udc80" <= ch <= "\udcff")

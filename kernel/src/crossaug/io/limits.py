@@ -6,7 +6,7 @@ variable (so process and Ray workers see it too): ``CROSSAUG_MAX_BYTES_<KIND>``
 ``CROSSAUG_MAX_TEXT_CHARS``. :func:`check_value` finds what JSON cannot hold.
 
 Example:
-    >>> parse_size("64MB"), max_bytes("image") == 256 * 2**20
+    >>> parse_size("64MB"), MAX_BYTES["image"] == 256 * 2**20
     (67108864, True)
     >>> check_value({"a": [1.0, float("nan")]})
     "value['a'][1] is NaN/inf (not valid JSON)"
