@@ -141,3 +141,20 @@ def test_the_check_sees_lazy_imports(tmp_path: Path) -> None:
     assert got == ["crossaug.doctor", "crossaug.registry"]
     assert LAYERS.index(layer_of("crossaug.doctor")) > LAYERS.index(layer_of("crossaug.hooks"))
     assert layer_of("crossaug.io.limits") == "core" and layer_of("crossaug.io.datasets") == "run"
+
+
+def test_plugins_never_import_each_other() -> None:
+    """Each plugin imports the kernel and itself only; what one plugin needs of another goes by registered name."""
+    root = SRC.parents[1] / "plugins"
+    bad = []
+    for src in sorted(root.glob("*/src/crossaug_*")):
+        own = src.name
+        for path in sorted(src.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                for name in names:
+                    top = name.split(".")[0]
+                    if top.startswith("crossaug_") and top != own:
+                        bad.append(f"{path.relative_to(root)}:{node.lineno} imports {name}")
+    assert not bad, "plugins importing other plugins:\n" + "\n".join(bad)
