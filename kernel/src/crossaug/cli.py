@@ -111,6 +111,21 @@ def parse_param(text: str) -> tuple[str, Any]:
 _parse_param = parse_param
 
 
+def _set_limits(max_bytes: list[str], max_text_chars: int | None) -> None:
+    """``--max-bytes``/``--max-text-chars`` into the environment, where every worker reads them."""
+    import os
+
+    from .io.limits import MAX_BYTES, parse_size
+
+    for item in max_bytes:
+        kind, _, size = item.partition("=")
+        if kind.strip() not in MAX_BYTES or not size:
+            raise CrossaugError(f"--max-bytes {item!r}: write KIND=SIZE with KIND one of {sorted(MAX_BYTES)}")
+        os.environ[f"CROSSAUG_MAX_BYTES_{kind.strip().upper()}"] = str(parse_size(size))
+    if max_text_chars is not None:
+        os.environ["CROSSAUG_MAX_TEXT_CHARS"] = str(max_text_chars)
+
+
 @app.command()
 def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use --config)"),
         input: Path = typer.Option(..., "--input", "-i", help="JSONL/CSV/TXT file or folder"),
@@ -129,7 +144,12 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
         cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="CROSSAUG_CACHE_DIR",
                                                  help="reuse cached transform outputs from this directory"),
         limit: Optional[int] = typer.Option(None, help="only the first LIMIT inputs"),
-        progress: bool = typer.Option(True, "--progress/--no-progress")) -> None:
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+        no_report: bool = typer.Option(False, "--no-report", help="do not write report.html"),
+        max_bytes: list[str] = typer.Option([], "--max-bytes", help="file size cap KIND=SIZE "
+                                            "(audio, image, text or row; e.g. image=64MB)"),
+        max_text_chars: Optional[int] = typer.Option(None, "--max-text-chars",
+                                                     help="longest text accepted (default 1000000)")) -> None:
     """Run a recipe over a dataset and write manifest.jsonl, media, summary.json and report.html."""
     from . import registry
     from .runner.run import run as run_recipe
@@ -169,7 +189,9 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
         opts.setdefault("on_error", "skip")
         if address is not None:
             opts.setdefault("executor_options", {})["address"] = address
-        result = run_recipe(recipe_obj, input, output, resume=resume, progress=progress, **opts)
+        _set_limits(max_bytes, max_text_chars)
+        result = run_recipe(recipe_obj, input, output, resume=resume, progress=progress,
+                            report=not no_report, **opts)
     except CrossaugError as exc:
         _fail(exc)
     s = result.summary

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from .._json import to_jsonable
 from ..errors import ConfigError
 from ..hooks import get_plugin_manager
@@ -102,18 +104,65 @@ def _count(inputs: Any) -> int | None:
         return None
 
 
-def _run_identity(recipe: Recipe, seed: int, recipe_name: str) -> dict[str, Any]:
-    return {"recipe": recipe_name, "definition": recipe.to_dict(), "seed": seed}
+def _input_identity(inputs: Any) -> dict[str, Any] | None:
+    """A fingerprint of a file or folder input (content hash; folder: names and sizes), checked on resume."""
+    if not isinstance(inputs, (str, Path)):
+        return None
+    p = Path(inputs)
+    if not p.exists():
+        raise ConfigError(f"input {p} does not exist")
+    h = hashlib.blake2b(digest_size=16)
+    if p.is_dir():
+        for f in sorted(f for f in p.rglob("*") if f.is_file()):
+            h.update(f"{f.relative_to(p).as_posix()}\0{f.stat().st_size}\0".encode("utf-8", "backslashreplace"))
+    elif p.is_file():
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    else:
+        return None
+    return {"path": str(p), "blake2b": h.hexdigest()}
+
+
+def _run_identity(recipe: Recipe, seed: int, recipe_name: str, inputs: Any = None) -> dict[str, Any]:
+    return {"recipe": recipe_name, "definition": recipe.to_dict(), "seed": seed, "input": _input_identity(inputs)}
 
 
 def _check_resume(out: Path, identity: dict[str, Any], resume: bool) -> None:
+    """Refuse to resume a run started with another recipe, seed or input (writes nothing)."""
     path = out / "run.json"
-    if resume and path.exists():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved != identity:
-            raise ConfigError(f"cannot resume {out}: it was started with a different recipe or seed "
-                              f"({saved.get('recipe')}, seed {saved.get('seed')})")
-    path.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if not (resume and path.is_file()):
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    for key, what in (("definition", "recipe"), ("seed", "seed"), ("input", "input")):
+        if key in saved and saved[key] != identity[key] and (key != "input" or (
+                saved[key] or {}).get("blake2b") != (identity[key] or {}).get("blake2b")):
+            was = {"recipe": saved.get("recipe"), "seed": saved.get("seed"),
+                   "input": (saved.get("input") or {}).get("path", "a Python iterable")}[what]
+            raise ConfigError(f"cannot resume {out}: it was started with a different {what} ({was!s}); "
+                              "use the same one, or a new output directory")
+
+
+def _repair_media(out: Path, inputs: Any, task: BatchTask, done: set[str]) -> int:
+    """On resume: reprocess committed inputs whose media files do not decode (torn by a crash)."""
+    from ..errors import BadSample
+    from ..modality import get_modality
+    from ..sample import modality_of
+    from .manifest import read_manifest
+
+    files = {m for m in registry.names("modality") if not get_modality(m).inline}
+    torn: set[str] = set()
+    for rec in read_manifest(out):
+        for name, value in [*rec.items(), *(rec.get("parent") or {}).items()]:
+            if isinstance(value, str) and modality_of(name) in files and rec["parent_id"] not in torn:
+                try:
+                    get_modality(modality_of(name)).load(out / value, field=name)
+                except BadSample:
+                    torn.add(rec["parent_id"])
+    if torn:
+        log.warning("rewriting the media of %d input(s) whose files were torn", len(torn))
+        task([r for r in _dedupe(iter_records(inputs)) if r.id in torn and r.id in done])
+    return len(torn)
 
 
 def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0, workers: int = 1,
@@ -140,8 +189,6 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
             (default ``$CROSSAUG_CACHE_DIR`` if set; see :mod:`crossaug.cache`).
         executor_options: options for the executor (ray: ``address``, ``num_gpus``, ...).
     """
-    from .. import registry
-
     if isinstance(recipe, str):
         recipe = registry.create("recipe", recipe, **(params or {}))
     if not isinstance(recipe, Recipe):
@@ -150,12 +197,15 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
     recipe_name = recipe.name or type(recipe).__name__
     out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"output {out} exists and is not a directory; choose a directory")
+    identity = _run_identity(recipe, seed, recipe_name, inputs)
     out.mkdir(parents=True, exist_ok=True)
     if not resume and (out / "manifest.jsonl").is_file() and (out / "manifest.jsonl").stat().st_size > 0:
         how = "--resume" if "crossaug.cli" in sys.modules else "resume=True"  # word it for the caller
         raise ConfigError(f"{out / 'manifest.jsonl'} already exists; pass {how} to continue that run "
                           "or choose a new output directory")
-    _check_resume(out, _run_identity(recipe, seed, recipe_name), resume)
+    _check_resume(out, identity, resume)
     get_plugin_manager().hook.crossaug_configure.call_historic(
         kwargs={"config": {"seed": seed, "output": str(out), "recipe": recipe_name, "workers": workers}})
 
@@ -174,12 +224,15 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
 
     manifest = Manifest(out)
     manifest.open(resume)
+    (out / "run.json").write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if cache_dir is None:  # resolved here so that every worker (process, Ray actor) uses the same one
         cache_dir = os.environ.get("CROSSAUG_CACHE_DIR") or None
     task = BatchTask(recipe, seed, on_error, out, recipe_name,
                      None if cache_dir is None else Path(cache_dir).absolute())
     ex = executor if isinstance(executor, Executor) else make_executor(executor, workers,
                                                                           **(executor_options or {}))
+    if resume and manifest.done:
+        _repair_media(out, inputs, task, manifest.done)
     timings: dict[str, list[float]] = {}
     started = time.perf_counter()
     total = _count(inputs) if progress else None  # counting reads a file once more: only for the bar
