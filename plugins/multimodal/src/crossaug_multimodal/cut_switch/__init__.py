@@ -1,5 +1,5 @@
-"""Cut-Switch: swap one random block between spatially aligned image fields (RGB, depth, thermal)."""
+"""Cut-Switch: switch one random block between spatially aligned image fields (RGB, depth, thermal)."""
 
-from .functional import cut_switch, sample_box, unswitch
+from .functional import cut_switch, random_permutation, rotation, sample_box, unswitch
 
-__all__ = ["cut_switch", "sample_box", "unswitch"]
+__all__ = ["cut_switch", "random_permutation", "rotation", "sample_box", "unswitch"]
