@@ -149,12 +149,14 @@ def _repair_media(out: Path, inputs: Any, task: BatchTask, done: set[str]) -> in
     from ..modality import get_modality
     from ..sample import modality_of
     from .manifest import read_manifest
+    from .records import MEDIA_DIR
 
     files = {m for m in registry.names("modality") if not get_modality(m).inline}
     torn: set[str] = set()
     for rec in read_manifest(out):
         for name, value in [*rec.items(), *(rec.get("parent") or {}).items()]:
-            if isinstance(value, str) and modality_of(name) in files and rec["parent_id"] not in torn:
+            if (isinstance(value, str) and value.startswith(f"{MEDIA_DIR}/") and modality_of(name) in files
+                    and rec["parent_id"] not in torn):
                 try:
                     get_modality(modality_of(name)).load(out / value, field=name)
                 except BadSample:
