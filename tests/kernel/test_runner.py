@@ -266,3 +266,12 @@ def test_resume_rewrites_torn_media(tmp_path: Path) -> None:
     assert {k: v for k, v in after.items() if k != "summary.json"} == \
         {k: v for k, v in good.items() if k != "summary.json"}
     assert not [p for p in (tmp_path / "o" / "media").rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_resume_does_not_take_rejected_paths_for_torn_media(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"id": "a", "text": "fine"}\n{"id": "b", "text": "ok", "audio": "/dev/zero"}\n')
+    crossaug.run("typo", data, tmp_path / "o", on_error="skip", report=False)
+    with caplog.at_level("WARNING"):
+        crossaug.run("typo", data, tmp_path / "o", on_error="skip", resume=True, report=False)
+    assert "torn" not in caplog.text
