@@ -96,8 +96,9 @@ def test_back_imagination_rejects_black_and_white_after_bounded_retries(blip_dir
 def test_back_imagination_outputs_captions_of_imagined_images(blip_dir, sd_dir):
     r = create("recipe", "back-imagination", image_model=sd_dir, image_params=T2I, caption_model=blip_dir,
                caption_params=CAP, n=2, l=2, grayscale_threshold=0.0, device="cpu")
+    assert r.keep == 5 and r.fan_out == [2, 1, 2]  # paper: k = 5, n = l = 2, no image augmentation
     group = r.process(_texts()[:1], Seeder(0))[0]
-    assert len(group) == 4 and all(c.kept for c in group)
+    assert len(group) == 4 and all(c.kept for c in group)  # 4 candidates < k: all kept
     for c in group:
         assert isinstance(c["text"], str) and c["text"]
         assert c["image.imagined"].size == (32, 32)

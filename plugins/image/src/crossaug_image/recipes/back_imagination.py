@@ -1,11 +1,13 @@
 """Recipe ``back-imagination``: text -> images -> (image augmentation) -> captions.
 
-Back-Modality (Li et al., 2023) for text: imagine ``n`` images of each text with a
-text-to-image model (F; images that come out black-and-white are discarded and
-drawn again, a bounded number of times, recorded in lineage), optionally augment
-each image ``m`` times (H: e.g. ``image.flip``), and caption each ``l`` times (G).
-The captions are the new texts; candidates whose image stayed black-and-white are
-rejected by the ``image.grayscale`` filter.
+Back-Modality for text: imagine ``n`` images of each text with a text-to-image
+model (F; images that come out black-and-white, tinted monochrome included, are
+discarded and drawn again, a bounded number of times, recorded in lineage),
+optionally augment each image ``m`` times (H: e.g. ``image.flip``; the paper uses
+none), and caption each ``l`` times (G). The captions are the new texts;
+candidates whose image stayed black-and-white are rejected by the
+``image.grayscale`` filter, and a uniform random sample of ``keep`` (paper: 5) of
+the rest is kept.
 
 Example:
     >>> r = BackImagination(image_model="my/sd", caption_model="my/blip")
@@ -30,20 +32,25 @@ class BackImagination(BackModality):
 
     Args:
         text_to_image: entry-point name of the text-to-image transform (F).
-        image_model: its model id or local path (``None``: Stable Diffusion v1.5).
+        image_model: its model id or local path (``None``: the transform's default, Stable
+            Diffusion v1.5 (ours); the paper's Table 1 uses Stable Diffusion v2).
         image_params: further parameters (``num_inference_steps``, ``height``, ...).
-        grayscale_threshold: chroma below which an image counts as black-and-white.
+        grayscale_threshold: ``image.grayscale`` score below which an image counts as
+            black-and-white (ours: 0.02, two CIELAB chroma units off a single tint).
+        grayscale_method: ``"tint"`` (grey and tinted monochrome) or ``"spread"`` (grey only).
         max_retries: redraws of a black-and-white image before giving up (then rejected).
         augmentation: entry-point name of an image augmentation (H), or ``None``.
         augmentation_params: its parameters.
-        captioner: entry-point name of the captioning transform (G).
+        captioner: entry-point name of the captioning transform (G; ours: BLIP, the paper's is OFA).
         caption_model: its model id or local path (``None``: BLIP base).
         prompt: caption prefix (``{label}`` is filled with the sample's label); ``None``
             for unconditional captions (text labels such as "positive" rarely make a
             good image prompt).
         caption_params: further parameters of the captioner.
-        n, m, l: images per text, augmentations per image, captions per image (paper: 2, -, 2).
-        keep: candidates kept per input, sampled uniformly (``None``: all).
+        n, m, l: images per text, augmentations per image, captions per image (paper: 2, -, 2;
+            ``m=1`` as the paper applies no image augmentation).
+        keep: candidates kept per input, sampled uniformly (paper: 5; ``None``: all). With
+            ``n=l=2, m=1`` there are only 4 candidates, so all that pass are kept.
         filters: further filters (the grayscale filter is always applied first).
         device: device for both models.
         image_field: field holding the imagined image in the outputs.
@@ -55,20 +62,21 @@ class BackImagination(BackModality):
 
     def __init__(self, text_to_image: str = "image.text-to-image.diffusers", image_model: str | None = None,
                  image_params: Mapping[str, Any] | None = None, grayscale_threshold: float = 0.02,
-                 max_retries: int = 3, augmentation: str | None = None,
+                 max_retries: int = 3, grayscale_method: str = "tint", augmentation: str | None = None,
                  augmentation_params: Mapping[str, Any] | None = None, captioner: str = "image.caption.blip",
                  caption_model: str | None = None, prompt: str | None = None,
                  caption_params: Mapping[str, Any] | None = None, n: int = 2, m: int = 1, l: int = 2,
-                 keep: int | None = None, filters: Sequence[Filter] | None = None, device: str = "auto",
+                 keep: int | None = 5, filters: Sequence[Filter] | None = None, device: str = "auto",
                  image_field: str = "image.imagined", keep_intermediate: bool = True) -> None:
         t2i = build("transform", text_to_image, image_params, model=or_unset(image_model), in_field="text",
                     out_field=image_field, device=device)
-        forward = ResampleGrayscale(t2i, threshold=grayscale_threshold, max_retries=max_retries)
+        forward = ResampleGrayscale(t2i, threshold=grayscale_threshold, max_retries=max_retries,
+                                    method=grayscale_method)
         augment = (build("augmentation", augmentation, augmentation_params, field=image_field)
                    if augmentation else None)
         backward = build("transform", captioner, caption_params, model=or_unset(caption_model), prompt=prompt,
                          in_field=image_field, out_field="text", device=device)
-        grey = Grayscale(threshold=grayscale_threshold, field=image_field)
+        grey = Grayscale(threshold=grayscale_threshold, field=image_field, method=grayscale_method)
         super().__init__(forward=forward, backward=backward, augment=augment,
                          filters=[grey, *(filters or [])], fan_out=(n, m, l), keep=keep,
                          keep_intermediate=keep_intermediate)
@@ -78,6 +86,7 @@ class BackImagination(BackModality):
         self.image_params = dict(image_params or {})
         self.grayscale_threshold = float(grayscale_threshold)
         self.max_retries = max_retries
+        self.grayscale_method = grayscale_method
         self.augmentation = augmentation
         self.augmentation_params = dict(augmentation_params or {})
         self.captioner = captioner

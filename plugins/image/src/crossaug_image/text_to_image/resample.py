@@ -98,7 +98,7 @@ class ResampleGrayscale(Transform):
         out = []
         for (img, info), retries in zip(results, tried):
             c = monochrome_score(img, self.method)
-            info.update(colour_score=round(c, 6), grayscale=bool(c < self.threshold), retries=len(retries))
+            info.update(colour_score=round(c, 4), grayscale=bool(c < self.threshold), retries=len(retries))
             if retries:
                 info["retry_seeds"] = retries
             out.append(Produced(img, info))
