@@ -126,8 +126,54 @@ def test_recipe_output_is_exact_mix_with_recorded_partner() -> None:
                                + 0.5 * np.asarray(p.fields["image"], float)).astype(np.uint8)
             assert np.array_equal(np.asarray(o.fields["image"]), expected)
             assert o.fields["text"] == f"{parent.fields['text']} {p.fields['text']}"
-            assert o.meta["mixgen"]["partner_label"] == p.label and o.label == parent.label
+            assert o.meta["mixgen"]["partner_label"] == p.label
+            assert o.label == [[parent.label, 0.5], [p.label, 0.5]]   # the mixed label, for training code
             assert o.lineage[-1].parent_ids == (parent.id, p.id)
+
+
+def test_same_label_stays_plain_and_input_mode_keeps_it() -> None:
+    data = [s.replace(label="cat") for s in pairs(3)]
+    recipe = crossaug.create("recipe", "mixgen")
+    recipe.fit(data)
+    assert recipe.process(data[:1], Seeder(0))[0][0].label == "cat"
+    mixed = pairs(3)
+    keep = crossaug.create("recipe", "mixgen", label_mode="input")
+    keep.fit(mixed)
+    assert keep.process(mixed[:1], Seeder(0))[0][0].label == 0
+
+
+@pytest.mark.parametrize("dist", ["beta", "uniform"])
+def test_sampled_lambda_is_recorded_used_and_seeded(dist: str) -> None:
+    data = pairs(4)
+    recipe = crossaug.create("recipe", "mixgen", n=3, lam_distribution=dist, alpha=0.4)
+    recipe.fit(data)
+    by_id = {s.id: s for s in data}
+    outs = recipe.process(data, Seeder(7))
+    lams = [o.lineage[-1].params["lam"] for g in outs for o in g]
+    assert len(set(lams)) == len(lams) and all(0.0 <= v <= 1.0 for v in lams)
+    for parent, group in zip(data, outs, strict=True):
+        for o in group:
+            lam = o.lineage[-1].params["lam"]
+            p = by_id[o.meta["mixgen"]["partner"]]
+            expected = np.clip(np.rint(lam * np.asarray(parent.fields["image"], float)
+                                       + (1 - lam) * np.asarray(p.fields["image"], float)), 0, 255)
+            assert np.array_equal(np.asarray(o.fields["image"]), expected.astype(np.uint8))
+            assert o.label == [[parent.label, lam], [p.label, 1 - lam]]
+    again = recipe.process(data, Seeder(7))
+    assert lams == [o.lineage[-1].params["lam"] for g in again for o in g]
+
+
+def test_sample_lambda_distributions() -> None:
+    from crossaug_multimodal.mixgen.functional import sample_lambda
+
+    rng = np.random.default_rng(0)
+    beta = np.array([sample_lambda(rng, "beta", alpha=0.2) for _ in range(2000)])
+    uni = np.array([sample_lambda(rng, "uniform") for _ in range(2000)])
+    assert sample_lambda(rng, "fixed") == 0.5
+    assert abs(beta.mean() - 0.5) < 0.05 and np.mean((beta < 0.1) | (beta > 0.9)) > 0.5   # U-shaped Beta(0.2, 0.2)
+    assert abs(uni.mean() - 0.5) < 0.03 and 0.2 < np.mean(uni < 0.3) < 0.4
+    with pytest.raises(ValueError, match="distribution"):
+        sample_lambda(rng, "normal")
 
 
 def test_partner_depends_on_id_and_seed_only() -> None:
@@ -160,6 +206,7 @@ def test_recipe_needs_partners_and_valid_config() -> None:
     recipe.fit(pairs(1))
     with pytest.raises(BadSample, match="'p0'.*no partner"):
         recipe.process(pairs(1), Seeder(0))
-    for bad in ({"lam": 1.5}, {"n": 0}, {"image_field": "text"}):
+    for bad in ({"lam": 1.5}, {"n": 0}, {"image_field": "text"}, {"lam_distribution": "normal"}, {"alpha": 0},
+                {"label_mode": "hard"}):
         with pytest.raises(ConfigError):
             crossaug.create("recipe", "mixgen", **bad)

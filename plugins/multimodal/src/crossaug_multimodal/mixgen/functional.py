@@ -3,7 +3,10 @@
 A new image-text pair is made from two pairs ``(I_a, T_a)`` and ``(I_b, T_b)``
 by interpolating the images and concatenating the texts (paper eq. 1):
 ``I = lam * I_a + (1 - lam) * I_b`` and ``T = concat(T_a, T_b)``, with
-``lam = 0.5`` in the paper. Both semantics survive: the mixed image shows both
+``lam = 0.5`` in the paper's default. The paper's variants also draw ``lam`` at
+random per pair (the survey notes: "the authors also tried lam sampled from a
+distribution"); :func:`sample_lambda` offers ``Beta(alpha, alpha)`` and
+``Uniform(0, 1)`` draws. Both semantics survive: the mixed image shows both
 scenes and the text describes both.
 
 The batch variants never mutate their inputs and always mix ORIGINAL samples:
@@ -28,6 +31,41 @@ import numpy as np
 
 #: the paper's interpolation weight (Sec. 3, "lambda = 0.5")
 PAPER_LAMBDA = 0.5
+#: how ``lam`` is chosen: the paper's fixed value, or drawn per pair
+LAMBDA_DISTRIBUTIONS = ("fixed", "beta", "uniform")
+
+
+def sample_lambda(rng: np.random.Generator, distribution: str = "fixed", lam: float = PAPER_LAMBDA,
+                  alpha: float = 0.2) -> float:
+    """``lam`` for one pair: ``lam`` itself (``fixed``), ``Beta(alpha, alpha)`` or ``Uniform(0, 1)``.
+
+    Example:
+        >>> sample_lambda(np.random.default_rng(0))
+        0.5
+        >>> 0.0 <= sample_lambda(np.random.default_rng(0), "beta", alpha=0.2) <= 1.0
+        True
+    """
+    if distribution == "fixed":
+        return float(lam)
+    if distribution == "beta":
+        if not alpha > 0:
+            raise ValueError(f"alpha must be > 0, got {alpha}")
+        return float(rng.beta(alpha, alpha))
+    if distribution == "uniform":
+        return float(rng.uniform(0.0, 1.0))
+    raise ValueError(f"distribution must be one of {LAMBDA_DISTRIBUTIONS}, got {distribution!r}")
+
+
+def mixed_label(label_a: Any, label_b: Any, lam: float) -> Any:
+    """The label of a mix: ``label_a`` when both agree, else ``[[label_a, lam], [label_b, 1 - lam]]``.
+
+    Example:
+        >>> mixed_label("cat", "cat", 0.3), mixed_label("cat", "dog", 0.75)
+        ('cat', [['cat', 0.75], ['dog', 0.25]])
+    """
+    if label_b is None or label_a == label_b:
+        return label_a
+    return [[label_a, float(lam)], [label_b, 1.0 - float(lam)]]
 
 
 def mix_images(a: Any, b: Any, lam: float = PAPER_LAMBDA) -> Any:
@@ -134,4 +172,4 @@ def _mix_rows(images: Any, partner: Sequence[int], lam: float, rows: Any) -> Any
     return out
 
 
-__all__ = ["PAPER_LAMBDA", "mix_images", "concat_texts", "mixgen_pair", "mixgen", "mixgen_batch"]
+__all__ = ["PAPER_LAMBDA", "LAMBDA_DISTRIBUTIONS", "sample_lambda", "mixed_label", "mix_images", "concat_texts", "mixgen_pair", "mixgen", "mixgen_batch"]

@@ -24,7 +24,9 @@ from typing import Any, ClassVar
 from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 
 from .._images import resize_like, to_array, to_pil
-from .functional import PAPER_LAMBDA, mixgen_pair
+from .functional import LAMBDA_DISTRIBUTIONS, PAPER_LAMBDA, mixed_label, mixgen_pair, sample_lambda
+
+LABEL_MODES = ("soft", "input")
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,19 @@ class MixGenRecipe(Recipe):
 
     Each output interpolates the input's image with a partner's image
     (``lam * I_a + (1 - lam) * I_b``; the partner is resized to the input's size)
-    and concatenates the captions. The partner's id and ``lam`` are recorded in
-    lineage and in ``meta["mixgen"]`` (with the partner's label, for soft labels).
+    and concatenates the captions. ``lam`` is the paper's fixed 0.5 by default or
+    drawn per output (``lam_distribution``). The output's label is the mixed label
+    (``label_mode="soft"``): the input's label when both agree, otherwise
+    ``[[input_label, lam], [partner_label, 1 - lam]]``; ``label_mode="input"`` keeps
+    the input's label (for single-label classifiers). The partner's id, its label
+    and ``lam`` are recorded in lineage and in ``meta["mixgen"]``.
 
     Args:
-        lam: weight of the input image (paper: 0.5).
+        lam: weight of the input image with ``lam_distribution="fixed"`` (paper: 0.5).
+        lam_distribution: ``fixed`` (paper default), ``beta`` (``Beta(alpha, alpha)``) or
+            ``uniform`` (``U(0, 1)``), drawn per output from the seeded generator.
+        alpha: Beta parameter (ours: 0.2, mixup's usual ImageNet setting; the paper names none).
+        label_mode: ``soft`` (mixed label) or ``input``.
         n: outputs per input (distinct partners while the pool allows).
         image_field: the image field.
         text_field: the text field.
@@ -49,14 +59,23 @@ class MixGenRecipe(Recipe):
     requires_fit: ClassVar[bool] = True
 
     def __init__(self, lam: float = PAPER_LAMBDA, n: int = 1, image_field: str = "image",
-                 text_field: str = "text", sep: str = " ") -> None:
+                 text_field: str = "text", sep: str = " ", lam_distribution: str = "fixed", alpha: float = 0.2,
+                 label_mode: str = "soft") -> None:
         if not isinstance(lam, (int, float)) or not 0.0 <= float(lam) <= 1.0:
             raise ConfigError(f"mixgen lam must lie in [0, 1], got {lam!r}")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ConfigError(f"mixgen n must be a positive integer, got {n!r}")
         if image_field.split(".", 1)[0] != "image" or text_field.split(".", 1)[0] != "text":
             raise ConfigError(f"mixgen needs an image field and a text field, got {image_field!r}, {text_field!r}")
+        if lam_distribution not in LAMBDA_DISTRIBUTIONS:
+            raise ConfigError(f"mixgen lam_distribution must be one of {LAMBDA_DISTRIBUTIONS}, "
+                              f"got {lam_distribution!r}")
+        if not isinstance(alpha, (int, float)) or not alpha > 0:
+            raise ConfigError(f"mixgen alpha must be > 0, got {alpha!r}")
+        if label_mode not in LABEL_MODES:
+            raise ConfigError(f"mixgen label_mode must be one of {LABEL_MODES}, got {label_mode!r}")
         self.lam = float(lam)
+        self.lam_distribution, self.alpha, self.label_mode = lam_distribution, float(alpha), label_mode
         self.n = n
         self.image_field = image_field
         self.text_field = text_field
@@ -116,14 +135,16 @@ class MixGenRecipe(Recipe):
             for k, pid in enumerate(self.partners(sample.id, seeder)):
                 p_img, p_txt, p_label = self._pool[pid]
                 p_img = resize_like(p_img.convert(image.mode), image.size)
-                mixed, caption = mixgen_pair(to_array(image), to_array(p_img), text, p_txt, self.lam, self.sep)
-                params = {"partner": pid, "lam": self.lam}
+                lam = sample_lambda(seeder.rng("mixgen-lambda", sample.id, k), self.lam_distribution, self.lam,
+                                    self.alpha)
+                mixed, caption = mixgen_pair(to_array(image), to_array(p_img), text, p_txt, lam, self.sep)
+                params = {"partner": pid, "lam": lam}
                 step = self.lineage_step(params, parent_ids=(sample.id, pid))
                 new = sample.derive(step, id=f"{sample.id}~{k}", **{self.image_field: to_pil(mixed),
                                                                    self.text_field: caption})
-                out_meta = {**dict(sample.meta), "mixgen": {"partner": pid, "lam": self.lam,
-                                                            "partner_label": p_label}}
-                group.append(new.replace(meta=out_meta, parent_id=sample.id))
+                out_meta = {**dict(sample.meta), "mixgen": {"partner": pid, "lam": lam, "partner_label": p_label}}
+                label = mixed_label(sample.label, p_label, lam) if self.label_mode == "soft" else sample.label
+                group.append(new.replace(meta=out_meta, parent_id=sample.id, label=label))
             out.append(group)
         return out
 
