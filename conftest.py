@@ -8,7 +8,7 @@ import os
 
 os.environ.setdefault(
     "CROSSAUG_PLUGINS",
-    "crossaug-text,crossaug-audio,crossaug-image,crossaug-multimodal,crossaug-example-plugin",
+    "crossaug-text,crossaug-audio,crossaug-image,crossaug-multimodal,crossaug-eval,crossaug-example-plugin",
 )
 os.environ.setdefault("CROSSAUG_NO_PROGRESS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

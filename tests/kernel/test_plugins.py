@@ -127,3 +127,37 @@ def test_plugin_manager_loading_is_idempotent() -> None:
 def test_unknown_names_suggest_alternatives() -> None:
     with pytest.raises(crossaug.ConfigError, match="did you mean text.typo"):
         crossaug.create("augmentation", "typo")
+
+
+def test_named_plugins_load_through_stevedore(only_plugins, monkeypatch) -> None:
+    """The registry chooses names (respecting CROSSAUG_PLUGINS), then a stevedore manager loads them."""
+    import stevedore
+
+    seen: list[tuple[str, list[str], bool]] = []
+    real = stevedore.NamedExtensionManager
+
+    class Recording(real):  # the real manager, recording what it was asked to load
+        def __init__(self, namespace, names, **kwargs):
+            seen.append((namespace, list(names), kwargs.get("on_load_failure_callback") is not None))
+            super().__init__(namespace, names, **kwargs)
+
+    monkeypatch.setattr(stevedore, "NamedExtensionManager", Recording)
+    only_plugins("crossaug-example-plugin", "crossaug-broken-example")
+    rows = {r.name: r for r in registry.list_plugins(["transform"])}
+    assert seen and seen[0][0] == "crossaug.transforms" and seen[0][2]
+    assert set(seen[0][1]) == set(rows) == set(registry.names("transform"))
+    assert "text.translate" not in seen[0][1]  # filtered out before the manager loads anything
+    assert rows["broken.raises"].status == "failed" and "broken on purpose" in rows["broken.raises"].error
+    assert rows["example.pig-latin"].status == "loaded"
+    seen.clear()
+    assert registry.load("transform", "example.pig-latin").__name__ == "PigLatin"
+    assert seen == [("crossaug.transforms", ["example.pig-latin"], True)]
+
+
+def test_kernel_hooks_arrive_by_entry_point_even_without_autoload() -> None:
+    code = ("from crossaug.hooks import get_plugin_manager; pm = get_plugin_manager(); "
+            "print(sorted(pm.list_name_plugin()[i][0] for i in range(len(pm.list_name_plugin()))), "
+            "type(pm.hook.crossaug_demo()).__name__)")
+    env = {"PATH": "/usr/bin:/bin", "CROSSAUG_DISABLE_AUTOLOAD": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "['crossaug.default_hooks'] DemoSpec", out.stderr

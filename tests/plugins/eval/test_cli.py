@@ -88,3 +88,38 @@ def test_nlpaug_peer_is_replayable() -> None:
     assert a.fields["text"] == b.fields["text"] != s.fields["text"]
     assert sorted(a.fields["text"].split()) == sorted(s.fields["text"].split())  # a swap keeps the words
     assert aug.replay(s, a.lineage[-1].params).fields == a.fields
+
+
+def _crossaug(*args: str, plugins: str | None = None):
+    import os
+    import subprocess
+    import sys
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "COLUMNS": "200"}
+    if plugins is not None:
+        env["CROSSAUG_PLUGINS"] = plugins  # crossaug-eval filtered out: as if not installed
+    cli = Path(sys.executable).with_name("crossaug")
+    return subprocess.run([str(cli), *args], capture_output=True, text=True, env=env)
+
+
+def test_eval_commands_come_from_the_plugin_through_its_hook() -> None:
+    from crossaug.hooks import get_plugin_manager
+
+    assert get_plugin_manager().has_plugin("crossaug_eval.hooks")
+    out = _crossaug("--help")
+    assert out.returncode == 0 and "Does augmentation help?" in out.stdout and "install crossaug-eval" not in out.stdout
+    out = _crossaug("eval", "--help")
+    assert out.returncode == 0 and "--data-seeds" in out.stdout
+
+
+def test_help_without_the_plugin_says_how_to_get_it(tmp_path: Path) -> None:
+    out = _crossaug("--help", plugins="crossaug-text")
+    assert out.returncode == 0
+    for cmd in ("eval", "metrics"):
+        line = next(x for x in out.stdout.splitlines() if f" {cmd} " in x)
+        assert "install crossaug-eval" in line, out.stdout
+    assert "pip install 'crossaug[eval]'" in out.stdout
+    run = _crossaug("eval", "-i", str(tmp_path / "x.jsonl"), "--shots", "1", plugins="crossaug-text")
+    assert run.returncode == 2
+    assert "comes with crossaug-eval, which is not installed" in run.stderr
+    assert "pip install 'crossaug[eval]'" in run.stderr
