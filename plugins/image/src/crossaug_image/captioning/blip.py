@@ -1,6 +1,8 @@
 """BLIP captioning through ``transformers`` (``BlipForConditionalGeneration``).
 
-The Back-Modality paper's captioner (F in back-captioning, G in back-imagination).
+The default captioner of back-captioning (F) and back-imagination (G). The
+Back-Modality paper used OFA (its Table 1), which has no ``transformers``
+captioning class; BLIP is ours, a widely available conditional captioner.
 
 Example:
     >>> t = BlipCaptioner(model="Salesforce/blip-image-captioning-base", prompt="a photo of a {label}")
@@ -24,14 +26,15 @@ class BlipCaptioner(Captioner):
 
     Args:
         model: Hugging Face id or local directory of a BLIP captioning model
-            (default: ``Salesforce/blip-image-captioning-base``, the paper's).
+            (default: ``Salesforce/blip-image-captioning-base``; ours, the paper used OFA).
         revision: hub revision.
         prompt: caption prefix with ``{label}``; ``None`` for unconditional captions.
         mode: ``sample`` (seeded nucleus sampling), ``beam`` or ``greedy``.
         num_captions: captions generated per image; all are recorded in lineage.
         max_new_tokens: caption length limit.
         min_new_tokens: tokens generated before the end token is allowed (no empty captions).
-        temperature, top_k, top_p: sampling settings (paper: nucleus sampling, p=0.9).
+        temperature, top_k, top_p: sampling settings (ours: nucleus sampling, p=0.9, so the
+            ``l`` captions of an image differ; the paper gives no decoding settings).
         num_beams: beams in ``beam`` mode.
         batch_size: images per forward pass.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.

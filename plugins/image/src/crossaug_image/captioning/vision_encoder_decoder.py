@@ -34,7 +34,7 @@ class VisionEncoderDecoderCaptioner(Captioner):
         num_captions: captions generated per image; all are recorded in lineage.
         max_new_tokens: caption length limit.
         min_new_tokens: tokens generated before the end token is allowed (no empty captions).
-        temperature, top_k, top_p: sampling settings.
+        temperature, top_k, top_p: sampling settings (ours: nucleus sampling, p=0.9).
         num_beams: beams in ``beam`` mode.
         batch_size: images per forward pass.
         device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.

@@ -1,6 +1,9 @@
 """Text-to-image with Stable Diffusion pipelines through ``diffusers``.
 
-The Back-Modality paper's G in back-captioning and F in back-imagination.
+G in back-captioning and F in back-imagination. The Back-Modality paper used
+Stable Diffusion v2 (its Table 1); the default here, Stable Diffusion v1.5, is ours
+(the most widely mirrored SD checkpoint); pass ``stabilityai/stable-diffusion-2-1-base``
+or a v2 directory for the paper's family.
 Any pipeline ``diffusers.AutoPipelineForText2Image`` can load works (SD 1.x/2.x,
 SDXL, ...), by hub id or local directory.
 
@@ -30,7 +33,7 @@ class StableDiffusionTextToImage(TextToImage):
 
     Args:
         model: Hugging Face id or local directory of a diffusers pipeline (default
-            ``stable-diffusion-v1-5/stable-diffusion-v1-5``, the paper's Stable Diffusion).
+            ``stable-diffusion-v1-5/stable-diffusion-v1-5``; ours, the paper used SD v2).
         revision: hub revision.
         num_inference_steps: denoising steps (diffusers default 50).
         guidance_scale: classifier-free guidance weight (SD default 7.5).
