@@ -138,6 +138,7 @@ def test_bank_dir_and_detector_hook(tmp_path: Any, monkeypatch: pytest.MonkeyPat
         "def detect(image, labels):\n"
         "    return [{'label': 'burger', 'box': [0, 0, image.size[0] // 2, image.size[1]]}]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("CROSSAUG_TRUST_CODE", "1")  # "detmod:detect" names user code: an explicit opt-in
     sample = Sample("plain", {"text": "One burger, please.", "image": image((0, 0, 0), (8, 8))})
     recipe = crossaug.create("recipe", "culture-mixup", code_switch_params=CS, detector="detmod:detect",
                              bank_dir=str(tmp_path / "bank"))
@@ -161,3 +162,25 @@ def test_bad_config_and_bad_boxes() -> None:
         recipe.process([s], Seeder(0))
     with pytest.raises(ConfigError, match="unknown augmentation"):
         crossaug.create("recipe", "culture-mixup", code_switch="text.nope").process(dataset()[:1], Seeder(0))
+
+
+def test_text_side_protection_and_language_check_carry_through() -> None:
+    """The text switcher's URL protection and language refusal reach culture-mixup's outputs and errors."""
+    import inspect
+
+    from crossaug_text.code_switch import CodeSwitch
+
+    if "input_language" not in inspect.signature(CodeSwitch).parameters:  # pragma: no cover
+        pytest.skip("this crossaug-text has no language check in text.code-switch")
+    recipe = crossaug.create("recipe", "culture-mixup", code_switch_params=CS)
+    data = dataset()
+    recipe.fit(data)
+    url = data[0].replace(fields={**data[0].fields, "text": "A burger, see https://burger.example.com/menu today."})
+    out = recipe.process([url], Seeder(0))[0][0]
+    assert out.fields["text"] == "A jiaozi, see https://burger.example.com/menu today."
+    pastes = out.lineage[-1].params["pastes"]
+    assert [p["label"] for p in pastes] == ["jiaozi"] and pastes[0]["box"] == [2, 2, 8, 8]
+    german = data[0].replace(id="de", fields={**data[0].fields,
+                                               "text": "Ein Burger und Pommes auf einem Tablett, das ist lecker."})
+    with pytest.raises(BadSample, match="'de'"):
+        recipe.process([german], Seeder(0))
