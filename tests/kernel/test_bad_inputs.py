@@ -197,7 +197,7 @@ def test_skip_policy_records_every_bad_input(tmp_path: Path) -> None:
     recs = list(read_manifest(tmp_path / "out"))
     rejected = [r for r in recs if not r["kept"]]
     assert len(rejected) == len(table)
-    for (cid, row, _, fragment), rec in zip(table, rejected):
+    for (cid, _row, _, fragment), rec in zip(table, rejected):
         assert fragment.lower() in rec["reason"].lower(), (cid, rec["reason"])
         assert rec["lineage"] == []
         assert " at 0x" not in rec["reason"]  # no memory addresses: identical runs give identical lines

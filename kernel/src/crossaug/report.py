@@ -139,7 +139,9 @@ def word_diff(old: str, new: str) -> str:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= SHOW_CHARS else f"{text[:SHOW_CHARS]}\n… {len(text) - SHOW_CHARS} more characters not shown"
+    if len(text) <= SHOW_CHARS:
+        return text
+    return f"{text[:SHOW_CHARS]}\n… {len(text) - SHOW_CHARS} more characters not shown"
 
 
 def _render_field(name: str, value: Any, parent: dict[str, Any] | None) -> str:

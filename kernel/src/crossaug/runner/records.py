@@ -13,7 +13,7 @@ from typing import Any
 
 from .._json import to_jsonable
 from ..io.datasets import RawRecord
-from ..io.limits import MAX_DEPTH, KEEP_CHARS, clip
+from ..io.limits import KEEP_CHARS, MAX_DEPTH, clip
 from ..modality import get_modality
 from ..sample import Sample, modality_of
 
