@@ -190,3 +190,55 @@ def test_recipe_file_run_options_and_cli_flag(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["run", "typo", "-i", str(data), "-o", str(tmp_path / "o2"), "--no-progress",
                                    "--address", "auto"])
     assert bad.exit_code == 2 and "ray executor" in bad.output
+
+
+class _Boom:
+    """Unpickling this writes a marker file: proof that a cache read executed code."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path(self.marker).write_text, ("executed",))
+
+
+def test_disk_cache_refuses_pickled_entries_without_executing_them(tmp_path: Path) -> None:
+    import pickle
+
+    cache = DiskCache(tmp_path / "c")
+    marker = tmp_path / "marker"
+    key = cache.key("k")
+    cache.path(key).parent.mkdir(parents=True, exist_ok=True)
+    cache.path(key).write_bytes(pickle.dumps(_Boom(str(marker))))  # a planted pickle under the entry's name
+    assert cache.get(key) == (False, None)
+    obj = np.empty(1, dtype=object)
+    obj[0] = _Boom(str(marker))
+    np.savez(cache.path(key), meta=np.frombuffer(b'{"format": 2, "value": {"array": 0}}', np.uint8), a0=obj)
+    assert cache.get(key) == (False, None)  # an object array inside an .npz entry
+    assert not marker.exists()
+
+
+def test_disk_cache_refuses_a_tampered_entry(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    key = cache.key("k")
+    cache.put(key, "caption")
+    raw = bytearray(cache.path(key).read_bytes())
+    i = raw.index(b"caption")
+    raw[i:i + 7] = b"CAPTION"  # the zip's CRC no longer matches
+    cache.path(key).write_bytes(bytes(raw))
+    assert cache.get(key) == (False, None)
+
+
+def test_disk_cache_round_trips_every_payload_kind_without_pickle(tmp_path: Path) -> None:
+    cache = DiskCache(tmp_path)
+    img = Image.fromarray(np.arange(48, dtype=np.uint8).reshape(4, 4, 3))
+    audio = Audio(np.linspace(-1, 1, 16, dtype=np.float32), 16000)
+    value = Produced(img, {"confidence": 0.5, "tokens": [1, 2], "nested": {"audio": audio, "none": None}})
+    cache.put("k" * 40, value)
+    hit, again = cache.get("k" * 40)
+    assert hit and isinstance(again, Produced)
+    assert again.payload.mode == "RGB" and again.payload.tobytes() == img.tobytes()
+    assert again.info["confidence"] == 0.5 and again.info["tokens"] == [1, 2]
+    assert again.info["nested"]["audio"] == audio and again.info["nested"]["none"] is None
+    cache.put("o" * 40, object())  # not representable without pickle: not cached
+    assert cache.get("o" * 40) == (False, None)

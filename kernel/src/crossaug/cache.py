@@ -11,7 +11,11 @@
   lineage (seed, info) is the same as for a fresh computation, so the manifest
   does not change.
 
-The cache directory holds pickles: use one you trust (never one from a stranger).
+Entries are ``.npz`` files holding a JSON description and plain numeric arrays
+(texts, numbers, arrays, images, audio, :class:`~crossaug.transform.Produced`); they
+are read with ``allow_pickle=False``, so reading an entry executes nothing. An entry
+in any other form (a pickle, an object array) is refused and recomputed; values of
+other types are not cached.
 
 Example:
     >>> import tempfile
@@ -48,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 ENV_VAR = "CROSSAUG_CACHE_DIR"
-_FORMAT = 1
+_FORMAT = 2
 
 # -- models -------------------------------------------------------------------
 _models: dict[Hashable, Any] = {}
@@ -144,8 +148,63 @@ def payload_digest(payload: Any) -> str:
 
 
 # -- the disk cache ---------------------------------------------------------------
+class _Uncacheable(TypeError):
+    pass
+
+
+def _encode(value: Any, arrays: list[Any]) -> Any:
+    """A JSON description of ``value``; its arrays are appended to ``arrays``."""
+    import numpy as np
+
+    from .transform import Produced
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_encode(v, arrays) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: _encode(v, arrays) for k, v in value.items()}}
+    if isinstance(value, Produced):
+        return {"produced": _encode(value.payload, arrays), "info": _encode(dict(value.info), arrays)}
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        arrays.append(value)
+        return {"array": len(arrays) - 1}
+    if isinstance(value, np.generic):
+        return _encode(value.item(), arrays)
+    if hasattr(value, "samples") and hasattr(value, "sample_rate"):  # crossaug Audio
+        return {"audio": _encode(np.asarray(value.samples), arrays), "rate": int(value.sample_rate)}
+    if hasattr(value, "tobytes") and hasattr(value, "mode") and hasattr(value, "size"):  # PIL image
+        arrays.append(np.frombuffer(value.tobytes(), dtype=np.uint8))
+        return {"image": len(arrays) - 1, "mode": value.mode, "size": list(value.size)}
+    raise _Uncacheable(type(value).__name__)
+
+
+def _decode(node: Any, arrays: Any) -> Any:
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, arrays) for v in node]
+    if "dict" in node:
+        return {k: _decode(v, arrays) for k, v in node["dict"].items()}
+    if "produced" in node:
+        from .transform import Produced
+
+        return Produced(_decode(node["produced"], arrays), _decode(node["info"], arrays))
+    if "array" in node:
+        return arrays[f"a{int(node['array'])}"]
+    if "audio" in node:
+        from .modalities.audio import Audio
+
+        return Audio(_decode(node["audio"], arrays), int(node["rate"]))
+    if "image" in node:
+        from PIL import Image
+
+        return Image.frombytes(str(node["mode"]), tuple(node["size"]), arrays[f"a{int(node['image'])}"].tobytes())
+    raise ValueError(f"unknown cache node {sorted(node)}")
+
+
 class DiskCache:
-    """Pickled values under ``root``, one file per key, written atomically.
+    """Values under ``root``, one ``.npz`` file per key (JSON + arrays, no pickle), written atomically.
 
     Args:
         root: the cache directory (created).
@@ -162,35 +221,54 @@ class DiskCache:
         return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.pkl"
+        return self.root / key[:2] / f"{key}.npz"
 
     def get(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` on a hit, ``(False, None)`` on a miss or an unreadable entry."""
+        """``(True, value)`` on a hit, ``(False, None)`` on a miss or a refused entry.
+
+        Entries are read with ``allow_pickle=False``: a pickled, torn or foreign file is
+        refused (and recomputed), never executed.
+        """
+        import numpy as np
+
         p = self.path(key)
         try:
-            with p.open("rb") as fh:
-                return True, pickle.load(fh)
+            with np.load(p, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+            meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+            if meta.get("format") != _FORMAT:
+                raise ValueError(f"cache format {meta.get('format')!r}, expected {_FORMAT}")
+            return True, _decode(meta["value"], arrays)
         except FileNotFoundError:
             return False, None
-        except Exception as exc:  # a torn or foreign file: recompute it
-            log.warning("ignoring unreadable cache entry %s: %s", p, exc)
+        except Exception as exc:  # a torn, pickled or foreign file: refuse it and recompute
+            log.warning("refusing cache entry %s: %s", p, exc)
             return False, None
 
     def put(self, key: str, value: Any) -> None:
-        """Store ``value`` (atomically: readers never see half a file)."""
+        """Store ``value`` (atomically: readers never see half a file); values of other types are skipped."""
+        import numpy as np
+
+        arrays: list[Any] = []
+        try:
+            meta = {"format": _FORMAT, "value": _encode(value, arrays)}
+        except _Uncacheable as exc:
+            log.debug("not caching a %s", exc)
+            return
+        blob = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         p = self.path(key)
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=p.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=4)
+                np.savez(fh, meta=blob, **{f"a{i}": a for i, a in enumerate(arrays)})
             os.replace(tmp, p)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     def __len__(self) -> int:
-        return sum(1 for _ in self.root.glob("*/*.pkl"))
+        return sum(1 for _ in self.root.glob("*/*.npz"))
 
     def __repr__(self) -> str:
         return f"DiskCache({str(self.root)!r})"

@@ -146,6 +146,10 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
         limit: Optional[int] = typer.Option(None, help="only the first LIMIT inputs"),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
         no_report: bool = typer.Option(False, "--no-report", help="do not write report.html"),
+        deterministic: bool = typer.Option(False, "--deterministic",
+                                           help="strict mode: exact results on this machine, slower"),
+        trust_code: bool = typer.Option(False, "--trust-code",
+                                        help="allow parameters naming Python code (module:function)"),
         max_bytes: list[str] = typer.Option([], "--max-bytes", help="file size cap KIND=SIZE "
                                             "(audio, image, text or row; e.g. image=64MB)"),
         max_text_chars: Optional[int] = typer.Option(None, "--max-text-chars",
@@ -155,8 +159,14 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
     from .runner.run import run as run_recipe
     from .serialization import load_config
 
+    if trust_code:  # before the recipe is built: its parameters may name code
+        import os
+
+        from .importing import TRUST_ENV
+
+        os.environ[TRUST_ENV] = "1"
     try:
-        opts: dict[str, Any] = {}
+        opts: dict[str, Any] = {"deterministic": deterministic, "trust_code": trust_code}
         if config is not None:
             cfg = load_config(config)
             if recipe is not None and recipe != cfg.recipe.name:

@@ -59,12 +59,31 @@ RUNTIME_LIBRARIES = ("torch", "transformers", "diffusers")
 _deterministic = False
 
 
-def machine_device() -> str:
-    """The machine's accelerator for ``run.json``: the CUDA device name, ``mps`` or ``cpu``.
+def uses_models(step: Any, depth: int = 3) -> bool:
+    """Whether ``step`` or a step it holds (attributes, lists of steps) is neural."""
+    from .step import Step
 
-    Asks torch only when it is already imported (``import crossaug`` stays light).
+    if isinstance(step, Step) and step.is_neural:
+        return True
+    if depth == 0:
+        return False
+    for value in getattr(step, "__dict__", {}).values():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, Step) and uses_models(v, depth - 1) for v in items):
+            return True
+    return False
+
+
+def machine_device(probe: bool = False) -> str:
+    """The machine's accelerator for ``run.json``: ``cuda (<name>)``, ``mps`` or ``cpu``.
+
+    Asks torch when it is already imported, or imports it (if installed) when ``probe``
+    (a run with model steps); ``import crossaug`` stays light.
     """
     torch = sys.modules.get("torch")
+    if torch is None and probe:
+        with contextlib.suppress(ImportError):
+            import torch
     if torch is not None:
         if torch.cuda.is_available():
             return f"cuda ({torch.cuda.get_device_name(0)})"
@@ -190,5 +209,5 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "pick_device", "machine_device", "runtime_of", "deterministic", "strict_mode",
+__all__ = ["resolve_model", "pick_device", "machine_device", "uses_models", "runtime_of", "deterministic", "strict_mode",
            "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]

@@ -29,6 +29,7 @@ from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
+from ..models import strict_mode
 from ..recipe import Recipe, check_output_ids
 from ..rng import Seeder
 from ..sample import Sample
@@ -60,10 +61,11 @@ class BatchTask:
         out_dir: output directory (media files are written there).
         recipe_name: name written in each manifest line.
         cache_dir: on-disk result cache for cacheable transforms (see :mod:`crossaug.cache`).
+        deterministic: run in strict mode (see :func:`crossaug.models.strict_mode`).
     """
 
     def __init__(self, recipe: Recipe, seed: int, on_error: str, out_dir: Path, recipe_name: str,
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None, deterministic: bool = False) -> None:
         if on_error not in ("raise", "skip"):
             raise ConfigError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
         self.recipe = recipe
@@ -72,6 +74,7 @@ class BatchTask:
         self.out_dir = Path(out_dir)
         self.recipe_name = recipe_name
         self.cache_dir = cache_dir
+        self.deterministic = deterministic
 
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, CrossaugError):
@@ -90,7 +93,7 @@ class BatchTask:
         return outputs
 
     def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
-        with using_cache(self.cache_dir):
+        with using_cache(self.cache_dir), strict_mode(self.deterministic):
             return self._run(records)
 
     def _run(self, records: Sequence[RawRecord]) -> BatchResult:

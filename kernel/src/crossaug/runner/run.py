@@ -32,6 +32,9 @@ from .. import registry
 from .._json import to_jsonable
 from ..errors import ConfigError
 from ..hooks import get_plugin_manager
+from ..importing import code_trusted, trusting_code
+from ..models import deterministic as strict_mode_on
+from ..models import machine_device, strict_mode, uses_models
 from ..io.datasets import RawRecord, iter_records, to_sample
 from ..recipe import Recipe
 from ..timing import merge_timings
@@ -171,7 +174,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         batch_size: int = 8, on_error: str = "raise", resume: bool = False,
         executor: str | Executor = "auto", progress: bool = False, limit: int | None = None,
         params: dict[str, Any] | None = None, report: bool = True, cache_dir: str | Path | None = None,
-        executor_options: dict[str, Any] | None = None) -> RunResult:
+        executor_options: dict[str, Any] | None = None, deterministic: bool = False,
+        trust_code: bool = False) -> RunResult:
     """Run ``recipe`` over ``inputs`` and write the output directory.
 
     Args:
@@ -190,7 +194,14 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         cache_dir: on-disk cache of cacheable transforms' outputs, reused by reruns
             (default ``$CROSSAUG_CACHE_DIR`` if set; see :mod:`crossaug.cache`).
         executor_options: options for the executor (ray: ``address``, ``num_gpus``, ...).
+        deterministic: strict mode: model steps run one sample at a time with deterministic
+            torch algorithms and TF32 off, for exact equality on one machine (recorded in run.json).
+        trust_code: allow parameters that name Python code (``module:function``); see docs/security.md.
     """
+    if (trust_code and not code_trusted()) or (deterministic and not strict_mode_on()):
+        options = {k: v for k, v in locals().items() if k not in ("recipe", "inputs", "output")}
+        with trusting_code(trust_code), strict_mode(deterministic):  # the whole run, workers included
+            return run(recipe, inputs, output, **options)
     if isinstance(recipe, str):
         recipe = registry.create("recipe", recipe, **(params or {}))
     if not isinstance(recipe, Recipe):
@@ -202,6 +213,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     if out.exists() and not out.is_dir():
         raise ConfigError(f"output {out} exists and is not a directory; choose a directory")
     identity = _run_identity(recipe, seed, recipe_name, inputs)
+    identity.update(deterministic=bool(deterministic), device=machine_device(probe=uses_models(recipe)))
     out.mkdir(parents=True, exist_ok=True)
     if not resume and (out / "manifest.jsonl").is_file() and (out / "manifest.jsonl").stat().st_size > 0:
         how = "--resume" if "crossaug.cli" in sys.modules else "resume=True"  # word it for the caller
@@ -230,7 +242,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     if cache_dir is None:  # resolved here so that every worker (process, Ray actor) uses the same one
         cache_dir = os.environ.get("CROSSAUG_CACHE_DIR") or None
     task = BatchTask(recipe, seed, on_error, out, recipe_name,
-                     None if cache_dir is None else Path(cache_dir).absolute())
+                     None if cache_dir is None else Path(cache_dir).absolute(), deterministic=deterministic)
     ex = executor if isinstance(executor, Executor) else make_executor(executor, workers,
                                                                           **(executor_options or {}))
     if resume and manifest.done:

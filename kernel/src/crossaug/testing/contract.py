@@ -31,7 +31,7 @@ from ..errors import CrossaugError
 from ..rng import Seeder
 from ..sample import Sample
 from ..serialization import from_dict
-from .tolerance import payload_mismatch
+from .tolerance import payload_mismatch, record_mismatch
 
 
 def fields_equal(a: Sample, b: Sample) -> bool:
@@ -60,14 +60,26 @@ def _lineage(sample: Sample) -> list[dict[str, Any]]:
     return [{k: v for k, v in step.to_dict().items() if k != "runtime"} for step in sample.lineage]
 
 
+def _lineage_diff(a: Sample, b: Sample) -> str | None:
+    la, lb = _lineage(a), _lineage(b)
+    if la == lb:
+        return None
+    for i, (x, y) in enumerate(zip(la, lb)):
+        if x != y:
+            keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
+            return f"{a.id}: lineage step {i} ({x.get('name')}) differs in {keys}: " \
+                   f"{ {k: x.get(k) for k in keys} } vs { {k: y.get(k) for k in keys} }"
+    return f"{a.id}: lineage lengths differ ({len(la)} vs {len(lb)})"
+
+
 def outputs_mismatch(a: Sample, b: Sample) -> tuple[str | None, int]:
     """Compare two outputs under the reproducibility contract (``docs/concepts.md``).
 
     Returns ``(reason or None, text flips)``. Ids, verdicts, lineage (less its runtime
-    record) and payloads are exact unless a neural step contributed; then payloads are
-    compared with :mod:`crossaug.testing.tolerance`, and differing texts are counted as
-    greedy-decoding flips (a flip may change the lineage downstream of it) for the
-    caller to bound.
+    record) and payloads are exact unless a neural step contributed; then payloads and the
+    numbers recorded in lineage are compared with :mod:`crossaug.testing.tolerance`, and
+    differing texts are counted as greedy-decoding flips (a flip may change the lineage
+    downstream of it) for the caller to bound.
     """
     if (a.id, a.kept, a.parent_id, a.label) != (b.id, b.kept, b.parent_id, b.label):
         return f"id/verdict/parent/label differ: {a.id!r} vs {b.id!r}", 0
@@ -76,7 +88,7 @@ def outputs_mismatch(a: Sample, b: Sample) -> tuple[str | None, int]:
     if not is_neural(a) or not is_neural(b):
         if not fields_equal(a, b):
             return f"{a.id}: payloads of a non-neural output differ", 0
-        return (None, 0) if _lineage(a) == _lineage(b) else (f"{a.id}: lineage differs", 0)
+        return _lineage_diff(a, b), 0
     flips = 0
     for k in a.fields:
         x, y = a.fields[k], b.fields[k]
@@ -86,9 +98,10 @@ def outputs_mismatch(a: Sample, b: Sample) -> tuple[str | None, int]:
         why = payload_mismatch(x, y)
         if why:
             return f"{a.id} field {k!r}: {why}", flips
-    if not flips and _lineage(a) != _lineage(b):
-        return f"{a.id}: lineage differs", 0
-    return None, flips
+    if flips:
+        return None, flips
+    why = record_mismatch(_lineage(a), _lineage(b), where="lineage")
+    return (None if why is None else f"{a.id}: {why}"), 0
 
 
 class _StepContract:

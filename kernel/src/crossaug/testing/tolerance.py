@@ -8,7 +8,9 @@ are the documented tolerances of the reproducibility contract (``docs/concepts.m
 * audio: relative L2 distance ``||a - b|| / ||a||`` <= 1e-3, same sample rate and length;
 * embeddings (float arrays): cosine similarity >= 0.999 per row;
 * text: equal (greedy decoding flips only where the tolerance changes an argmax,
-  which the contract suite counts and bounds).
+  which the contract suite counts and bounds);
+* numbers a neural step records about its output in lineage (scores): ``|Δ| <= 1e-3 · max(1, |x|)``;
+  everything else in its lineage (names, seeds, verdicts, strings) exact.
 
 Each ``*_mismatch`` function returns ``None`` when the payloads are close enough and
 otherwise a short reason.
@@ -32,6 +34,8 @@ IMAGE_MAX_ABS = 2 / 255
 AUDIO_REL_L2 = 1e-3
 #: embeddings: smallest allowed cosine similarity
 EMBEDDING_MIN_COSINE = 0.999
+#: floats a neural step records in lineage: relative tolerance (absolute below 1)
+RECORD_REL = 1e-3
 
 
 def _as_unit_floats(image: Any) -> np.ndarray:
@@ -59,8 +63,8 @@ def audio_mismatch(a: Any, b: Any, rel_l2: float = AUDIO_REL_L2) -> str | None:
     ra, rb = getattr(a, "sample_rate", None), getattr(b, "sample_rate", None)
     if ra != rb:
         return f"sample rates differ ({ra} vs {rb})"
-    x = np.asarray(getattr(a, "waveform", a), dtype=np.float64)
-    y = np.asarray(getattr(b, "waveform", b), dtype=np.float64)
+    x = np.asarray(getattr(a, "samples", a), dtype=np.float64)
+    y = np.asarray(getattr(b, "samples", b), dtype=np.float64)
     if x.shape != y.shape:
         return f"waveform shapes differ {x.shape} vs {y.shape}"
     dist = float(np.linalg.norm(x - y))
@@ -86,6 +90,32 @@ def embedding_mismatch(a: Any, b: Any, min_cosine: float = EMBEDDING_MIN_COSINE)
     return None
 
 
+def record_mismatch(a: Any, b: Any, rel: float = RECORD_REL, where: str = "") -> str | None:
+    """``None`` if JSON-like ``a`` and ``b`` are equal except for floats within ``rel`` (see module doc)."""
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool) \
+            or isinstance(b, float) and isinstance(a, (int, float)) and not isinstance(a, bool):
+        if a == b or abs(a - b) <= rel * max(1.0, abs(a), abs(b)):
+            return None
+        return f"{where or 'value'}: {a!r} vs {b!r} beyond {rel:g}"
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return f"{where or 'record'}: keys differ {sorted(set(a) ^ set(b))}"
+        for k in a:
+            why = record_mismatch(a[k], b[k], rel, f"{where}.{k}" if where else str(k))
+            if why:
+                return why
+        return None
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if len(a) != len(b):
+            return f"{where or 'record'}: lengths differ ({len(a)} vs {len(b)})"
+        for i, (x, y) in enumerate(zip(a, b)):
+            why = record_mismatch(x, y, rel, f"{where}[{i}]")
+            if why:
+                return why
+        return None
+    return None if type(a) is type(b) and a == b else f"{where or 'value'}: {a!r} vs {b!r}"
+
+
 def payload_mismatch(a: Any, b: Any) -> str | None:
     """Compare two payloads with the tolerance of their kind; exact for anything else.
 
@@ -106,5 +136,5 @@ def payload_mismatch(a: Any, b: Any) -> str | None:
     return None if a == b else f"{a!r} != {b!r}"
 
 
-__all__ = ["IMAGE_MAX_ABS", "AUDIO_REL_L2", "EMBEDDING_MIN_COSINE", "image_mismatch", "audio_mismatch",
-           "embedding_mismatch", "payload_mismatch"]
+__all__ = ["IMAGE_MAX_ABS", "AUDIO_REL_L2", "EMBEDDING_MIN_COSINE", "RECORD_REL", "image_mismatch",
+           "audio_mismatch", "embedding_mismatch", "record_mismatch", "payload_mismatch"]

@@ -145,7 +145,7 @@ def llm_summary(captions: Sequence[str], metaclass: str | None, llm: Mapping[str
 
 def get_summariser(name: str | None) -> Callable[[Sequence[str], Any], list[str]]:
     """The summariser named ``"module:function"`` (``None``: :func:`context_phrases`)."""
-    return context_phrases if not name else import_callable(name)
+    return context_phrases if not name else import_callable(name, param="summariser")
 
 
 def _clean(result: Any, limit: int) -> list[str]:

@@ -52,12 +52,14 @@ class LabelConfidence(Filter):
 
     def __init__(self, classifier: str | Callable[..., Any], min_confidence: float = 0.5, field: str = "image",
                  label_from: str = "parent") -> None:
-        if callable(classifier):
+        if callable(classifier):  # a callable passed from Python is used as given (and pickled by reference)
             qual = getattr(classifier, "__qualname__", "")
+            self._fn = classifier
             classifier = f"{classifier.__module__}:{qual}"
             if "<" in qual:
                 raise ConfigError(f"classifier must be importable (module-level), got {classifier!r}")
-        self._fn = import_callable(classifier)
+        else:
+            self._fn = import_callable(classifier, param="classifier")
         if not 0 <= min_confidence <= 1:
             raise ConfigError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
         if label_from not in ("candidate", "parent"):
@@ -67,12 +69,10 @@ class LabelConfidence(Filter):
         self.field = field
         self.label_from = label_from
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_fn"}
-
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._fn = import_callable(self.classifier)
+        if "_fn" not in state:
+            self._fn = import_callable(self.classifier, param="classifier")
 
     def score_batch(self, candidates: Sequence[Sample], parents: Sequence[Sample]) -> list[float]:
         labels = [(c if self.label_from == "candidate" else p).label for c, p in zip(candidates, parents)]

@@ -137,7 +137,7 @@ class CultureMixupRecipe(Recipe):
         if self._detector is None:
             from crossaug.importing import import_callable
 
-            self._detector = import_callable(self.detector)
+            self._detector = import_callable(self.detector, param="detector")
         try:
             return read_boxes(self._detector(image, labels))
         except ValueError as exc:
