@@ -143,7 +143,7 @@ def get_classifier(spec: Any = None, field: str = "text", **options: Any) -> Cla
         if spec in BUILTIN:
             return import_object(BUILTIN[spec])(field=field, **options)
         if ":" in spec:
-            spec = import_object(spec)
+            spec = import_object(spec, param="classifier")
             if isinstance(spec, type):
                 spec = spec(**options)
         else:
