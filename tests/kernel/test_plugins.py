@@ -161,3 +161,20 @@ def test_kernel_hooks_arrive_by_entry_point_even_without_autoload() -> None:
     env = {"PATH": "/usr/bin:/bin", "CROSSAUG_DISABLE_AUTOLOAD": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "['crossaug.default_hooks'] DemoSpec", out.stderr
+
+
+def test_hook_module_with_a_bad_signature_is_reported_not_fatal(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    _fake_dist(site, "sighook", textwrap.dedent("""
+        import crossaug
+        @crossaug.hookimpl
+        def crossaug_coerce(value, modality, colour):
+            return None
+    """), "sig")
+    code = ("from crossaug.hooks import get_plugin_manager, load_failures; pm = get_plugin_manager(); "
+            "print(sorted(load_failures), pm.has_plugin('crossaug.default_hooks'))")
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "CROSSAUG_PLUGINS": "sighook"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "['sig'] True", out.stderr
+    assert "colour" in out.stderr

@@ -40,6 +40,7 @@ def crossaug_doctor() -> list[Any]:
             checks.append(Check(f"{row.kind} {row.name}", False, row.error or "", row.hint, row.plugin))
     checks.append(check_module("torch", "pip install torch (CPU: pip install torch==2.13.0)"))
     checks.append(check_module("datasets", "pip install datasets (for Hugging Face dataset inputs)"))
+    checks.append(check_module("crossaug_eval", "pip install 'crossaug[eval]' (for crossaug eval and metrics)"))
     return checks
 
 

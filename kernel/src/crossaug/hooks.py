@@ -56,11 +56,13 @@ def _load_entry_point_hooks(pm: pluggy.PluginManager, kernel_only: bool = False)
     eps = [ep for ep in registry.entry_points("hook")
            if not pm.has_plugin(ep.name) and (not kernel_only or registry.distribution_of(ep) == registry.KERNEL_DIST)]
     for name, module in registry.load_many("hook", eps).items():
-        if isinstance(module, BaseException):  # a broken plugin never takes the others down
-            load_failures[name] = f"{type(module).__name__}: {module}"
-            log.warning("crossaug hook plugin %r failed to load: %s", name, module)
-        else:
+        try:  # a broken plugin (import error, bad hook signature) never takes the others down
+            if isinstance(module, BaseException):
+                raise module
             pm.register(module, name=name)
+        except Exception as exc:
+            load_failures[name] = f"{type(exc).__name__}: {exc}"
+            log.warning("crossaug hook plugin %r failed to load: %s", name, exc)
 
 
 def reset_plugin_manager() -> None:
