@@ -164,7 +164,9 @@ def _repair_media(out: Path, inputs: Any, task: BatchTask, done: set[str]) -> in
                     get_modality(modality_of(name)).load(out / value, field=name)
                 except BadSample:
                     torn.add(rec["parent_id"])
-    if torn:
+    if torn and isinstance(inputs, Iterator):  # a one-shot iterator cannot be read twice
+        log.warning("%d input(s) have torn media; resume from a file or a list to rewrite them", len(torn))
+    elif torn:
         log.warning("rewriting the media of %d input(s) whose files were torn", len(torn))
         task([r for r in _dedupe(iter_records(inputs)) if r.id in torn and r.id in done])
     return len(torn)
