@@ -275,3 +275,17 @@ def test_resume_does_not_take_rejected_paths_for_torn_media(tmp_path: Path, capl
     with caplog.at_level("WARNING"):
         crossaug.run("typo", data, tmp_path / "o", on_error="skip", resume=True, report=False)
     assert "torn" not in caplog.text
+
+
+def test_resume_from_a_generator_with_torn_media_still_processes_the_rest(tmp_path: Path) -> None:
+    from crossaug import Audio
+
+    def samples(n: int):
+        for i in range(n):
+            yield Sample(f"g{i}", {"text": f"clip {i}", "audio": Audio(np.full(800, 0.1 * (i + 1), np.float32), 8000)})
+
+    crossaug.run(Augment(Typo(rate=0.1), n=1), samples(2), tmp_path / "o", report=False)
+    rec = next(read_manifest(tmp_path / "o"))
+    (tmp_path / "o" / rec["parent"]["audio"]).write_bytes(b"RIFF")  # torn; a generator cannot be re-read
+    res = crossaug.run(Augment(Typo(rate=0.1), n=1), samples(4), tmp_path / "o", resume=True, report=False)
+    assert res.summary["inputs"] == 4 and res.summary["resumed_from"] == 2
