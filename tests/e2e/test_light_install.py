@@ -1,7 +1,8 @@
 """Install only what you need: a fresh venv with the kernel and one light plugin runs that plugin's recipe.
 
 Builds a virtual environment from the package sources (PyPI supplies the small dependencies),
-checks that no torch/transformers came along, and runs `crossaug run eda` through the CLI.
+checks that no torch/transformers came along, and runs `crossaug run eda` through the CLI. The
+evaluation harness is not there either, and `crossaug --help` says how to get it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def test_kernel_plus_text_plugin_alone(tmp_path: Path) -> None:
     assert install.returncode == 0, install.stderr[-2000:]
     freeze = subprocess.run([str(py), "-m", "pip", "freeze"], capture_output=True, text=True, check=True).stdout
     lowered = freeze.lower()
-    for heavy in ("torch", "transformers", "diffusers", "crossaug-audio", "crossaug-image"):
+    for heavy in ("torch", "transformers", "diffusers", "scikit-learn", "crossaug-audio", "crossaug-image",
+                  "crossaug-eval"):
         assert f"\n{heavy}==" not in "\n" + lowered, f"{heavy} was installed: {freeze}"
     data = tmp_path / "in.txt"
     data.write_text("The quick brown fox jumps over the lazy dog.\nRice is often served in round bowls.\n")
@@ -44,6 +46,11 @@ def test_kernel_plus_text_plugin_alone(tmp_path: Path) -> None:
     assert listing.returncode == 0, listing.stderr
     names = {r["name"]: r["status"] for r in json.loads(listing.stdout)}
     assert names.get("eda") == "loaded" and "back-speech" not in names
+    assert "stevedore==" in lowered  # the kernel loads named plugins through it
+    helped = subprocess.run([str(cli), "--help"], capture_output=True, text=True,
+                            env={"PATH": str(env_dir / "bin") + ":/usr/bin:/bin", "COLUMNS": "200"})
+    assert helped.returncode == 0, helped.stderr
+    assert "install crossaug-eval" in helped.stdout and "pip install 'crossaug[eval]'" in helped.stdout
     run = subprocess.run([str(cli), "run", "eda", "-i", str(data), "-o", str(tmp_path / "out"), "--no-progress"],
                          capture_output=True, text=True, env={"PATH": str(env_dir / "bin") + ":/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr[-2000:]
