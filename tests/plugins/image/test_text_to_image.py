@@ -105,6 +105,22 @@ def test_resample_redraws_grey_images_with_recorded_seeds():
     assert inner.calls[0] == seeds and all(len(c) == 1 for c in inner.calls[1:])  # only the grey one redrawn
 
 
+def test_resample_redraws_sepia_too_unless_told_to_check_grey_only():
+    from PIL import ImageOps
+
+    class SepiaThenColour(_StripedOrGrey):
+        def transform_batch(self, samples, seeds):
+            self.calls.append(list(seeds))
+            grey = Image.linear_gradient("L").resize((16, 16))
+            return [ImageOps.colorize(grey, (40, 26, 13), (255, 240, 192)) if len(self.calls) == 1
+                    else Image.new("RGB", (16, 16), (200, 30, 30)) for _ in seeds]
+
+    out = ResampleGrayscale(SepiaThenColour(), max_retries=2).transform_batch(_texts()[:1], [3])[0]
+    assert out.info["retries"] == 1 and out.info["grayscale"] is False  # sepia counted as black-and-white
+    grey_only = ResampleGrayscale(SepiaThenColour(), max_retries=2, method="spread")
+    assert grey_only.transform_batch(_texts()[:1], [3])[0].info["retries"] == 0  # the channel spread lets it by
+
+
 def test_resample_gives_up_after_max_retries():
     class AlwaysGrey(_StripedOrGrey):
         def transform_batch(self, samples, seeds):
