@@ -60,18 +60,6 @@ def _lineage(sample: Sample) -> list[dict[str, Any]]:
     return [{k: v for k, v in step.to_dict().items() if k != "runtime"} for step in sample.lineage]
 
 
-def _lineage_diff(a: Sample, b: Sample) -> str | None:
-    la, lb = _lineage(a), _lineage(b)
-    if la == lb:
-        return None
-    for i, (x, y) in enumerate(zip(la, lb)):
-        if x != y:
-            keys = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
-            return f"{a.id}: lineage step {i} ({x.get('name')}) differs in {keys}: " \
-                   f"{ {k: x.get(k) for k in keys} } vs { {k: y.get(k) for k in keys} }"
-    return f"{a.id}: lineage lengths differ ({len(la)} vs {len(lb)})"
-
-
 def outputs_mismatch(a: Sample, b: Sample) -> tuple[str | None, int]:
     """Compare two outputs under the reproducibility contract (``docs/concepts.md``).
 
@@ -88,7 +76,8 @@ def outputs_mismatch(a: Sample, b: Sample) -> tuple[str | None, int]:
     if not is_neural(a) or not is_neural(b):
         if not fields_equal(a, b):
             return f"{a.id}: payloads of a non-neural output differ", 0
-        return _lineage_diff(a, b), 0
+        why = record_mismatch(_lineage(a), _lineage(b), rel=0.0, where="lineage")
+        return (None if why is None else f"{a.id}: {why}"), 0
     flips = 0
     for k in a.fields:
         x, y = a.fields[k], b.fields[k]
