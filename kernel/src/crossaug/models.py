@@ -33,13 +33,18 @@ def resolve_model(kind: str, name: str, revision: str | None = None) -> str:
     return str(result)
 
 
-def pick_device(device: str = "auto") -> str:
-    """A torch device string: ``auto`` picks ``cuda`` when available, then ``mps``, else ``cpu``.
+def pick_device(device: str | None = "auto") -> str:
+    """A torch device string: ``auto`` (or ``None``) picks ``cuda`` when available, then ``mps``, else ``cpu``.
 
-    Any other value (``cpu``, ``cuda:1``) is returned as given.
+    Any other value (``cpu``, ``cuda:1``) is returned as given. The one device policy of
+    every model backend.
+
+    Example:
+        >>> pick_device("cuda:1")
+        'cuda:1'
     """
-    if device != "auto":
-        return device
+    if device is not None and device != "auto":
+        return str(device)
     try:
         import torch
     except ImportError as exc:
@@ -52,6 +57,59 @@ def pick_device(device: str = "auto") -> str:
     if mps is not None and mps.is_available():
         return "mps"
     return "cpu"
+
+
+#: dtype names a backend accepts (``auto`` resolved by :func:`pick_dtype`), with their aliases
+DTYPE_ALIASES = {"float32": "float32", "fp32": "float32", "float": "float32",
+                 "float16": "float16", "fp16": "float16", "half": "float16",
+                 "bfloat16": "bfloat16", "bf16": "bfloat16"}
+
+
+def pick_dtype(dtype: Any = "auto", device: str = "cpu") -> Any:
+    """The ``torch.dtype`` a model runs in on ``device``: the one dtype policy of every backend.
+
+    ``auto`` (or ``None``) is half precision for inference on a GPU (bfloat16 on CUDA devices
+    that support it, else float16; float16 on MPS) and float32 on CPU. Explicit names
+    (``float32``/``fp32``, ``float16``/``fp16``, ``bfloat16``/``bf16``) and ``torch.dtype``
+    objects are passed through. Trained weights stay float32 whatever this returns
+    (see :func:`train_autocast`). torch is imported here, never by ``import crossaug``.
+
+    Example:
+        >>> str(pick_dtype("auto", "cpu")), str(pick_dtype("fp16", "cuda"))
+        ('torch.float32', 'torch.float16')
+    """
+    try:
+        import torch
+    except ImportError as exc:
+        from .errors import MissingDependency
+
+        raise MissingDependency("pip install torch (CPU build: pip install torch==2.13.0)", what="torch") from exc
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype is None or dtype == "auto":
+        kind = str(device).split(":")[0]
+        if kind == "cuda":
+            return torch.bfloat16 if _cuda_bf16(device) else torch.float16
+        return torch.float16 if kind == "mps" else torch.float32
+    name = DTYPE_ALIASES.get(str(dtype).lower().removeprefix("torch."))
+    if name is None:
+        from .errors import ConfigError
+
+        raise ConfigError(f"dtype must be auto, {', '.join(sorted(set(DTYPE_ALIASES.values())))} "
+                          f"(or fp32/fp16/bf16), got {dtype!r}")
+    return getattr(torch, name)
+
+
+def _cuda_bf16(device: str) -> bool:
+    import torch
+
+    try:
+        if not torch.cuda.is_available():
+            return False
+        index = torch.device(device).index
+        return torch.cuda.get_device_capability(0 if index is None else index)[0] >= 8
+    except (RuntimeError, AssertionError):  # no usable driver: fall back to float16
+        return False
 
 
 #: libraries whose versions a neural step's lineage records, when imported
@@ -109,7 +167,8 @@ def runtime_of(step: Any, batch_size: int | None = None) -> dict[str, Any]:
         device = pick_device("auto")
     dtype = getattr(inner, "runtime_dtype", None) or getattr(inner, "dtype", None)
     if dtype == "auto" and device not in (None, "auto"):
-        dtype = "float16" if str(device).startswith("cuda") else "float32"
+        dtype = (str(pick_dtype("auto", str(device))) if "torch" in sys.modules
+                 else "float16" if str(device).startswith("cuda") else "float32")
     if batch_size is None:
         batch_size = getattr(inner, "batch_size", None)
     versions = {name: str(getattr(sys.modules[name], "__version__", "unknown"))
@@ -209,5 +268,5 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "pick_device", "machine_device", "uses_models", "runtime_of", "deterministic", "strict_mode",
+__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "machine_device", "uses_models", "runtime_of", "deterministic", "strict_mode",
            "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]
