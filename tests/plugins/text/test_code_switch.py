@@ -80,15 +80,20 @@ def test_word_rate_is_a_probability():
     assert 160 < n < 240
 
 
-def test_sentence_tier_whole_sentence_and_span_sets():
+def test_sentence_tier_translates_whole_sentences_only():
+    # the paper's sentence tier translates the sentence; one the lexicon does not hold (and no
+    # sentence_model) is not switched span by span any more but left to the other tiers
     text = "A dog likes tea. The dog sleeps."
     aug = CodeSwitch(lexicon=LEX, word_rate=0.0, phrase_rate=0.0, sentence_rate=1.0)
     out = aug.augment(Sample("s", {"text": text}), np.random.default_rng(0))
     sw = out.lineage[-1].params["switches"]
-    assert [(s["source"], s["level"]) for s in sw] == [("dog", "sentence"), ("tea", "sentence"),
-                                                      ("The dog sleeps.", "sentence")]
+    assert [(s["source"], s["level"]) for s in sw] == [("The dog sleeps.", "sentence")]
     assert sw[-1]["target"] == "köpek uyuyor." and sw[-1]["concept"] is None
     check_spans(text, out.fields["text"], sw)
+    both = CodeSwitch(lexicon=LEX, word_rate=1.0, phrase_rate=0.0, sentence_rate=1.0)
+    sw = both.augment(Sample("s", {"text": text}), np.random.default_rng(0)).lineage[-1].params["switches"]
+    assert [(s["source"], s["level"]) for s in sw] == [("dog", "word"), ("tea", "word"),
+                                                      ("The dog sleeps.", "sentence")]
 
 
 def test_sentence_spans():
@@ -150,6 +155,7 @@ def test_non_latin_mixed_emoji(text):
     assert out.fields["text"].strip()
 
 
+@pytest.mark.slow  # spaCy tags 100 kB of text
 def test_100kb_text():
     text = TEXT * (100_000 // len(TEXT) + 1)
     aug = CodeSwitch(lexicon=LEX, word_rate=0.3, phrase_rate=0.3, sentence_rate=0.1)

@@ -2,17 +2,35 @@
 
 Culture Mixup (Li and Zhang, EMNLP 2023) mixes cultural concepts into training
 text by code-switching: spans of a sentence are replaced by their counterparts in
-another language (or by a culturally related concept found through the WordNet
-culture graph). Three tiers, each with its own rate:
+another language (or by a culturally related concept found through the culture
+graph built from WordNet and ConceptNet). Three tiers, each with its own rate:
 
-* **sentence**: each sentence is switched with probability ``sentence_rate``: its
-  whole text when the lexicon holds the sentence, else every lexicon span in it;
+* **sentence**: each sentence is, with probability ``sentence_rate``, replaced by
+  its translation, as in the paper: from the lexicon when it holds the whole
+  sentence, else from the translation model ``sentence_model`` when one is given;
+  a drawn sentence with neither stays for the phrase and word tiers (before, every
+  lexicon span of it was switched, which is not a translation);
 * **phrase**: each multi-word lexicon match is switched with probability ``phrase_rate``;
 * **word**: each single-word match is switched with probability ``word_rate``.
 
 Matching is greedy longest-first over word tokens, case-insensitive, with
-WordNet lemmatisation of single words (``dogs`` matches ``dog``). Parameters list
-every switch as ``{"start", "end", "source", "target", "concept", "level"}``
+WordNet lemmatisation of single words (``dogs`` matches ``dog``). Then, ours, not
+in the paper:
+
+* **part of speech and sense** (:mod:`crossaug_text.senses`): a single word is
+  switched only when spaCy tags it as a content word and, for entries tied to
+  WordNet concepts, in the sense chosen in context (simplified Lesk by default),
+  with that sense's translations (no "erozyon" for "wearing", no "Çek" (cheque)
+  for the verb "Check");
+* **protected spans** (:mod:`crossaug_text.protected`): nothing inside URLs,
+  e-mails, @handles, #hashtags, numbers or code is switched;
+* **language**: input detected as another language than English is refused per
+  sample (:mod:`crossaug_text.language`);
+* **word screen**: no switch may introduce a word of the kernel's profanity/slur
+  lists (English and the target language) or of the plugin's supplement
+  ``data/blocked-extra.tsv`` that the input did not hold.
+
+Parameters list every switch as ``{"start", "end", "source", "target", "concept", "level"}``
 with character offsets into the ORIGINAL text (the multimodal plugin reads them
 to paste matching image regions); replay needs neither lexicon nor WordNet.
 
@@ -32,7 +50,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,12 +61,29 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
+from .language import MIN_CONFIDENCE, language_refusal
+from .protected import overlaps_protected, protected_spans
+from .senses import METHODS, choose_sense, synset_pos, wordnet_pos
 from .tokens import Token, match_case, replace_spans, tokenize
 
 LEVELS = ("word", "phrase", "sentence")
 _SENTENCE = re.compile(r"[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*|[.!?\u3002\uff01\uff1f]+")
 
 Entry = dict[str, Any]  # {"targets": [...], "concept": str | None}
+_spacy_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def extra_blocked_words(lang: str) -> tuple[str, ...]:
+    """The plugin's supplement to the kernel word lists for ``lang`` (``data/blocked-extra.tsv``).
+
+    Example:
+        >>> "kancık" in extra_blocked_words("tr"), extra_blocked_words("xx")
+        (True, ())
+    """
+    text = (resources.files("crossaug_text") / "data" / "blocked-extra.tsv").read_text(encoding="utf-8")
+    return tuple(parts[1] for line in text.splitlines()
+                 if line.strip() and not line.startswith("#") and (parts := line.split("\t"))[0] == lang)
 
 
 def normalise_key(text: str) -> str:
@@ -152,6 +190,20 @@ class CodeSwitch(Augmentation):
             concept adaptation uses the hypernym -> hyponym walk, distance 2).
         lemmatize: match WordNet base forms of single words (``dogs`` -> ``dog``).
         field: the text field.
+        pos_filter: switch single words only when spaCy tags them as content words
+            (NOUN, PROPN, VERB, ADJ, ADV) of the part of speech of their concept. Ours.
+        sense: how a word tied to WordNet concepts picks its sense in context:
+            ``"lesk"`` (simplified Lesk), ``"mfs"`` (most frequent sense of its part of
+            speech) or ``None`` (the lexicon entry's concept, whatever the context). Ours.
+        sentence_model: translation model (hub id or local directory, English -> ``language``)
+            used by the sentence tier for sentences the lexicon does not hold (the paper
+            translates whole sentences); ``None``: lexicon sentences only.
+        device: torch device of ``sentence_model``.
+        input_language: refuse (per sample) text detected as another language (``None``: no check).
+        min_language_confidence: langid probability from which that refusal applies.
+        spacy_model: spaCy pipeline for ``pos_filter``.
+        screen_langs: word-list languages screened (default ``en`` and ``language`` when
+            it has a list); ``blocked_words``: more words or phrases to screen.
     """
 
     name: ClassVar[str] = "text.code-switch"
@@ -160,7 +212,10 @@ class CodeSwitch(Augmentation):
     def __init__(self, lexicon: Mapping[str, Any] | str | None = None, language: str | None = None,
                  word_rate: float = 0.3, phrase_rate: float = 0.3, sentence_rate: float = 0.0,
                  graph: str | None = None, max_distance: int = 0, lemmatize: bool = True,
-                 field: str = "text") -> None:
+                 field: str = "text", pos_filter: bool = True, sense: str | None = "lesk",
+                 sentence_model: str | None = None, device: str = "cpu", input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None,
+                 screen_langs: Sequence[str] | None = None, blocked_words: Sequence[str] = ()) -> None:
         if lexicon is None and graph is None:
             raise ConfigError(f"{self.name} needs a lexicon (dict, path or 'kenet:tr') and/or a culture graph")
         if graph is not None and not language:
@@ -182,12 +237,36 @@ class CodeSwitch(Augmentation):
         self.max_distance = max_distance
         self.lemmatize = lemmatize
         self.field = field
+        if sense is not None and sense not in METHODS:
+            raise ConfigError(f"{self.name}: sense must be one of {METHODS} or None, got {sense!r}")
+        self.pos_filter = bool(pos_filter)
+        self.sense = sense
+        self.sentence_model = sentence_model
+        self.device = device
+        self.input_language = input_language or None
+        self.min_language_confidence = float(min_language_confidence)
+        self.spacy_model = spacy_model
+        from crossaug.builtin.word_screen import available_languages
+
+        if screen_langs is None:
+            screen_langs = ["en"] + ([self.language] if self.language in available_languages()
+                                     and self.language != "en" else [])
+        elif isinstance(screen_langs, str):
+            screen_langs = [screen_langs]
+        unknown = [x for x in screen_langs if x not in available_languages()]
+        if unknown:
+            raise ConfigError(f"{self.name}: no word list for screen_langs {unknown}; "
+                              f"available: {', '.join(available_languages())}")
+        self.screen_langs = [str(x) for x in screen_langs]
+        self.blocked_words = [str(x) for x in blocked_words]
         self._lex: dict[str, Entry] | None = None
+        self._senses: dict[str, list[str]] | None = None
         self._graph: Any = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_lex"] = None
+        state["_senses"] = None
         state["_graph"] = None
         return state
 
@@ -204,19 +283,23 @@ class CodeSwitch(Augmentation):
         if self._lex is not None:
             return self._lex
         lex: dict[str, Entry] = {}
+        senses: dict[str, list[str]] = {}
         if isinstance(self.lexicon, Mapping):
             lex = normalise_lexicon(self.lexicon)
         elif isinstance(self.lexicon, str):
             if self.lexicon.startswith("omw:"):
                 from .multilingual import OMWTable
 
-                lex = normalise_lexicon(OMWTable.from_file(self.lexicon[4:], language=self.language).lexicon())
+                table = OMWTable.from_file(self.lexicon[4:], language=self.language)
+                lex = normalise_lexicon(table.lexicon())
+                senses.update(table.by_synset)
             elif self.lexicon.startswith("kenet:"):
                 if self.lexicon != "kenet:tr":
                     raise ConfigError(f"{self.name}: KeNet provides Turkish only ('kenet:tr'), got {self.lexicon!r}")
-                from .multilingual import kenet_lexicon
+                from .multilingual import kenet_lexicon, load_kenet
 
                 lex = normalise_lexicon(kenet_lexicon())
+                senses.update(load_kenet().by_synset)
             else:
                 from .resources import lexicon_path
 
@@ -229,8 +312,20 @@ class CodeSwitch(Augmentation):
                     continue
                 for word in langs.get("en", []):
                     lex.setdefault(normalise_key(word), {"targets": list(targets), "concept": concept})
+                senses.setdefault(concept, list(targets))
+        for entry in lex.values():  # a lexicon's own concepts are senses too
+            if entry.get("concept"):
+                have = senses.setdefault(str(entry["concept"]), [])
+                have.extend(t for t in entry["targets"] if t not in have)
+        self._senses = {k: list(v) for k, v in senses.items() if v}
         self._lex = lex
         return lex
+
+    def sense_table(self) -> dict[str, list[str]]:
+        """Translations per WordNet sense (synset name) known to this switcher."""
+        self.resolved_lexicon()
+        assert self._senses is not None
+        return self._senses
 
     def _lemma(self) -> Any:
         if not self.lemmatize:
@@ -246,57 +341,131 @@ class CodeSwitch(Augmentation):
 
         return base
 
-    def _choices(self, entry: Entry, rng: np.random.Generator) -> tuple[str, str | None]:
-        """Pick a target (and its concept), possibly through a related concept of the graph."""
+    def _options(self, entry: Entry, source: str) -> list[tuple[str, str | None]]:
+        """Targets (with their concept) of ``entry``, through related graph concepts too, screened."""
         options: list[tuple[str, str | None]] = [(t, entry.get("concept")) for t in entry["targets"]]
         graph = self._culture_graph()
         if graph is not None and self.max_distance > 0 and entry.get("concept") in graph.concepts:
             for concept, _ in graph.related(entry["concept"], self.max_distance, language=self.language):
                 options.extend((t, concept) for t in graph.lemmas(concept, self.language))
-        return options[int(rng.integers(len(options)))]
+        return [(t, c) for t, c in options if not self._introduced(source, t)]
+
+    def _blocked_extra(self) -> list[str]:
+        return self.blocked_words + [w for lang in self.screen_langs for w in extra_blocked_words(lang)]
+
+    def _introduced(self, parent: str, candidate: str) -> list[str]:
+        from crossaug.builtin.word_screen import introduced_blocked_words
+
+        return introduced_blocked_words(parent, candidate, langs=self.screen_langs, extra=self._blocked_extra())
+
+    def _tags(self, text: str) -> list[tuple[int, int, str]]:
+        from .resources import spacy_pipeline
+
+        nlp = spacy_pipeline(self.spacy_model)
+        with _spacy_lock:  # one pipeline object shared by the threads
+            doc = nlp(text)
+        return [(t.idx, t.idx + len(t.text), t.pos_) for t in doc]
+
+    def _word_entry(self, word: str, entry: Entry, upos: str | None, context: str) -> Entry | None:
+        """The entry to use for single word ``word`` tagged ``upos`` in ``context``; ``None``: don't switch."""
+        if not self.pos_filter:
+            return entry
+        pos = wordnet_pos(upos or "")
+        if pos is None:
+            return None
+        concept = entry.get("concept")
+        if not concept or synset_pos(str(concept)) is None:
+            return entry  # a plain lexicon word or a non-WordNet (ConceptNet) concept: no sense to check
+        if self.sense is None:
+            return entry if synset_pos(str(concept)) == pos else None
+        from .resources import wordnet
+
+        chosen = choose_sense(wordnet(), word, pos, context, self.sense)
+        if chosen is None:
+            return None
+        targets = self.sense_table().get(chosen.name())
+        return {"targets": list(targets), "concept": chosen.name()} if targets else None
+
+    def _translate(self, sentence: str, rng: np.random.Generator) -> str | None:
+        if not self.sentence_model:
+            return None
+        from .hf import get_generator
+
+        gen = get_generator(self.sentence_model, None, self.device)
+        out = gen.generate([sentence], [int(rng.integers(2**31 - 1))],
+                           {"max_new_tokens": 256, "do_sample": False, "num_beams": 1}, batch_size=1)[0]
+        return out.strip() or None
 
     # -- augmentation -------------------------------------------------------------
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
+        reason = language_refusal(text, self.input_language, self.min_language_confidence)
+        if reason:
+            raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
         lex = self.resolved_lexicon()
         max_len = max((k.count(" ") + 1 for k in lex), default=1)
         tokens = tokenize(text)
-        matches = find_matches(tokens, lex, max_len, self._lemma()) if lex else []
+        guard = protected_spans(text)
+        matches = [(a, b, ent) for a, b, ent in (find_matches(tokens, lex, max_len, self._lemma()) if lex else [])
+                   if not overlaps_protected(tokens[a].start, tokens[b - 1].end, guard)]
+        sentences = sentence_spans(text)
+        tags = self._tags(text) if self.pos_filter and any(b - a == 1 for a, b, _ in matches) else []
         switches: list[dict[str, Any]] = []
         covered: list[tuple[int, int]] = []
-        # sentence tier: one draw per sentence
-        for s, e in sentence_spans(text):
+        # sentence tier: one draw per sentence; the whole sentence becomes its translation
+        for s, e in sentences:
             if rng.random() >= self.sentence_rate:
                 continue
-            entry = lex.get(normalise_key(text[s:e]))
-            if entry is not None:
-                target, concept = self._choices(entry, rng)
-                switches.append({"start": s, "end": e, "source": text[s:e], "target": target,
-                                 "concept": concept, "level": "sentence"})
+            src = text[s:e]
+            entry = lex.get(normalise_key(src))
+            options = self._options(entry, src) if entry is not None else []
+            if options:
+                target, concept = options[int(rng.integers(len(options)))]
             else:
-                for a, b, ent in matches:
-                    start, end = tokens[a].start, tokens[b - 1].end
-                    if s <= start and end <= e:
-                        target, concept = self._choices(ent, rng)
-                        switches.append({"start": start, "end": end, "source": text[start:end],
-                                         "target": match_case(target, text[start:end]) if b - a == 1 else target,
-                                         "concept": concept, "level": "sentence"})
+                target, concept = self._translate(src, rng), None
+                if target is not None and self._introduced(src, target):
+                    target = None
+            if target is None:
+                continue
+            switches.append({"start": s, "end": e, "source": src, "target": target,
+                             "concept": concept, "level": "sentence"})
             covered.append((s, e))
-        # phrase and word tiers: one draw per match outside switched sentences
+        # phrase and word tiers: one draw per eligible match outside translated sentences
         for a, b, ent in matches:
             start, end = tokens[a].start, tokens[b - 1].end
-            level = "phrase" if b - a > 1 else "word"
-            u = rng.random()
             if any(s <= start and end <= e for s, e in covered):
                 continue
-            if u < (self.phrase_rate if level == "phrase" else self.word_rate):
-                target, concept = self._choices(ent, rng)
-                src = text[start:end]
-                switches.append({"start": start, "end": end, "source": src,
-                                 "target": match_case(target, src) if level == "word" else target,
-                                 "concept": concept, "level": level})
+            level = "phrase" if b - a > 1 else "word"
+            src = text[start:end]
+            if level == "word":
+                upos = next((p for x, y, p in tags if x <= start < y), None)
+                context = next((text[s:e] for s, e in sentences if s <= start < e), text)
+                ent = self._word_entry(src, ent, upos, context)
+                if ent is None:
+                    continue
+            if rng.random() >= (self.phrase_rate if level == "phrase" else self.word_rate):
+                continue
+            options = self._options(ent, src)
+            if not options:
+                continue
+            target, concept = options[int(rng.integers(len(options)))]
+            switches.append({"start": start, "end": end, "source": src,
+                             "target": match_case(target, src) if level == "word" else target,
+                             "concept": concept, "level": level})
         switches.sort(key=lambda sw: sw["start"])
-        return {"language": self.language, "switches": switches}
+        return {"language": self.language, "switches": self._screened(text, switches)}
+
+    def _screened(self, text: str, switches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop switches until the output introduces no blocked word (e.g. across two switches)."""
+        while switches:
+            bad = self._introduced(text, replace_spans(text, [(w["start"], w["end"], w["target"])
+                                                              for w in switches]))
+            if not bad:
+                break
+            hit = [w for w in switches if any(b in " ".join(words_of(w["target"])) for b in bad)]
+            drop = hit[-1] if hit else switches[-1]
+            switches = [w for w in switches if w is not drop]
+        return switches
 
     def apply(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
         text = sample[self.field]
@@ -312,6 +481,13 @@ class CodeSwitch(Augmentation):
             raise BadSample(f"{self.name}: cannot replay switches: {exc}", sample_id=sample.id,
                             field=self.field) from None
         return sample.derive(None, **{self.field: new})
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-cased words of ``text`` as the word screen sees them."""
+    from crossaug.builtin.word_screen import words
+
+    return words(text)
 
 
 def switched_spans(switches: list[Mapping[str, Any]]) -> list[tuple[int, int]]:

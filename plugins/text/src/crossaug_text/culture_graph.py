@@ -10,7 +10,9 @@ other languages from an Open Multilingual Wordnet table or the Turkish KeNet, se
 :mod:`crossaug_text.multilingual`); edges are ``hypernym``/``hyponym`` links.
 :meth:`CultureGraph.distance` is the shortest-path length between two concepts
 (or words) and :meth:`CultureGraph.related` lists concepts within a distance.
-Graphs save to and load from JSON.
+Graphs save to and load from JSON. :meth:`CultureGraph.add_conceptnet` adds ConceptNet
+assertions beside WordNet (the paper links concepts through both; see
+:mod:`crossaug_text.conceptnet`).
 
 Example:
     >>> g = CultureGraph()
@@ -250,6 +252,16 @@ class CultureGraph:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
         return cls.from_dict(json.loads(raw.decode("utf-8")))
+
+    def add_conceptnet(self, source: Any, languages: Iterable[str] | None = None, min_weight: float = 1.0,
+                       wordnet: Any = "default") -> CultureGraph:
+        """Add ConceptNet assertions (a dump path, open file or parsed rows) beside the WordNet concepts.
+
+        See :mod:`crossaug_text.conceptnet` for the format and the mapping.
+        """
+        from .conceptnet import add_conceptnet
+
+        return add_conceptnet(self, source, languages=languages, min_weight=min_weight, wordnet=wordnet)
 
     def __len__(self) -> int:
         return len(self.concepts)

@@ -161,6 +161,8 @@ class CodeSwitchRecipe(Augment):
         n: outputs per input.
         field: the text field.
         filters: optional filters.
+        pos_filter, sense, sentence_model, device, input_language, min_language_confidence,
+        spacy_model, screen_langs, blocked_words: see :class:`~crossaug_text.code_switch.CodeSwitch`.
     """
 
     name: ClassVar[str] = "code-switch"
@@ -168,10 +170,20 @@ class CodeSwitchRecipe(Augment):
     def __init__(self, lexicon: Mapping[str, Any] | str | None = "kenet:tr", language: str | None = None,
                  word_rate: float = 0.3, phrase_rate: float = 0.3, sentence_rate: float = 0.0,
                  graph: str | None = None, max_distance: int = 0, n: int = 1, field: str = "text",
-                 filters: Sequence[Filter] | None = None) -> None:
+                 filters: Sequence[Filter] | None = None, pos_filter: bool = True, sense: str | None = "lesk",
+                 sentence_model: str | None = None, device: str = "cpu", input_language: str | None = "en",
+                 min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None,
+                 screen_langs: Sequence[str] | None = None, blocked_words: Sequence[str] = ()) -> None:
         aug = CodeSwitch(lexicon=lexicon, language=language, word_rate=word_rate, phrase_rate=phrase_rate,
-                         sentence_rate=sentence_rate, graph=graph, max_distance=max_distance, field=field)
+                         sentence_rate=sentence_rate, graph=graph, max_distance=max_distance, field=field,
+                         pos_filter=pos_filter, sense=sense, sentence_model=sentence_model, device=device,
+                         input_language=input_language, min_language_confidence=min_language_confidence,
+                         spacy_model=spacy_model, screen_langs=screen_langs, blocked_words=blocked_words)
         super().__init__(aug, n=n, filters=filters)
+        self.pos_filter, self.sense, self.sentence_model, self.device = pos_filter, sense, sentence_model, device
+        self.input_language, self.min_language_confidence = input_language, min_language_confidence
+        self.spacy_model, self.screen_langs = spacy_model, aug.screen_langs if screen_langs is not None else None
+        self.blocked_words = list(blocked_words)
         self.lexicon, self.language, self.graph, self.max_distance = aug.lexicon, language, graph, max_distance
         self.word_rate, self.phrase_rate, self.sentence_rate = word_rate, phrase_rate, sentence_rate
         self.field = field
