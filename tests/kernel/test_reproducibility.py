@@ -171,3 +171,17 @@ def test_run_json_records_strict_mode_and_device_without_importing_torch(tmp_pat
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
     saved = json.loads((tmp_path / "o" / "run.json").read_text())
     assert saved["deterministic"] is True and saved["device"] == "cpu"
+
+
+def test_cli_deterministic_flag_reaches_run_json(tmp_path: Path) -> None:
+    from crossaug.cli import app
+    from typer.testing import CliRunner
+
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"id": "a", "text": "the quick brown fox"}) + "\n")
+    for flag, expected in (("--deterministic", True), (None, False)):
+        out = tmp_path / f"o{expected}"
+        args = ["run", "typo", "-i", str(data), "-o", str(out), "--no-progress", "--no-report"]
+        result = CliRunner().invoke(app, args + ([flag] if flag else []))
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "run.json").read_text())["deterministic"] is expected
