@@ -268,5 +268,6 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "machine_device", "uses_models", "runtime_of", "deterministic", "strict_mode",
-           "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]
+__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "machine_device", "uses_models",
+           "runtime_of", "deterministic", "strict_mode", "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs",
+           "download_hint"]
