@@ -29,7 +29,7 @@ from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
-from ..models import strict_mode
+from ..models import enforce_determinism, strict_mode, uses_models
 from ..recipe import Recipe, check_output_ids
 from ..rng import Seeder
 from ..sample import Sample
@@ -94,6 +94,8 @@ class BatchTask:
 
     def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
         with using_cache(self.cache_dir), strict_mode(self.deterministic):
+            if self.deterministic and uses_models(self.recipe):  # before a recipe's own model calls
+                enforce_determinism(model_step=True)
             return self._run(records)
 
     def _run(self, records: Sequence[RawRecord]) -> BatchResult:
