@@ -153,3 +153,19 @@ def test_n_param_maps_cli_n_to_keep() -> None:
     assert BackModality.n_param == "keep"
     with pytest.raises(ConfigError, match="top_up"):
         dedupe_recipe(0.1, top_up=-1)
+
+
+def test_run_reports_kept_outputs_per_label_and_warns_on_a_shift(tmp_path) -> None:
+    import crossaug
+    from crossaug.runner.summary import label_balance
+
+    rows = [{"id": f"p{i}", "text": f"good words number {i} here", "label": "pos"} for i in range(3)]
+    rows += [{"id": f"n{i}", "text": "", "label": "neg"} for i in range(3)]  # nothing to transform: no output
+    res = crossaug.run(dedupe_recipe(0.2, keep=2, fan_out=(1, 4, 1)), rows, tmp_path / "o", on_error="skip",
+                       report=False)
+    bal = res.label_balance
+    assert bal["inputs"] == {"neg": 3, "pos": 3} and bal["outputs"] == {"pos": res.summary["kept"]}
+    assert bal["shift_pp"] == 50.0 and "50.0 percentage points" in bal["warning"]
+    # by hand: 4 of 10 inputs positive (40%), 6 of 10 outputs positive (60%): 20 points
+    assert label_balance({"pos": 4, "neg": 6}, {"pos": 6, "neg": 4})["shift_pp"] == 20.0
+    assert label_balance({"pos": 4, "neg": 6}, {"pos": 9, "neg": 11})["warning"] is None  # 45% vs 40%
