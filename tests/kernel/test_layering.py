@@ -160,3 +160,43 @@ def test_plugins_never_import_each_other() -> None:
                     if top.startswith("crossaug_") and top != own:
                         bad.append(f"{path.relative_to(root)}:{node.lineno} imports {name}")
     assert not bad, "plugins importing other plugins:\n" + "\n".join(bad)
+
+
+def test_no_import_circle_among_module_level_imports() -> None:
+    """Importing any kernel module never needs itself half-imported: the eager import graph has no circle."""
+    mods = kernel_modules()
+    graph: dict[str, set[str]] = {}
+    for module, (path, is_pkg) in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
+        probe_targets = set()
+        for node in top.body:
+            if isinstance(node, ast.ImportFrom):
+                package = module if is_pkg else module.rpartition(".")[0]
+                base = (package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else [])
+                target = ".".join(base + ([node.module] if node.module else [])) if node.level else node.module or ""
+                for alias in node.names:
+                    sub = f"{target}.{alias.name}"
+                    probe_targets.add(sub if sub in mods else target)
+            else:
+                probe_targets.update(a.name for a in node.names)
+        graph[module] = {t for t in probe_targets if t in mods and t != module}
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        path.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                return path[path.index(n):] + [n]
+            if n not in state and (found := visit(n)):
+                return found
+        state[m] = 2
+        path.pop()
+        return None
+
+    for m in sorted(graph):
+        if m not in state:
+            circle = visit(m)
+            assert circle is None, "module-level import circle: " + " -> ".join(circle)
