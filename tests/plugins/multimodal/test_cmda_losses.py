@@ -38,7 +38,8 @@ def _e(z: list[np.ndarray], i: int, j: int, p: int, q: int, tau: float) -> float
 def _ratio(z: list[np.ndarray], i: int, j: int, tau: float) -> float:
     k, m = len(z), z[0].shape[0]
     num = sum(_e(z, i, j, p, q, tau) for p in range(k) for q in range(k) if p != q)
-    den = sum(_e(z, i, l, p, q, tau) for p in range(k) for q in range(k) for l in range(m) if p != q and l != i)
+    den = sum(_e(z, i, other, p, q, tau) for p in range(k) for q in range(k) for other in range(m)
+              if p != q and other != i)
     return num / den
 
 

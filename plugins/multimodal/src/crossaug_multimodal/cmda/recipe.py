@@ -32,9 +32,9 @@ from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 from .._images import resize_like, to_array, to_pil
 from .augmenter import CMDA, LATENT_MODES, WEIGHTINGS
 from .clustering import CRITERIA, PAPER_REG_COVAR
+from .encoders import DEFAULT_TEXT_ENCODER, get_encoder
 from .losses import FORMS
 from .weights import SIGNS
-from .encoders import DEFAULT_TEXT_ENCODER, get_encoder
 
 log = logging.getLogger(__name__)
 

@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 
-
 SIGNS = ("paper", "abs", "clip")
 
 

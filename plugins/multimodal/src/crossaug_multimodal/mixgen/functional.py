@@ -172,4 +172,5 @@ def _mix_rows(images: Any, partner: Sequence[int], lam: float, rows: Any) -> Any
     return out
 
 
-__all__ = ["PAPER_LAMBDA", "LAMBDA_DISTRIBUTIONS", "sample_lambda", "mixed_label", "mix_images", "concat_texts", "mixgen_pair", "mixgen", "mixgen_batch"]
+__all__ = ["PAPER_LAMBDA", "LAMBDA_DISTRIBUTIONS", "sample_lambda", "mixed_label", "mix_images", "concat_texts",
+           "mixgen_pair", "mixgen", "mixgen_batch"]
