@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from crossaug import ConfigError
 from crossaug.models import pick_device, pick_dtype, runtime_of
 

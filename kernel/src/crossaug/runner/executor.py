@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import multiprocessing
 import sys
 import traceback
 from collections import deque
@@ -30,6 +31,7 @@ from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, M
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
 from ..models import enforce_determinism, strict_mode, uses_models
+from ..precision import apply_torch_threads, set_worker_count
 from ..recipe import Recipe, check_output_ids
 from ..rng import Seeder
 from ..sample import Sample
@@ -93,6 +95,8 @@ class BatchTask:
         return outputs
 
     def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
+        if "torch" in sys.modules:  # an explicit thread count per worker (backends set it again when they load)
+            apply_torch_threads()
         with using_cache(self.cache_dir), strict_mode(self.deterministic):
             if self.deterministic and uses_models(self.recipe):  # before a recipe's own model calls
                 enforce_determinism(model_step=True)
@@ -164,18 +168,25 @@ class SerialExecutor(Executor):
 _worker_task: Callable[[Any], Any] | None = None
 
 
-def _init_worker(task: Callable[[Any], Any]) -> None:
-    """Runs first in each forked worker.
+def _init_worker(task: Callable[[Any], Any], workers: int = 1, forked_after_torch: bool = False) -> None:
+    """Runs first in each worker.
 
-    A child forked after the parent ran torch's intra-op thread pool (a recipe's
-    ``fit``, say) hangs on its first parallel torch op; workers are parallel
-    already, so they run torch single-threaded.
+    torch runs ``cores // workers`` intra-op threads per worker (see
+    :func:`crossaug.precision.torch_threads`), except in a child forked after the parent
+    ran torch's thread pool (a recipe's ``fit``, say): such a child hangs on its first
+    parallel torch op, so it runs torch single-threaded.
     """
     global _worker_task
     _worker_task = task
+    set_worker_count(workers, 1 if forked_after_torch else None)
+    if "torch" in sys.modules:
+        apply_torch_threads()
+
+
+def cuda_in_use() -> bool:
+    """Whether this process has initialised CUDA (a forked child must not inherit that context)."""
     torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
+    return bool(torch is not None and torch.cuda.is_initialized())
 
 
 def _run_in_worker(batch: Any) -> Any:
@@ -202,9 +213,15 @@ class LocalExecutor(Executor):
 
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         if self.kind == "process":
-            self._pool = ProcessPoolExecutor(self.workers, initializer=_init_worker, initargs=(task,))
+            # CUDA cannot be used in a forked child: workers of a parent that touched the GPU are spawned
+            spawn = cuda_in_use()
+            context = multiprocessing.get_context("spawn") if spawn else None
+            forked_after_torch = not spawn and "torch" in sys.modules and _fork_default()
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
+                                             initargs=(task, self.workers, forked_after_torch))
             submit: Callable[[Any], Future[Any]] = lambda b: self._pool.submit(_run_in_worker, b)
         else:
+            set_worker_count(self.workers)  # threads share the process: each runs cores // workers torch threads
             self._pool = ThreadPoolExecutor(self.workers)
             submit = lambda b: self._pool.submit(task, b)
         pending: deque[Future[Any]] = deque()
@@ -224,6 +241,13 @@ class LocalExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            if self.kind == "thread":
+                set_worker_count(1)
+
+
+def _fork_default() -> bool:
+    method = multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+    return method == "fork"
 
 
 def make_executor(name: str = "auto", workers: int = 1, **options: Any) -> Executor:
