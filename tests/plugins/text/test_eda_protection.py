@@ -116,7 +116,7 @@ def test_protect_pos_keeps_nouns(seed, nlp):
     out = aug.augment(Sample("s", {"text": text}), np.random.default_rng(seed))
     words = text.split()
     new = out.fields["text"].split()
-    for i, w in enumerate(words):
+    for w in words:
         if w in nouns:
             assert w in new
     # the nouns keep their relative order (never swapped)

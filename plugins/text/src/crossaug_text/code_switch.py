@@ -52,7 +52,7 @@ import json
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -73,7 +73,7 @@ Entry = dict[str, Any]  # {"targets": [...], "concept": str | None}
 _spacy_lock = threading.Lock()
 
 
-@lru_cache(maxsize=None)
+@cache
 def extra_blocked_words(lang: str) -> tuple[str, ...]:
     """The plugin's supplement to the kernel word lists for ``lang`` (``data/blocked-extra.tsv``).
 
