@@ -124,6 +124,10 @@ def test_run_is_byte_identical_with_one_or_two_workers(tmp_path, harvard):
     assert {"audio.tts.flite", "audio.asr.pocketsphinx", "compose", "audio.spoken-edit-distance"} <= set(timings)
     html = (tmp_path / "w2" / "report.html").read_text()
     assert "<audio" in html and "nothing to speak" in html
+    # each candidate shows its H draw; inputs without output are listed first with their reasons
+    assert "drawn: pitch" in html and " cents · tempo " in html
+    top = html[html.index('id="without"'):html.index('id="recipes"')]
+    assert "emoji" in top and "cyr" in top and "nothing to speak" in top
 
 
 def test_sentence_whose_candidates_all_fail_is_recorded(tmp_path):
@@ -144,3 +148,40 @@ def test_long_input_is_chunked_through_the_recipe():
     cand = recipe.process([Sample("long", {"text": text})], Seeder(0))[0][0]
     assert cand.lineage[0].params == {"chunks": 3}
     assert cand["audio"].duration > 2.5
+
+
+@pytest.mark.slow
+def test_run_back_speech_n_keeps_at_most_n_distinct(tmp_path):
+    """`crossaug run back-speech --n 5`: at most 5 distinct outputs per input, none a copy, 1 or 2 workers alike."""
+    import os
+    import subprocess
+    import sys
+
+    from crossaug_audio.spoken_form import spoken_form
+
+    inputs = tmp_path / "in.jsonl"
+    rows = [{"id": "a", "text": "The birch canoe slid on the smooth planks.", "label": "x"},
+            {"id": "b", "text": "It's easy to tell the depth of a well.", "label": "y"}]
+    inputs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    manifests = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        cmd = [sys.executable, "-c", "from crossaug.cli import main; main()", "run", "back-speech", "-i", str(inputs),
+               "-o", str(out), "--n", "5", "--workers", str(workers), "--batch-size", "1", "--no-progress",
+               "-p", "voices=[rms]", "-p", "fan_out=[1, 7, 1]", "-p", "top_up=0"]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert "kept per label:" in done.stderr + done.stdout
+        manifests.append((out / "manifest.jsonl").read_bytes())
+    assert manifests[0] == manifests[1]
+    lines = [json.loads(x) for x in manifests[0].decode().splitlines()]
+    for row in rows:
+        kept = [x for x in lines if x["parent_id"] == row["id"] and x["kept"]]
+        spoken = [spoken_form(x["text"]) for x in kept]
+        assert len(kept) <= 5 and len(set(spoken)) == len(spoken)
+        assert spoken_form(row["text"]) not in spoken
+        assert all(x["text"][:1].isupper() and x["text"].endswith(".") for x in kept)  # recased
+    assert len(lines) == 14 and sum(x["kept"] for x in lines) >= 2
+    summary = json.loads((tmp_path / "w1" / "summary.json").read_text())
+    assert summary["labels"]["inputs"] == {"x": 1, "y": 1}
+    assert sum(summary["labels"]["outputs"].values()) == summary["kept"]
