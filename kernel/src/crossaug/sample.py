@@ -27,7 +27,7 @@ def modality_of(field_name: str) -> str:
     return field_name.split(".", 1)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineageStep:
     """One step that contributed to a sample, enough to replay it.
 
@@ -60,15 +60,15 @@ class LineageStep:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, leaving out empty entries."""
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
+        for name in _STEP_FIELDS:
+            value = getattr(self, name)
             if value is None or value == ():
                 continue
-            if f.name == "parent_ids":
+            if name == "parent_ids":
                 value = list(value)
-            if f.name in ("params", "runtime"):
+            elif name in ("params", "runtime"):
                 value = dict(value)
-            out[f.name] = value
+            out[name] = value
         return out
 
     @classmethod
@@ -79,7 +79,10 @@ class LineageStep:
         return cls(**data)
 
 
-@dataclass(frozen=True)
+_STEP_FIELDS = tuple(f.name for f in dataclasses.fields(LineageStep))
+
+
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One data item.
 
@@ -107,7 +110,7 @@ class Sample:
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not self.id:
             raise BadSample(f"sample id must be a non-empty string, got {self.id!r}")
-        if not isinstance(self.fields, Mapping):
+        if type(self.fields) is not dict and not isinstance(self.fields, Mapping):
             raise BadSample(f"fields must be a mapping, got {type(self.fields).__name__}",
                             sample_id=self.id)
 
@@ -129,21 +132,41 @@ class Sample:
     def derive(self, step: LineageStep | None = None, *, id: str | None = None,
                drop: tuple[str, ...] = (), **fields: Any) -> Sample:
         """Return a new sample with ``fields`` replaced and ``step`` appended to lineage."""
-        new_fields = {k: v for k, v in self.fields.items() if k not in drop}
-        new_fields.update(fields)
-        lineage = self.lineage + ((step,) if step is not None else ())
-        return dataclasses.replace(self, id=id or self.id, fields=new_fields,
-                                   lineage=lineage, parent_id=self.root_id)
+        if drop:
+            new_fields = {k: v for k, v in self.fields.items() if k not in drop}
+            new_fields.update(fields)
+        else:
+            new_fields = {**self.fields, **fields}
+        return self.replace(id=id or self.id, fields=new_fields, parent_id=self.root_id,
+                            lineage=self.lineage + (step,) if step is not None else self.lineage)
 
     def replace(self, **changes: Any) -> Sample:
-        """``dataclasses.replace`` for samples."""
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes`` (like ``dataclasses.replace``, without its per-field overhead)."""
+        if not _SAMPLE_FIELDS.issuperset(changes):
+            raise TypeError(f"Sample has no field(s) {sorted(set(changes) - _SAMPLE_FIELDS)}")
+        get, new = changes.get, _new(Sample)
+        _set(new, "id", get("id", self.id))
+        _set(new, "fields", get("fields", self.fields))
+        _set(new, "label", get("label", self.label))
+        _set(new, "lineage", get("lineage", self.lineage))
+        _set(new, "parent_id", get("parent_id", self.parent_id))
+        _set(new, "kept", get("kept", self.kept))
+        _set(new, "reason", get("reason", self.reason))
+        _set(new, "meta", get("meta", self.meta))
+        if "id" in changes or "fields" in changes:
+            new.__post_init__()
+        return new
 
     def reject(self, reason: str, step: LineageStep | None = None) -> Sample:
         """Return a copy marked as rejected with ``reason``."""
-        lineage = self.lineage + ((step,) if step is not None else ())
-        return dataclasses.replace(self, kept=False, reason=reason, lineage=lineage,
-                                   parent_id=self.root_id)
+        return self.replace(kept=False, reason=reason, parent_id=self.root_id,
+                            lineage=self.lineage + (step,) if step is not None else self.lineage)
+
+
+_SAMPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Sample))
+assert len(_SAMPLE_FIELDS) == 8, "Sample.replace copies each field by name: update it with the fields"
+_new = object.__new__
+_set = object.__setattr__
 
 
 __all__ = ["Sample", "LineageStep", "modality_of"]
