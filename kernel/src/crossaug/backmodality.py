@@ -204,9 +204,15 @@ class BackModality(Recipe):
         g_items = [(h, k % len(self.backward), seeder.integer_seed("G", samples[si].id, i, j, k))
                    for h, (si, i, j) in zip(h_out, h_keys) for k in range(n)]
         g_keys = [(si, i, j, k) for (si, i, j) in h_keys for k in range(n)]
-        g_out = self._run_transforms(self.backward, g_items)
+        skipped = self._preselect(samples, g_keys, seeder)
+        run = [x for x, key in enumerate(g_keys) if key not in skipped]
+        ran = self._run_transforms(self.backward, [g_items[x] for x in run]) if run else []
+        g_out: list[Sample] = [g_items[x][0] for x in range(len(g_items))]  # skipped: the H output, no G
+        for x, r in zip(run, ran):
+            g_out[x] = r
         # assemble candidates per input
         per_input: list[list[Sample]] = [[] for _ in samples]
+        g_keys_of: list[list[tuple[int, int, int, int]]] = [[] for _ in samples]
         keep_fields = {s.id: set(s.fields) for s in samples}
         out_fields = {t.output_field for t in self.backward}
         mid_fields = {t.output_field for t in self.forward}
@@ -214,13 +220,44 @@ class BackModality(Recipe):
         for cand, (si, i, j, k) in zip(g_out, g_keys):
             parent = samples[si]
             drop = tuple(f for f in cand.fields
-                         if f not in keep_fields[parent.id] and f not in out_fields
-                         and (not self.keep_intermediate or f not in mid_fields))
+                         if (f not in keep_fields[parent.id] and f not in out_fields
+                             and (not self.keep_intermediate or f not in mid_fields))
+                         or ((si, i, j, k) in skipped and f in out_fields))  # G never ran: no output
             fields = {f: v for f, v in cand.fields.items() if f not in drop}
             per_input[si].append(cand.replace(id=f"{parent.id}~{i}.{j}.{k}", fields=fields,
                                               parent_id=parent.id))
+            g_keys_of[si].append((si, i, j, k))
+        for si, cands in enumerate(per_input):
+            for x, c in enumerate(cands):
+                if skipped.get(g_keys_of[si][x]) is not None:
+                    cands[x] = c.reject(*skipped[g_keys_of[si][x]])
         return [apply_filters(self.filters, cands, [parent] * len(cands))
                 for parent, cands in zip(samples, per_input)]
+
+    def _preselect(self, samples: Sequence[Sample], g_keys: list[tuple[int, int, int, int]],
+                   seeder: Seeder) -> dict[tuple[int, int, int, int], tuple[str, LineageStep]]:
+        """Candidates that keep-k would drop, decided before G runs (G is then skipped for them).
+
+        Only when nothing after G can reject a candidate (no filters, no ``dedupe``): every
+        candidate then passes, so :meth:`_keep`'s uniform draw over all of them (same RNG
+        stream, same indices) can be made up front. The chosen candidates and the lineage of
+        the dropped ones are exactly those of running G on all and sampling afterwards.
+        """
+        if self.keep is None or self.filters or self.dedupe:
+            return {}
+        per: dict[int, list[tuple[int, int, int, int]]] = {}
+        for key in g_keys:
+            per.setdefault(key[0], []).append(key)
+        skipped: dict[tuple[int, int, int, int], tuple[str, LineageStep]] = {}
+        for si, keys in per.items():
+            if len(keys) <= self.keep:
+                continue
+            rng = seeder.rng("keep", samples[si].id)
+            chosen = {int(i) for i in rng.choice(list(range(len(keys))), size=self.keep, replace=False)}
+            step = LineageStep(name="keep", kind="recipe", params={"keep": self.keep, "of": len(keys)})
+            reason = f"not sampled: keep={self.keep} of {len(keys)} passing candidates"
+            skipped.update({key: (reason, step) for x, key in enumerate(keys) if x not in chosen})
+        return skipped
 
     def _keep(self, parent: Sample, cands: list[Sample], seeder: Seeder) -> list[Sample]:
         passing = [i for i, c in enumerate(cands) if c.kept]
