@@ -10,7 +10,7 @@ import crossaug
 
 PLUGIN = "crossaug-audio"
 
-#: settings of the demo: two flite voices, sox pitch/tempo, pocketsphinx; ~1 min on 2 cores
+#: settings of the demo: two flite voices, sox pitch/tempo, pocketsphinx
 DEMO_VOICES = ["rms", "slt"]
 
 
@@ -31,7 +31,8 @@ def crossaug_demo() -> Any:
 
     return DemoSpec(demo_recipe(), demo_sentences_path(),
                     "back-speech demo: 40 Harvard sentences -> flite (voices rms, slt) -> sox pitch/tempo "
-                    "-> pocketsphinx -> word edit distance <= 0.2 (all offline)",
+                    "(4 draws per voice) -> pocketsphinx -> spoken-form word edit distance <= 0.2, no copies, "
+                    "k = 5 distinct per sentence (all offline)",
                     seed=0, workers=2, batch_size=2)
 
 
