@@ -39,7 +39,7 @@ def run(r: BackModality) -> tuple[int, list[Sample]]:
 def test_no_filter_after_g_means_only_the_kept_candidates_are_generated(monkeypatch: pytest.MonkeyPatch) -> None:
     calls, out = run(recipe())
     assert calls == 5 * len(INPUTS)  # l = m = n = 2, k = 5: 5 generations per input, not 8
-    monkeypatch.setattr(BackModality, "_preselect", lambda self, *a: {})  # the old path: G on all 8, then keep
+    monkeypatch.setattr(BackModality, "_preselect", lambda self, *a: ({}, {}))  # the old path: G on all 8, then keep
     all_calls, reference = run(recipe())
     assert all_calls == 8 * len(INPUTS)
     assert [(o.id, o.kept, o.reason) for o in out] == [(o.id, o.kept, o.reason) for o in reference]
@@ -56,3 +56,38 @@ def test_no_filter_after_g_means_only_the_kept_candidates_are_generated(monkeypa
 def test_g_runs_on_every_candidate_when_something_may_still_need_it(kwargs: dict[str, Any]) -> None:
     calls, out = run(recipe(**kwargs))
     assert calls == 8 * len(INPUTS)
+
+
+class RejectingReverse(CountingReverse):
+    """G that rejects what it makes from the first of the n draws (as a safety checker would)."""
+
+    def __call__(self, samples: Any, seeds: Any) -> list[Sample]:
+        out = super().__call__(samples, seeds)
+        return [o.reject("nsfw: flagged") if s in type(self).bad else o for o, s in zip(out, seeds)]
+
+    bad: set[int] = set()
+
+
+def test_a_candidate_g_rejects_is_replaced_from_the_reserve_and_the_draw_stays_uniform() -> None:
+    from collections import Counter
+
+    from crossaug import Seeder
+
+    inputs = [Sample(f"p{i}", {"text": f"alpha beta gamma delta {i}"}) for i in range(300)]
+    r = BackModality(forward=ReverseWords(out_field="text.reversed"), augment=Typo(rate=0.2, field="text.reversed"),
+                     backward=RejectingReverse(in_field="text.reversed", out_field="text"), fan_out=(2, 2, 2), keep=3)
+    seeder = Seeder(5)
+    RejectingReverse.bad = {seeder.integer_seed("G", s.id, i, j, 0) for s in inputs
+                            for i in range(2) for j in range(2)}  # 4 of the 8 candidates of each input
+    RejectingReverse.calls = 0
+    groups = r.process(inputs, seeder)
+    kept_at: Counter[str] = Counter()
+    for g in groups:
+        kept = [c for c in g if c.kept]
+        assert len(kept) == 3 and all(c.id.endswith(".1") for c in kept)  # only candidates G let pass
+        kept_at.update(c.id.split("~")[1] for c in kept)
+        assert all(c.reason.startswith(("nsfw", "not sampled")) for c in g if not c.kept)
+    assert RejectingReverse.calls < 8 * len(inputs)  # still fewer generations than running G on all
+    # each of the 4 passing candidates is kept with probability 3/4: 225 of 300, binomial sd 7.5
+    assert set(kept_at) == {"0.0.1", "0.1.1", "1.0.1", "1.1.1"}
+    assert all(abs(v - 225) < 4 * 7.5 for v in kept_at.values()), kept_at

@@ -204,12 +204,21 @@ class BackModality(Recipe):
         g_items = [(h, k % len(self.backward), seeder.integer_seed("G", samples[si].id, i, j, k))
                    for h, (si, i, j) in zip(h_out, h_keys) for k in range(n)]
         g_keys = [(si, i, j, k) for (si, i, j) in h_keys for k in range(n)]
-        skipped = self._preselect(samples, g_keys, seeder)
+        skipped, reserve = self._preselect(samples, g_keys, seeder)
         run = [x for x, key in enumerate(g_keys) if key not in skipped]
-        ran = self._run_transforms(self.backward, [g_items[x] for x in run]) if run else []
         g_out: list[Sample] = [g_items[x][0] for x in range(len(g_items))]  # skipped: the H output, no G
-        for x, r in zip(run, ran):
-            g_out[x] = r
+        position = {key: x for x, key in enumerate(g_keys)}
+        while run:
+            for x, r in zip(run, self._run_transforms(self.backward, [g_items[x] for x in run])):
+                g_out[x] = r
+            run = []  # G rejected some of the chosen (e.g. nsfw): draw replacements from each reserve
+            for si, order in reserve.items():
+                short = self.keep - sum(g_out[position[key]].kept for key in order["chosen"])  # type: ignore[operator]
+                more, order["rest"] = order["rest"][:max(0, short)], order["rest"][max(0, short):]
+                order["chosen"] += more
+                for key in more:
+                    del skipped[key]
+                    run.append(position[key])
         # assemble candidates per input
         per_input: list[list[Sample]] = [[] for _ in samples]
         g_keys_of: list[list[tuple[int, int, int, int]]] = [[] for _ in samples]
@@ -234,30 +243,37 @@ class BackModality(Recipe):
         return [apply_filters(self.filters, cands, [parent] * len(cands))
                 for parent, cands in zip(samples, per_input)]
 
-    def _preselect(self, samples: Sequence[Sample], g_keys: list[tuple[int, int, int, int]],
-                   seeder: Seeder) -> dict[tuple[int, int, int, int], tuple[str, LineageStep]]:
+    def _preselect(self, samples: Sequence[Sample], g_keys: list[tuple[int, int, int, int]], seeder: Seeder
+                   ) -> tuple[dict[tuple[int, int, int, int], tuple[str, LineageStep]], dict[int, dict[str, list[Any]]]]:
         """Candidates that keep-k would drop, decided before G runs (G is then skipped for them).
 
-        Only when nothing after G can reject a candidate (no filters, no ``dedupe``): every
-        candidate then passes, so :meth:`_keep`'s uniform draw over all of them (same RNG
-        stream, same indices) can be made up front. The chosen candidates and the lineage of
-        the dropped ones are exactly those of running G on all and sampling afterwards.
+        Only when no filter and no ``dedupe`` follow G: :meth:`_keep`'s uniform draw of
+        ``keep`` of the candidates (same RNG stream, same indices) is made up front, so with
+        every candidate passing the chosen ones and the lineage of the dropped ones are
+        exactly those of running G on all and sampling afterwards. The others wait in a
+        reserve in random order: when G itself rejects a chosen candidate (a safety checker,
+        a non-finite output), the next ones in the reserve are generated in its place, which
+        keeps the result a uniform draw of ``keep`` of the candidates G lets pass.
         """
+        skipped: dict[tuple[int, int, int, int], tuple[str, LineageStep]] = {}
+        reserve: dict[int, dict[str, list[Any]]] = {}
         if self.keep is None or self.filters or self.dedupe:
-            return {}
+            return skipped, reserve
         per: dict[int, list[tuple[int, int, int, int]]] = {}
         for key in g_keys:
             per.setdefault(key[0], []).append(key)
-        skipped: dict[tuple[int, int, int, int], tuple[str, LineageStep]] = {}
         for si, keys in per.items():
             if len(keys) <= self.keep:
                 continue
             rng = seeder.rng("keep", samples[si].id)
-            chosen = {int(i) for i in rng.choice(list(range(len(keys))), size=self.keep, replace=False)}
+            chosen = [int(i) for i in rng.choice(list(range(len(keys))), size=self.keep, replace=False)]
+            rest = [x for x in range(len(keys)) if x not in set(chosen)]
+            rest = [rest[int(x)] for x in seeder.rng("keep-reserve", samples[si].id).permutation(len(rest))]
             step = LineageStep(name="keep", kind="recipe", params={"keep": self.keep, "of": len(keys)})
             reason = f"not sampled: keep={self.keep} of {len(keys)} passing candidates"
-            skipped.update({key: (reason, step) for x, key in enumerate(keys) if x not in chosen})
-        return skipped
+            skipped.update({keys[x]: (reason, step) for x in rest})
+            reserve[si] = {"chosen": [keys[x] for x in chosen], "rest": [keys[x] for x in rest]}
+        return skipped, reserve
 
     def _keep(self, parent: Sample, cands: list[Sample], seeder: Seeder) -> list[Sample]:
         passing = [i for i, c in enumerate(cands) if c.kept]
