@@ -173,7 +173,8 @@ def _encode(value: Any, arrays: list[Any]) -> Any:
         return _encode(value.item(), arrays)
     if hasattr(value, "samples") and hasattr(value, "sample_rate"):  # crossaug Audio
         return {"audio": _encode(np.asarray(value.samples), arrays), "rate": int(value.sample_rate)}
-    if hasattr(value, "tobytes") and hasattr(value, "mode") and hasattr(value, "size"):  # PIL image
+    if hasattr(value, "tobytes") and hasattr(value, "mode") and hasattr(value, "size") \
+            and value.mode not in ("P", "PA"):  # PIL image (palette images: not cached, raw bytes lose the palette)
         arrays.append(np.frombuffer(value.tobytes(), dtype=np.uint8))
         return {"image": len(arrays) - 1, "mode": value.mode, "size": list(value.size)}
     raise _Uncacheable(type(value).__name__)
