@@ -132,6 +132,33 @@ def uses_models(step: Any, depth: int = 3) -> bool:
     return False
 
 
+def model_settings(step: Any, depth: int = 3) -> dict[str, dict[str, Any]]:
+    """Resolved settings of the model steps in ``step``, by step name, for ``run.json``.
+
+    A step reports them through a ``generation_settings()`` method (text-to-image: steps,
+    guidance, scheduler, model snapshot); its device and dtype are added as the device
+    policy resolves them (see :func:`runtime_of`).
+    """
+    from .step import Step
+
+    found: dict[str, dict[str, Any]] = {}
+
+    def visit(node: Any, left: int) -> None:
+        report = getattr(node, "generation_settings", None)
+        if isinstance(node, Step) and callable(report) and node.name not in found:
+            runtime = runtime_of(node)
+            found[node.name] = {**report(), "device": runtime["device"], "dtype": runtime["dtype"]}
+        if left == 0:
+            return
+        for value in getattr(node, "__dict__", {}).values():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, Step):
+                    visit(item, left - 1)
+
+    visit(step, depth)
+    return found
+
+
 def machine_device(probe: bool = False) -> str:
     """The machine's accelerator for ``run.json``: ``cuda (<name>)``, ``mps`` or ``cpu``.
 
@@ -268,6 +295,7 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "machine_device", "uses_models",
+__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "model_settings", "machine_device",
+           "uses_models",
            "runtime_of", "deterministic", "strict_mode", "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs",
            "download_hint"]

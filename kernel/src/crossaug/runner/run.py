@@ -34,12 +34,12 @@ from ..errors import ConfigError
 from ..hooks import get_plugin_manager
 from ..importing import code_trusted, trusting_code
 from ..models import deterministic as strict_mode_on
-from ..models import machine_device, strict_mode, uses_models
+from ..models import machine_device, model_settings, strict_mode, uses_models
 from ..io.datasets import RawRecord, iter_records, to_sample
 from ..recipe import Recipe
 from ..timing import merge_timings
 from .executor import BatchTask, Executor, make_executor
-from .manifest import Manifest
+from .manifest import COMMIT_INTERVAL, Manifest
 from .summary import summarise
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,11 @@ def _dedupe(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
         yield rec
 
 
-def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int | None) -> Iterator[list[RawRecord]]:
+def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int | None,
+             spent: list[float]) -> Iterator[list[RawRecord]]:
+    """Batches of ``size`` records; the time spent reading them is added to ``spent[0]``."""
     batch: list[RawRecord] = []
+    start = time.perf_counter()
     for count, rec in enumerate(records):
         if limit is not None and count >= limit:
             break
@@ -88,8 +91,11 @@ def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int
             continue
         batch.append(rec)
         if len(batch) >= size:
+            spent[0] += time.perf_counter() - start
             yield batch
             batch = []
+            start = time.perf_counter()
+    spent[0] += time.perf_counter() - start
     if batch:
         yield batch
 
@@ -177,7 +183,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         executor: str | Executor = "auto", progress: bool = False, limit: int | None = None,
         params: dict[str, Any] | None = None, report: bool = True, cache_dir: str | Path | None = None,
         executor_options: dict[str, Any] | None = None, deterministic: bool = False,
-        trust_code: bool = False) -> RunResult:
+        trust_code: bool = False, commit_interval: float = COMMIT_INTERVAL) -> RunResult:
     """Run ``recipe`` over ``inputs`` and write the output directory.
 
     Args:
@@ -199,6 +205,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         deterministic: strict mode: model steps run one sample at a time with deterministic
             torch algorithms and TF32 off, for exact equality on one machine (recorded in run.json).
         trust_code: allow parameters that name Python code (``module:function``); see docs/security.md.
+        commit_interval: seconds between group commits (one fsync of manifest and journal each);
+            a crash loses at most this interval's outputs, which ``resume`` redoes.
     """
     if (trust_code and not code_trusted()) or (deterministic and not strict_mode_on()):
         options = {k: v for k, v in locals().items() if k not in ("recipe", "inputs", "output")}
@@ -216,6 +224,9 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         raise ConfigError(f"output {out} exists and is not a directory; choose a directory")
     identity = _run_identity(recipe, seed, recipe_name, inputs)
     identity.update(deterministic=bool(deterministic), device=machine_device(probe=uses_models(recipe)))
+    settings = model_settings(recipe) if uses_models(recipe) else {}
+    if settings:  # resolved generation settings, dtype and model snapshot of each model step
+        identity["models"] = settings
     out.mkdir(parents=True, exist_ok=True)
     if not resume and (out / "manifest.jsonl").is_file() and (out / "manifest.jsonl").stat().st_size > 0:
         how = "--resume" if "crossaug.cli" in sys.modules else "resume=True"  # word it for the caller
@@ -238,7 +249,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                     continue  # recorded as rejected during processing
         recipe.fit(fit_samples())
 
-    manifest = Manifest(out)
+    manifest = Manifest(out, commit_interval)
     manifest.open(resume)
     (out / "run.json").write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if cache_dir is None:  # resolved here so that every worker (process, Ray actor) uses the same one
@@ -256,18 +267,25 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         total = min(total, limit)
     done_before = len(manifest.done)
     bar = _progress(progress, total, done_before, recipe_name)
+    io = [0.0, 0]  # the parent's input reading, appends and group commits
     try:
-        batches = _batches(_dedupe(iter_records(inputs)), batch_size, set(manifest.done), limit)
+        batches = _batches(_dedupe(iter_records(inputs)), batch_size, set(manifest.done), limit, io)
         for result in ex.map(task, batches):
+            start = time.perf_counter()
             manifest.commit(result.entries)
+            io[0] += time.perf_counter() - start
+            io[1] += len(result.entries)
             merge_timings(timings, result.timings)
             if bar is not None:
                 bar.advance(len(result.entries))
     finally:
         ex.close()
+        start = time.perf_counter()
         manifest.close()
+        io[0] += time.perf_counter() - start
         if bar is not None:
             bar.stop()
+    timings["runner:io"] = io
     summary = summarise(out)
     summary.update({
         "recipe": recipe_name, "seed": seed, "workers": workers, "batch_size": batch_size,

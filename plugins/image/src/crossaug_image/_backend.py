@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from crossaug import ConfigError, MissingDependency
-from crossaug.models import pick_device  # noqa: F401  (re-exported for the backends)
+from crossaug.models import DTYPE_ALIASES, pick_device, pick_dtype  # noqa: F401  (the kernel's policy, re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +44,10 @@ def check_device(device: str) -> str:
 
 
 def check_dtype(dtype: str) -> str:
-    if dtype not in DTYPES:
-        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    """Validate a dtype name (``auto``, ``float32``, ``float16``, ``bfloat16`` or an alias: ``fp16``...)."""
+    if dtype != "auto" and DTYPE_ALIASES.get(str(dtype).lower()) is None:
+        raise ConfigError(f"dtype must be one of {', '.join(DTYPES)} (or fp32/fp16/bf16), got {dtype!r}")
     return dtype
-
-
-def pick_dtype(dtype: str, device: str) -> Any:
-    """``auto`` is float16 on CUDA and float32 elsewhere (half precision is slow or unsupported on CPU)."""
-    torch = require("torch")
-    if dtype == "auto":
-        return torch.float16 if device.startswith("cuda") else torch.float32
-    return getattr(torch, dtype)
 
 
 def diffusers_dtype_kwarg(dtype: Any) -> dict[str, Any]:

@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from crossaug import Produced, Sample, Transform
+from crossaug import BadSample, Produced, Sample, Transform
+
+#: the rejection reason of an image the pipeline's safety checker flagged (it comes back black)
+NSFW_REASON = "nsfw: the pipeline's safety checker flagged the image (it is black, not kept)"
 
 
 def fill_template(template: str, text: str, label: Any) -> str:
@@ -46,7 +49,18 @@ class TextToImage(Transform):
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         prompts = [fill_template(self.prompt_template, s[self.input_field], s.label) for s in samples]
         outs = self.generate(prompts, seeds)
+        for sample, (_, info) in zip(samples, outs):
+            if info.get("nonfinite"):  # NaN/inf pixels: an error of this sample, never an image kept
+                raise BadSample(f"{self.name}: the model produced NaN or infinite pixels (dtype "
+                                f"{getattr(self, 'runtime_dtype', None) or getattr(self, 'dtype', '?')}); "
+                                "try dtype='float32' or another scheduler", sample_id=sample.id,
+                                field=self.output_field)
         return [Produced(img, {"prompt": p, **info}) for p, (img, info) in zip(prompts, outs)]
 
+    def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
+        """Generate, then reject (reason ``nsfw``) the images a safety checker flagged: never training data."""
+        out = super().__call__(samples, seeds)
+        return [o.reject(NSFW_REASON) if o.lineage and o.lineage[-1].params.get("nsfw") else o for o in out]
 
-__all__ = ["TextToImage", "fill_template"]
+
+__all__ = ["TextToImage", "fill_template", "NSFW_REASON"]

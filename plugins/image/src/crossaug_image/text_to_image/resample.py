@@ -1,10 +1,11 @@
 """Resample black-and-white generations (Back-Modality's back-imagination rule).
 
 Wraps a text-to-image transform: an output that is black-and-white or tinted
-monochrome (its ``image.grayscale`` score below ``threshold``) is drawn again with a new seed derived from the original seed and the attempt
-number, at most ``max_retries`` times. Attempts and the seeds used are recorded
-in lineage; an image still grey after the last retry is returned as is (and the
-``image.grayscale`` filter rejects it), so nothing loops forever.
+monochrome (its ``image.grayscale`` score below ``threshold``) is drawn again with a
+new seed derived from the original seed and the attempt number, at most ``max_retries``
+times. Attempts and the seeds used are recorded in lineage; an image still grey after
+the last retry is returned as is (and the ``image.grayscale`` filter rejects it), so
+nothing loops forever.
 
 Example:
     >>> retry_seed(5, 1) == retry_seed(5, 1), retry_seed(5, 1) == retry_seed(5, 2)

@@ -5,12 +5,16 @@ Stable Diffusion v2 (its Table 1); the default here, Stable Diffusion v1.5, is o
 (the most widely mirrored SD checkpoint); pass ``stabilityai/stable-diffusion-2-1-base``
 or a v2 directory for the paper's family.
 Any pipeline ``diffusers.AutoPipelineForText2Image`` can load works (SD 1.x/2.x,
-SDXL, ...), by hub id or local directory.
+SDXL, SD-Turbo, LCM ...), by hub id or local directory. Steps, guidance and scheduler
+default per model family (see :mod:`.settings`: SD-Turbo 1 step without guidance); the
+resolved values, the dtype and the model's snapshot hash go into each image's lineage.
+Images the safety checker flags are rejected (reason ``nsfw``); NaN or infinite pixels
+are an error of that sample.
 
 Example:
-    >>> t = StableDiffusionTextToImage(num_inference_steps=25, guidance_scale=7.5)
-    >>> t.name, t.source, t.target
-    ('image.text-to-image.diffusers', 'text', 'image')
+    >>> t = StableDiffusionTextToImage(model="stabilityai/sd-turbo", scheduler="euler")
+    >>> t.name, t.generation_settings()["num_inference_steps"], t.generation_settings()["guidance_scale"]
+    ('image.text-to-image.diffusers', 1, 0.0)
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from crossaug import ConfigError, torch_generator
+import numpy as np
+from crossaug import ConfigError, MissingResource, torch_generator
 
 from .._backend import check_device, check_dtype, diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype, require
-from .._models import locate
+from .._models import locate, snapshot_hash
 from .base import TextToImage
+from .settings import check_scheduler, make_scheduler, read_configs, resolve_settings
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +41,21 @@ class StableDiffusionTextToImage(TextToImage):
         model: Hugging Face id or local directory of a diffusers pipeline (default
             ``stable-diffusion-v1-5/stable-diffusion-v1-5``; ours, the paper used SD v2).
         revision: hub revision.
-        num_inference_steps: denoising steps (diffusers default 50).
-        guidance_scale: classifier-free guidance weight (SD default 7.5).
+        num_inference_steps: denoising steps (``None``: the model family's default, see
+            :mod:`.settings`: 50 for Stable Diffusion, 1 for SD-Turbo, 4 for LCM).
+        guidance_scale: classifier-free guidance weight (``None``: 7.5 for Stable Diffusion,
+            0.0 for SD-Turbo, LCM's own).
+        scheduler: ``ddim``, ``euler``, ``euler-ancestral``, ``dpm-solver++`` or ``lcm``
+            (``None``: the pipeline's own; ``lcm`` for LCM models).
         height, width: output size in pixels (``None``: the model's default).
         negative_prompt: text to steer away from.
         prompt_template: prompt built from ``{text}`` (the input field) and ``{label}``.
-        safety_checker: keep the pipeline's NSFW checker (flagged images come back black).
+        safety_checker: keep the pipeline's NSFW checker; flagged images are rejected with
+            reason ``nsfw`` (the pipeline returns them black).
         batch_size: prompts per pipeline call.
-        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
-        dtype: ``auto`` (float16 on CUDA), ``float32``, ``float16`` or ``bfloat16``.
+        device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        dtype: ``auto`` (bfloat16/float16 on a GPU, float32 on CPU), ``float32``, ``float16``
+            or ``bfloat16``.
         allow_download: let ``from_pretrained`` download weights missing on disk.
         in_field, out_field: fields read and written (default ``text`` -> ``image``).
     """
@@ -51,19 +63,20 @@ class StableDiffusionTextToImage(TextToImage):
     name: ClassVar[str] = "image.text-to-image.diffusers"
 
     def __init__(self, model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", revision: str | None = None,
-                 num_inference_steps: int = 50, guidance_scale: float = 7.5, height: int | None = None,
+                 num_inference_steps: int | None = None, guidance_scale: float | None = None,
+                 scheduler: str | None = None, height: int | None = None,
                  width: int | None = None, negative_prompt: str | None = None, prompt_template: str = "{text}",
                  safety_checker: bool = True, batch_size: int = 4, device: str = "auto", dtype: str = "auto",
                  allow_download: bool = False, in_field: str | None = None,
                  out_field: str | None = None) -> None:
         if not isinstance(model, str) or not model:
             raise ConfigError(f"{self.name}: model must be a Hugging Face id or a local path, got {model!r}")
-        if not isinstance(num_inference_steps, int) or num_inference_steps < 1:
-            raise ConfigError(f"{self.name}: num_inference_steps must be a positive integer")
+        if num_inference_steps is not None and (not isinstance(num_inference_steps, int) or num_inference_steps < 1):
+            raise ConfigError(f"{self.name}: num_inference_steps must be a positive integer or None")
         for side, v in (("height", height), ("width", width)):
             if v is not None and (not isinstance(v, int) or v < 8 or v % 8):
                 raise ConfigError(f"{self.name}: {side} must be a multiple of 8 (>= 8), got {v!r}")
-        if guidance_scale < 0:
+        if guidance_scale is not None and guidance_scale < 0:
             raise ConfigError(f"{self.name}: guidance_scale must be >= 0, got {guidance_scale}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
@@ -72,7 +85,8 @@ class StableDiffusionTextToImage(TextToImage):
         self.model = model
         self.revision = revision
         self.num_inference_steps = num_inference_steps
-        self.guidance_scale = float(guidance_scale)
+        self.guidance_scale = None if guidance_scale is None else float(guidance_scale)
+        self.scheduler = check_scheduler(scheduler)
         self.height = height
         self.width = width
         self.negative_prompt = negative_prompt
@@ -85,7 +99,7 @@ class StableDiffusionTextToImage(TextToImage):
         self.in_field = in_field
         self.out_field = out_field
         self._pipe: Any = None
-
+        self._resolved: dict[str, Any] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -95,15 +109,47 @@ class StableDiffusionTextToImage(TextToImage):
     def close(self) -> None:
         self._pipe = None
 
+    def _local_path(self) -> str | None:
+        try:
+            return locate("diffusers", self.model, self.revision, allow_download=False)
+        except MissingResource:
+            return None
+
+    def generation_settings(self) -> dict[str, Any]:
+        """The resolved generation settings: family, steps, guidance, scheduler, size, snapshot.
+
+        Read from the model id and the configs on disk (no weights loaded); after
+        :meth:`load`, also the device and dtype the pipeline runs in.
+        """
+        if self._resolved is None:
+            path = self._local_path()
+            resolved = resolve_settings(self.model, self.num_inference_steps, self.guidance_scale,
+                                        self.scheduler, read_configs(path))
+            resolved.update(height=self.height, width=self.width, snapshot=snapshot_hash(path) if path else None)
+            if path is None:  # not on disk yet (downloaded at load): resolve again then
+                return resolved
+            self._resolved = resolved
+        return dict(self._resolved)
+
     def load(self) -> None:
         require("torch")
         diffusers = require("diffusers")
         path = locate("diffusers", self.model, self.revision, self.allow_download)
         device = pick_device(self.device)
-        kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(pick_dtype(self.dtype, device)), "revision": self.revision}
+        dtype = pick_dtype(self.dtype, device)
+        kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(dtype), "revision": self.revision}
         if not self.safety_checker:
             kwargs.update(safety_checker=None, requires_safety_checker=False)
+        if device == "cpu":
+            from crossaug.precision import apply_torch_threads
+
+            apply_torch_threads()
         pipe = diffusers.AutoPipelineForText2Image.from_pretrained(path, **kwargs)
+        self._resolved = None
+        settings = self.generation_settings()
+        if settings["scheduler"] is not None:
+            pipe.scheduler = make_scheduler(diffusers, settings["scheduler"], pipe.scheduler.config)
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
         self._pipe = no_progress(pipe.to(device))
 
     @property
@@ -115,23 +161,33 @@ class StableDiffusionTextToImage(TextToImage):
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[tuple[Any, dict[str, Any]]]:
         import torch
+        from PIL import Image
 
         pipe = self.pipeline
+        settings = self.generation_settings()
         gens = [torch_generator(int(s)) for s in seeds]
-        kwargs: dict[str, Any] = {"num_inference_steps": self.num_inference_steps,
-                                  "guidance_scale": self.guidance_scale, "generator": gens,
-                                  "height": self.height, "width": self.width, "output_type": "pil"}
+        kwargs: dict[str, Any] = {"num_inference_steps": settings["num_inference_steps"],
+                                  "guidance_scale": settings["guidance_scale"], "generator": gens,
+                                  "height": self.height, "width": self.width, "output_type": "np"}
         if self.negative_prompt:
             kwargs["negative_prompt"] = [self.negative_prompt] * len(prompts)
         with torch.inference_mode():
             result = pipe(list(prompts), **kwargs)
         flags = getattr(result, "nsfw_content_detected", None) or [None] * len(prompts)
+        recorded = {k: settings[k] for k in ("num_inference_steps", "guidance_scale", "scheduler", "family",
+                                             "snapshot")}
+        recorded["scheduler"] = recorded["scheduler"] or type(pipe.scheduler).__name__
         out = []
-        for img, flag in zip(result.images, flags):
-            info: dict[str, Any] = {}
+        for arr, flag in zip(np.asarray(result.images), flags):
+            info: dict[str, Any] = dict(recorded)
             if flag is not None:
                 info["nsfw"] = bool(flag)
-            out.append((img.convert("RGB"), info))
+            if not np.isfinite(arr).all():
+                info["nonfinite"] = True
+                arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
+            # what diffusers' own PIL output does: round(x * 255) of the [0, 1] image
+            img = Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), mode="RGB")
+            out.append((img, info))
         return out
 
 
