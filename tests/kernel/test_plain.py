@@ -55,7 +55,9 @@ def test_augment_images_and_audio_arrays_keep_their_form() -> None:
 
 def test_augment_errors_name_the_problem() -> None:
     with pytest.raises(ConfigError, match="no parameter 'n'"):
-        crossaug.augment(TEXTS, "back-modality", n=2)
+        crossaug.augment(TEXTS, _Echo(), n=2)
+    with pytest.raises(ConfigError, match="params= applies"):
+        crossaug.augment(TEXTS, Typo(), params={"rate": 0.1})
     with pytest.raises(ConfigError):
         crossaug.augment(TEXTS, 42)
 

@@ -138,3 +138,38 @@ def test_undecodable_row_names_the_sample() -> None:
     assert ds[0].id == "ok~0"
     with pytest.raises(BadSample, match="sample 'bad' field 'text'"):
         ds[1]
+
+
+_LOADS: list[int] = []  # stands for a lazily loaded resource (WordNet, a model): filled on first use
+_LOG: list[str] = []
+
+
+class _ResourceRecipe(TypoRecipe):
+    """TypoRecipe that 'loads a resource' once per process and logs the loading process's pid."""
+
+    def process(self, samples, seeder):
+        import os
+
+        if not _LOADS:
+            _LOADS.append(os.getpid())
+            with open(_LOG[0], "a") as fh:
+                fh.write(f"{os.getpid()}\n")
+        return super().process(samples, seeder)
+
+
+@pytest.mark.parametrize("warm_up, loads", [(True, 1), (False, 4)])
+def test_warm_up_loads_resources_once_for_all_workers_and_epochs(tmp_path, warm_up: bool, loads: int) -> None:
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("inheriting the parent's resources needs forked workers")
+    _LOADS.clear()
+    _LOG[:] = [str(tmp_path / "loads.txt")]
+    ds = AugmentedDataset(SAME[:4], _ResourceRecipe(rate=0.3), seed=0, warm_up=warm_up)
+    loader = DataLoader(ds, batch_size=2, num_workers=2, collate_fn=collate_samples)
+    for epoch in range(2):  # no persistent_workers: new workers each epoch
+        ds.set_epoch(epoch)
+        assert len(texts(loader)) == 4
+    pids = (tmp_path / "loads.txt").read_text().split()
+    assert len(pids) == loads  # warm: the parent only; cold: each of 2 workers in each of 2 epochs
+    _LOADS.clear()

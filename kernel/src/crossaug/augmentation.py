@@ -98,13 +98,9 @@ class Augmentation(Step):
 
     def __call__(self, data: Any, rng: Any = None, *, sample_rate: int | None = None,
                  return_sample: bool = False) -> Any:
-        """Augment a raw payload, a :class:`Sample`, or a batch (a list of Samples and one generator each).
-
-        A payload (``str``, PIL image or HWC array, :class:`~crossaug.Audio`, or an audio array with
-        ``sample_rate``) goes into this augmentation's field and comes back as the same kind of
-        value; ``return_sample=True`` returns the :class:`Sample` with its lineage instead.
-        ``rng`` is a numpy Generator, an int seed, or ``None`` (fresh entropy).
-        """
+        """Augment a raw payload (returned in the same form; ``return_sample=True`` for the Sample with
+        its lineage), a :class:`Sample`, or a batch (Samples and one generator each). ``rng``: a
+        Generator, an int seed or ``None``; audio arrays need ``sample_rate``."""
         if isinstance(data, (list, tuple)) and data and all(isinstance(s, Sample) for s in data):
             rngs = list(rng) if isinstance(rng, (list, tuple)) else as_generator(rng).spawn(len(data))
             if len(data) != len(rngs):

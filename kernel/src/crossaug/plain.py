@@ -1,10 +1,9 @@
 """Plain-data convenience API for scripts and notebooks: ``crossaug.augment``.
 
-:func:`augment` runs a recipe or an augmentation, by name or as an object, in-process
-on plain values (strings, PIL images or HWC arrays, audio arrays with their sample
-rate) and returns plain values: one list of outputs per input. Ids are the inputs'
-positions and randomness is keyed exactly as in :func:`crossaug.run`, so the texts
-equal the ``text`` column of a run's manifest over the same list and seed.
+Runs a recipe or augmentation (a name or an object) in-process on plain values (strings,
+PIL images or HWC arrays, audio arrays with their sample rate) and returns plain values,
+one list of outputs per input. Ids are the inputs' positions and randomness is keyed as in
+:func:`crossaug.run`, so the texts equal a run's manifest over the same list and seed.
 
 Example:
     >>> import crossaug
@@ -15,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,46 +23,29 @@ from .rng import Seeder
 from .sample import Sample, modality_of
 
 
-def _is_audio_pair(value: Any) -> bool:
-    return (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], (int, np.integer))
-            and not isinstance(value[0], str))
-
-
-def _guess_field(value: Any, sample_rate: int | None) -> str:
-    from .modalities.audio import Audio
-
-    if isinstance(value, str):
-        return "text"
-    if sample_rate is not None or isinstance(value, Audio) or _is_audio_pair(value) or (
-            isinstance(value, Mapping) and "sampling_rate" in value):
-        return "audio"
-    return "image"
+def _audio_pair(value: Any) -> bool:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], (int, np.integer))
 
 
 def to_payload(value: Any, field: str, sample_rate: int | None, sample_id: str) -> Any:
     """Coerce a plain value into ``field``'s modality (an array with ``sample_rate`` becomes audio)."""
-    from .modalities.audio import Audio
     from .modality import get_modality
 
     if sample_rate is not None and isinstance(value, np.ndarray):
         value = (value, int(sample_rate))
-    elif isinstance(value, np.ndarray) and value.ndim == 1 and modality_of(field) == "audio":
+    elif isinstance(value, np.ndarray) and modality_of(field) == "audio":
         raise ConfigError(f"input {sample_id}: an audio array needs sample_rate=")
-    if isinstance(value, Audio) or modality_of(field) != "audio" or not isinstance(value, list):
-        return get_modality(modality_of(field)).coerce(value, sample_id=sample_id, field=field)
-    raise ConfigError(f"input {sample_id}: cannot read audio from a list; pass a numpy array and sample_rate=")
+    return get_modality(modality_of(field)).coerce(value, sample_id=sample_id, field=field)
 
 
 def from_payload(payload: Any, like: Any) -> Any:
-    """Give ``payload`` back in the form of the input ``like`` (arrays stay arrays, pairs stay pairs)."""
+    """``payload`` in the form of the input ``like`` (arrays stay arrays, ``(array, rate)`` pairs stay pairs)."""
     from .modalities.audio import Audio
 
-    if isinstance(payload, Audio):
-        if _is_audio_pair(like):
-            return payload.samples, payload.sample_rate
-        return payload.samples if isinstance(like, np.ndarray) else payload
+    if isinstance(payload, Audio) and _audio_pair(like):
+        return payload.samples, payload.sample_rate
     if isinstance(like, np.ndarray):
-        return np.asarray(payload)
+        return payload.samples if isinstance(payload, Audio) else np.asarray(payload)
     return payload
 
 
@@ -73,25 +54,19 @@ def _build(recipe: Any, n: int | None, params: dict[str, Any] | None) -> Any:
     from .augmentation import Augmentation
     from .recipe import Augment, Recipe
 
-    params = dict(params or {})
     if isinstance(recipe, str):
         kind = "augmentation" if recipe in registry.names("augmentation") else "recipe"
-        cls = registry.load(kind, recipe)
-        if kind == "recipe" and n is not None:
-            if "n" not in cls.param_names():
-                raise ConfigError(f"recipe {recipe!r} has no parameter 'n'; its parameters: {cls.param_names()}")
-            params["n"] = n
-        recipe = registry.create(kind, recipe, **params)
+        recipe = registry.create(kind, recipe, **(params or {}))
     elif params:
         raise ConfigError("params= applies to a recipe or augmentation given by name")
-    elif isinstance(recipe, Recipe) and n is not None:
-        if "n" not in recipe.param_names():
-            raise ConfigError(f"recipe {recipe.name!r} has no parameter 'n'")
-        recipe = type(recipe)(**{**recipe.get_params(), "n": n})
     if isinstance(recipe, Augmentation):
         return Augment(recipe, n=1 if n is None else n)
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"expected a recipe or augmentation (name or object), got {type(recipe).__name__}")
+    if n is not None:
+        if "n" not in recipe.param_names():
+            raise ConfigError(f"recipe {recipe.name!r} has no parameter 'n'; its parameters: {recipe.param_names()}")
+        recipe = type(recipe)(**{**recipe.get_params(), "n": n})
     return recipe
 
 
@@ -102,24 +77,26 @@ def augment(data: Any, recipe: Any, *, n: int | None = None, seed: int = 0, samp
 
     Args:
         data: a list of inputs (``str``; PIL image or HWC uint8 array; audio array, ``(array, rate)``
-            or :class:`~crossaug.Audio`), or one input (then one list of outputs is returned).
-        recipe: a registered recipe or augmentation name, or a :class:`~crossaug.Recipe` /
-            :class:`~crossaug.Augmentation` object.
+            or :class:`~crossaug.Audio`), or one input (then its list of outputs is returned).
+        recipe: a registered recipe or augmentation name, or a Recipe / Augmentation object.
         n: outputs per input (the recipe's ``n``; an augmentation is applied ``n`` times, default 1).
         seed: root seed (same seed, same outputs).
         sample_rate: sample rate of audio arrays.
         field: the field the inputs fill (default: the recipe's first required field, else
-            guessed from the value: ``text``, ``image`` or ``audio``).
-        params: parameters for a recipe or augmentation given by name.
+            ``text`` for strings, ``audio`` with a sample rate, ``image`` otherwise).
+        params: parameters of a recipe or augmentation given by name.
         kept_only: drop the outputs a recipe's filters rejected.
         return_samples: return :class:`~crossaug.Sample` objects (with lineage) instead of values.
     """
-    single = not isinstance(data, (list, tuple)) or _is_audio_pair(data)
+    single = not isinstance(data, (list, tuple)) or _audio_pair(data)
     items = [data] if single else list(data)
     rec = _build(recipe, n, params)
     if not items:
         return []
-    field = field or next(iter(rec.required_fields()), None) or _guess_field(items[0], sample_rate)
+    first = items[0]
+    field = field or next(iter(rec.required_fields()), None) or (
+        "text" if isinstance(first, str) else "audio" if sample_rate or _audio_pair(first)
+        or type(first).__name__ == "Audio" else "image")
     samples = [Sample(str(i), {field: to_payload(x, field, sample_rate, str(i))}) for i, x in enumerate(items)]
     if rec.requires_fit:
         rec.fit(samples)

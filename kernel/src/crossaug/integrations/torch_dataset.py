@@ -118,6 +118,16 @@ class _Augmenter:
         if self.recipe.requires_fit:
             self.recipe.fit(self._to_sample(r, i) for i, r in enumerate(rows))
 
+    def warm_up(self, rows: Iterable[Any]) -> None:
+        """Run the recipe once on the first row here, so lazily loaded resources (WordNet, models)
+        are inherited by every forked worker of every epoch instead of reloaded by each."""
+        for row in rows:
+            try:
+                self.recipe.process([self._to_sample(row, 0)], Seeder(self.seed).child("warm-up"))
+            except CrossaugError:  # a bad first row fails again, with its message, when it is loaded
+                log.debug("warm-up on the first row failed", exc_info=True)
+            return
+
     def _to_sample(self, row: Any, position: int) -> Sample:
         if self._modalities is None:
             from ..io.datasets import _known_modalities
@@ -173,17 +183,21 @@ class AugmentedDataset(Dataset):  # type: ignore[misc]
             (use ``collate_fn=collate_samples``).
         on_error: ``raise`` or ``original`` (log, and return the un-augmented item).
         params: recipe parameters when ``recipe`` is a name.
+        warm_up: run the recipe once on the first item here, so forked workers inherit what it
+            loads lazily (``False`` for GPU models, which belong in the workers).
     """
 
     def __init__(self, data: Sequence[Any], recipe: Recipe | str, seed: int = 0, *, p: float = 1.0,
                  format: Callable[[Sample], Any] | None = None, on_error: str = "raise",
-                 params: dict[str, Any] | None = None) -> None:
+                 params: dict[str, Any] | None = None, warm_up: bool = True) -> None:
         if not hasattr(data, "__getitem__") or not hasattr(data, "__len__"):
             raise ConfigError(f"AugmentedDataset needs a sequence (len and indexing); got {type(data).__name__}; "
                               "use AugmentedIterableDataset for streams")
         self.data = data
         self.augmenter = _Augmenter(recipe, seed, p, format, on_error, params)
         self.augmenter._fit(data[i] for i in range(len(data)))
+        if warm_up:
+            self.augmenter.warm_up(data[i] for i in range(min(1, len(data))))
 
     def set_epoch(self, epoch: int) -> None:
         """Draw new augmentations for ``epoch`` (call before each epoch, like ``DistributedSampler``)."""
@@ -227,13 +241,14 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
         rank, world_size: this process's share in distributed training (default: from
             ``torch.distributed`` when it is initialised, else 0 and 1); rows are split
             across ``world_size * num_workers`` shards.
+        warm_up: run the recipe once on the first row in this process (see :class:`AugmentedDataset`).
     """
 
     def __init__(self, data: Iterable[Any] | Callable[[], Iterable[Any]], recipe: Recipe | str, seed: int = 0, *,
                  batch_size: int = 8, mode: str = "one", include_original: bool = False, p: float = 1.0,
                  format: Callable[[Sample], Any] | None = None, on_error: str = "raise",
                  params: dict[str, Any] | None = None, rank: int | None = None,
-                 world_size: int | None = None) -> None:
+                 world_size: int | None = None, warm_up: bool = True) -> None:
         if mode not in ("one", "all"):
             raise ConfigError(f"mode must be 'one' or 'all', got {mode!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
@@ -254,6 +269,8 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
         self.include_original = include_original
         self.augmenter = _Augmenter(recipe, seed, p, format, on_error, params)
         self.augmenter._fit(self._rows())
+        if warm_up:
+            self.augmenter.warm_up(self._rows())
 
     def _rows(self) -> Iterable[Any]:
         return self.data() if callable(self.data) else self.data
