@@ -58,7 +58,16 @@ def _one_torch_thread() -> Any:
     except ImportError:  # pragma: no cover - base install
         yield
         return
-    before = torch.get_num_threads()
+    import os
+
+    from crossaug.precision import THREADS_ENV
+
+    before, env = torch.get_num_threads(), os.environ.get(THREADS_ENV)
+    os.environ[THREADS_ENV] = "1"  # what the thread policy of model steps and training loops then applies
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+    if env is None:
+        os.environ.pop(THREADS_ENV, None)
+    else:
+        os.environ[THREADS_ENV] = env

@@ -353,3 +353,56 @@ def test_diff_ii_prompt_uses_the_metaclass():
     plain = create("recipe", "diff-ii", model="unused", learn_concepts=False, metaclass="bird")
     assert plain._prompt("Blue_Jay") == "a photo of a Blue Jay bird"  # templated prompt without concepts
     assert r._concept_params().metaclass == "bird"  # concepts are learned under the same prompt
+
+
+@pytest.mark.model
+def test_concept_learning_in_float16_stays_finite_with_float32_masters(sd_dir, tiny):
+    """The bug this pins: Adam on the float16 embedding matrix turned 155 of 156 rows into NaN."""
+    p = load_pipeline(sd_dir, device="cpu", dtype="float16")
+    imgs = [tiny.make_image(i, (32, 32)) for i in range(3)]
+    state = learn_concepts(p, imgs, ["cat", "cat", "dog"], ConceptParams(steps=3, batch_size=2, resolution=32,
+                                                                          lr_lora=1e-2))
+    emb = p.text_encoder.get_input_embeddings().weight
+    assert emb.dtype == torch.float16 and p.unet.dtype == torch.float16  # the pipeline keeps its dtype
+    assert torch.isfinite(emb).all() and all(np.isfinite(state["losses"]))
+    assert all(v.dtype == torch.float32 and torch.isfinite(v).all() for v in state["embeddings"].values())
+    assert all(v.dtype == torch.float32 for v in state["lora"].values())  # float32 masters
+    assert state["losses"][-1] < state["losses"][0]  # and it still learns
+
+
+@pytest.mark.model
+def test_a_nan_loss_stops_concept_learning_naming_the_step(sd_dir, tiny):
+    from crossaug.precision import TrainingDiverged
+
+    p = load_pipeline(sd_dir, device="cpu")
+    imgs = [tiny.make_image(i, (32, 32)) for i in range(2)]
+    with pytest.raises(TrainingDiverged, match="Diff-II concept learning: loss is (nan|inf) at step 1"):
+        learn_concepts(p, imgs, ["cat", "dog"], ConceptParams(steps=3, batch_size=2, resolution=32, lr_lora=1e30,
+                                                              lr_embedding=1e30))
+
+
+@pytest.mark.model
+def test_diff_ii_end_to_end_in_float16_makes_finite_non_constant_images(diff_params, tiny, tmp_path):
+    r = create("recipe", "diff-ii", **{**diff_params, "dtype": "float16", "cache_dir": str(tmp_path),
+                                       "expansion": 1})
+    data = _dataset(tiny)
+    r.fit(data)
+    assert r.pipeline.unet.dtype == torch.float16
+    assert all(torch.isfinite(v).all() for v in r._concepts["embeddings"].values())
+    for group in r.process(data, Seeder(0)):
+        for c in group:
+            arr = np.asarray(c["image"], dtype=np.float64)
+            assert np.isfinite(arr).all() and arr.std() > 1.0  # not the all-black image of the NaN bug
+            assert c.lineage[-1].runtime is None or c.lineage[-1].runtime.get("dtype") in (None, "float16")
+
+
+@pytest.mark.model
+def test_nan_pixels_in_diff_ii_are_an_error_of_that_sample(diff_params, tiny, tmp_path):
+    r = create("recipe", "diff-ii", **{**diff_params, "cache_dir": str(tmp_path), "expansion": 1})
+    data = _dataset(tiny)
+    r.fit(data)
+    with torch.no_grad():
+        r.pipeline.vae.decoder.conv_out.bias.fill_(float("nan"))
+    with pytest.raises(BadSample, match="NaN or infinite pixels") as info:
+        r.process(data[:1], Seeder(0))
+    assert info.value.sample_id == "c0" and info.value.field == "image"

@@ -57,13 +57,21 @@ def class_prompt(label: Any, token: str | None = None, suffix: str | None = None
     return f"{text} {suffix.strip()}" if suffix and suffix.strip() else text
 
 
-def load_pipeline(model: str, revision: str | None = None, device: str = "auto", dtype: str = "float32",
+def load_pipeline(model: str, revision: str | None = None, device: str = "auto", dtype: str = "auto",
                   allow_download: bool = False) -> Any:
-    """A fresh ``StableDiffusionPipeline`` (no safety checker, no progress bars) by id or path."""
+    """A fresh ``StableDiffusionPipeline`` (no safety checker, no progress bars) by id or path.
+
+    ``device`` and ``dtype`` follow the kernel's policy (:func:`crossaug.models.pick_dtype`:
+    ``auto`` is half precision on a GPU, float32 on CPU).
+    """
     require("torch")
     diffusers = require("diffusers")
     path = locate("diffusers", model, revision, allow_download)
     dev = pick_device(device)
+    if dev == "cpu":
+        from crossaug.precision import apply_torch_threads
+
+        apply_torch_threads()
     pipe = diffusers.StableDiffusionPipeline.from_pretrained(
         path, revision=revision, **diffusers_dtype_kwarg(pick_dtype(dtype, dev)), safety_checker=None,
         requires_safety_checker=False)
@@ -114,6 +122,12 @@ def decode_latents(pipe: Any, latents: Any) -> list[Any]:
 
     with torch.no_grad():
         x = pipe.vae.decode(latents.to(pipe.vae.dtype) / pipe.vae.config.scaling_factor).sample
+    bad = [i for i, ok in enumerate(torch.isfinite(x.float()).flatten(1).all(1).tolist()) if not ok]
+    if bad:  # a NaN would become a black pixel: never an image kept as training data
+        from crossaug import BadSample
+
+        raise BadSample(f"the model produced NaN or infinite pixels in image(s) {bad} of this batch "
+                        f"(dtype {str(pipe.vae.dtype).removeprefix('torch.')}); try dtype='float32'")
     arr = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     return [Image.fromarray(a, mode="RGB") for a in arr]
 

@@ -78,15 +78,58 @@ def add_tokens(pipe: Any, labels: Sequence[Any]) -> dict[str, int]:
     return ids
 
 
+class ConceptEmbedding:
+    """Token embeddings whose placeholder rows come from float32 master vectors (trainable).
+
+    Wraps the text encoder's embedding layer during concept learning: every other row stays
+    the frozen layer's (in the pipeline's dtype); the placeholder rows are the float32
+    ``rows`` parameter, so Adam never updates a half-precision tensor.
+    """
+
+    def __new__(cls, base: Any, ids: Sequence[int], rows: Any) -> Any:
+        import torch
+
+        class _ConceptEmbedding(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.base = base
+                self.rows = rows
+                self.register_buffer("ids", torch.tensor(list(ids), dtype=torch.long, device=base.weight.device),
+                                     persistent=False)
+
+            @property
+            def weight(self) -> Any:
+                return self.base.weight
+
+            def forward(self, input_ids: Any) -> Any:
+                out = self.base(input_ids)
+                match = input_ids[..., None] == self.ids  # (..., n_concepts)
+                hit = match.any(-1, keepdim=True)
+                picked = (match.to(self.rows.dtype) @ self.rows).to(out.dtype)
+                return torch.where(hit, picked, out)
+
+        return _ConceptEmbedding()
+
+
 def learn_concepts(pipe: Any, images: Sequence[Any], labels: Sequence[Any],
-                   params: ConceptParams = ConceptParams()) -> dict[str, Any]:
+                   params: ConceptParams = ConceptParams(), dtype: str = "auto") -> dict[str, Any]:
     """Train class tokens + LoRA on ``images``; modifies ``pipe`` and returns the learned state.
+
+    Trained weights (the placeholder embeddings and the LoRA adapters) are float32 masters
+    whatever the pipeline's dtype; forward passes run under autocast (bfloat16 on CPU, the
+    pipeline's half dtype on CUDA, float16 with a gradient scaler), see
+    :class:`crossaug.precision.MixedPrecision`. A NaN or infinite loss raises
+    :class:`crossaug.precision.TrainingDiverged` naming the step.
+
+    Args:
+        dtype: the precision asked for (``auto``: the pipeline's own dtype).
 
     Returns:
         ``{"tokens": {label: token}, "embeddings": {label: tensor}, "lora": state dict,
         "losses": [float, ...]}`` (CPU tensors, ready for :func:`apply_concepts`).
     """
     import torch
+    from crossaug.precision import MixedPrecision, apply_torch_threads
 
     if not images or len(images) != len(labels):
         raise ValueError("learn_concepts needs one label per image and at least one image")
@@ -95,13 +138,23 @@ def learn_concepts(pipe: Any, images: Sequence[Any], labels: Sequence[Any],
         part.requires_grad_(False)
     ids = add_tokens(pipe, classes)
     unet, enc = pipe.unet, pipe.text_encoder
+    dev = unet.device
+    if dev.type == "cpu":
+        apply_torch_threads()
+    held = unet.dtype
+    mp = MixedPrecision(held if dtype == "auto" else dtype, str(dev), what="Diff-II concept learning")
+    # frozen half weights under another autocast dtype (bfloat16 on CPU) would meet float32 inputs in
+    # layer norms: train on float32 copies and give the pipeline its dtype back afterwards
+    upcast = held != torch.float32 and mp.compute != held
+    if upcast:
+        unet.float()
+        enc.float()
     lora = inject_lora(unet, rank=params.rank, alpha=params.alpha, seed=params.seed)
-    emb = enc.get_input_embeddings().weight
-    emb.requires_grad_(True)
-    keep_rows = torch.ones(emb.shape[0], dtype=torch.bool)
-    keep_rows[list(ids.values())] = False
-    hook = emb.register_hook(lambda g: g.masked_fill(keep_rows[:, None].to(g.device), 0.0))
-    opt = torch.optim.Adam([{"params": [emb], "lr": params.lr_embedding},
+    base = enc.get_input_embeddings()
+    order = [ids[lab] for lab in classes]
+    rows = torch.nn.Parameter(base.weight[order].detach().float().clone())  # float32 masters
+    enc.set_input_embeddings(ConceptEmbedding(base, order, rows))
+    opt = torch.optim.Adam([{"params": [rows], "lr": params.lr_embedding},
                             {"params": lora, "lr": params.lr_lora}], weight_decay=0.0)
     latents = encode_images(pipe, images, params.resolution).float()
     prompts = [class_prompt(lab, concept_token(lab), template=params.template, metaclass=params.metaclass)
@@ -110,31 +163,38 @@ def learn_concepts(pipe: Any, images: Sequence[Any], labels: Sequence[Any],
     n_train = sched.config.num_train_timesteps
     gen = torch.Generator().manual_seed(params.seed)
     losses: list[float] = []
+    in_dtype = unet.dtype
     try:
-        for _ in range(params.steps):
+        for step in range(params.steps):
             pick = torch.randint(0, len(images), (min(params.batch_size, len(images)),), generator=gen)
             z0 = latents[pick]
             noise = torch.randn(z0.shape, generator=gen)
             t = torch.randint(0, n_train, (len(pick),), generator=gen)
             noisy = sched.add_noise(z0, noise, t)
-            cond = encode_text(pipe, [prompts[int(i)] for i in pick])
-            dev = unet.device
-            pred = unet(noisy.to(dev, unet.dtype), t.to(dev), encoder_hidden_states=cond.to(unet.dtype)).sample
+            with mp.autocast():
+                cond = encode_text(pipe, [prompts[int(i)] for i in pick])
+                pred = unet(noisy.to(dev, in_dtype), t.to(dev), encoder_hidden_states=cond.to(in_dtype)).sample
             target = noise if sched.config.prediction_type == "epsilon" else sched.get_velocity(z0, noise, t)
             loss = torch.nn.functional.mse_loss(pred.float(), target.to(dev).float())
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            mp.backward(loss, step)
+            mp.step(opt)
             losses.append(float(loss.detach()))
     finally:
-        hook.remove()
-        emb.requires_grad_(False)
+        enc.set_input_embeddings(base)
+        with torch.no_grad():
+            base.weight[order] = rows.detach().to(base.weight.dtype)
         for p in lora:
             p.requires_grad_(False)
-    log.info("concept learning: %d steps, loss %.4f -> %.4f", params.steps, losses[0] if losses else 0,
-             losses[-1] if losses else 0)
+        if upcast:  # back to the pipeline's dtype; the LoRA adapters stay float32
+            unet.to(held)
+            enc.to(held)
+            for p in lora:
+                p.data = p.data.float()
+    log.info("concept learning: %d steps, loss %.4f -> %.4f (autocast %s)", params.steps,
+             losses[0] if losses else 0, losses[-1] if losses else 0, mp.compute_name)
     return {"tokens": {lab: concept_token(lab) for lab in classes},
-            "embeddings": {lab: emb[ids[lab]].detach().cpu().clone() for lab in classes},
+            "embeddings": {lab: rows[k].detach().cpu().clone() for k, lab in enumerate(classes)},
             "lora": lora_state_dict(unet), "rank": params.rank, "alpha": params.alpha,
             "losses": losses}
 

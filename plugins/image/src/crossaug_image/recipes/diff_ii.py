@@ -75,7 +75,10 @@ class DiffII(Recipe):
             suffixes (``subject``: the metaclass dataset-wide, the label per class).
         train_seed: seed of concept learning and of the suffix captions.
         cache_dir: cache directory (``None``: ``~/.cache/crossaug/diff-ii``); ``use_cache=False`` disables it.
-        device, dtype: where and how models run (float32 recommended for training).
+        device, dtype: where and how models run: ``auto`` (cuda, then mps, then cpu; half
+            precision on a GPU, float32 on CPU) or explicit values. Training (concepts, LoRA)
+            keeps float32 master weights under autocast whatever the dtype, and stops with
+            ``TrainingDiverged`` on a NaN/inf loss; NaN/inf pixels are an error of that sample.
         allow_download: let ``from_pretrained`` download missing weights.
         filters: filters scoring each new image against its input.
     """
@@ -96,7 +99,7 @@ class DiffII(Recipe):
                  caption_params: Mapping[str, Any] | None = None, suffix_scope: str = "dataset",
                  summary_llm: Mapping[str, Any] | None = None, summariser: str | None = None,
                  train_seed: int = 0, cache_dir: str | None = None, use_cache: bool = True,
-                 device: str = "auto", dtype: str = "float32", allow_download: bool = False,
+                 device: str = "auto", dtype: str = "auto", allow_download: bool = False,
                  filters: Sequence[Filter] | None = None) -> None:
         if isinstance(expansion, Mapping):
             if any(not isinstance(v, int) or v < 0 for v in expansion.values()):
@@ -290,7 +293,8 @@ class DiffII(Recipe):
         if concepts is None:
             log.info("diff-ii: learning concepts for %d classes on %d images",
                      len(self._members), len(items))
-            concepts = learn_concepts(pipe, [img for _, (img, _) in items], [lab for _, (_, lab) in items], params)
+            concepts = learn_concepts(pipe, [img for _, (img, _) in items], [lab for _, (_, lab) in items], params,
+                                      dtype=self.dtype)
             cache.save("concepts", key, concepts)
         else:
             log.info("diff-ii: concepts loaded from cache %s", cache.path("concepts", key))
@@ -394,7 +398,13 @@ class DiffII(Recipe):
         plain = [self._prompt(label)] * n
         suffixed = [self._prompt(label, r["suffix"]) for r in records]
         params = DenoiseParams(steps=self.steps, guidance_scale=self.guidance_scale, split=split)
-        images, _ = two_stage_denoise(self.pipeline, torch.cat(latents), suffixed, plain, params)
+        if not bool(torch.isfinite(own).all()):
+            raise BadSample("diff-ii: the inverted latent of this image is NaN or infinite; try dtype='float32'",
+                            sample_id=sample.id, field="image")
+        try:
+            images, _ = two_stage_denoise(self.pipeline, torch.cat(latents), suffixed, plain, params)
+        except BadSample as exc:  # non-finite pixels: an error of this sample, never an image kept
+            raise BadSample(f"diff-ii: {exc.reason}", sample_id=sample.id, field="image") from exc
         out = []
         for e, (im, rec) in enumerate(zip(images, records)):
             step = self.lineage_step(rec)
