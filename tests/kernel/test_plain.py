@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import crossaug
 import numpy as np
 import pytest
-
-import crossaug
 from crossaug import ConfigError, Sample
 from crossaug.builtin.typo import Typo
 from crossaug.recipe import Recipe

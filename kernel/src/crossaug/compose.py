@@ -74,7 +74,8 @@ class Compose(_Group):
         >>> from crossaug import Sample
         >>> from crossaug.builtin.typo import Typo
         >>> aug = Compose([Typo(rate=0.2), Typo(rate=0.5)], p=[1.0, 0.0])
-        >>> [e["index"] for e in aug.sample_params(Sample("s", {"text": "some text"}), np.random.default_rng(0))["applied"]]
+        >>> params = aug.sample_params(Sample("s", {"text": "some text"}), np.random.default_rng(0))
+        >>> [e["index"] for e in params["applied"]]
         [0]
     """
 
