@@ -1,12 +1,20 @@
-"""Kernel runner overhead and scaling.
+"""Kernel runner overhead and scaling, side by side in one run.
 
-Measures, in one run, sentences/second of the `typo` recipe
-  (a) as a bare Python loop over `Typo.augment` (the baseline),
-  (b) through `crossaug.run` with 1 worker (manifest, fsync'd journal, summary),
-  (c) through `crossaug.run` with 2 process workers,
-and prints (b)/(a) -- the cost of durability and lineage -- and (c)/(b).
+For each recipe (``typo`` and ``eda`` by default) it measures inputs/second of
+  (a) a bare Python loop over the recipe's augmentation (``augment`` with the same
+      per-sample streams the runner uses) -- the baseline,
+  (b) ``crossaug.run`` with 1 worker (manifest, group-committed journal, summary),
+  (c) ``crossaug.run`` with 2 process workers,
+and prints (b)/(a), the cost of durability and lineage, and (c)/(b), the scaling.
+It then prints where a run's time went, from the run's own ``summary.json``
+timings: making random streams (``runner:rng``), the augmentation itself (the
+recipe minus its streams), serialisation (decoding inputs, manifest lines, media
+files: ``runner:serialise``) and the parent's I/O (reading inputs, appending,
+group commits: ``runner:io``); "other" is the rest of the wall time (hooks,
+batching, the summary). Ratios are what to compare: absolute rates depend on the
+machine and its load (printed first).
 
-    python benchmarks/kernel_runner.py [--inputs 20000] [--n 2]
+    python benchmarks/kernel_runner.py [--inputs 20000] [--n 2] [--recipes typo,eda] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -19,42 +27,70 @@ from pathlib import Path
 
 import crossaug
 from crossaug import Sample, Seeder
-from crossaug.builtin.typo import Typo
 
 BASE = ["The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
         "It's easy to tell the depth of a well.", "These days a chicken leg is a rare dish."]
+PARAMS = {"typo": {"rate": 0.05}, "eda": {}}
+
+
+def bare_loop(name: str, texts: list[str], n: int) -> float:
+    """Inputs/second of the recipe's augmentation alone, with the runner's per-sample streams."""
+    aug = crossaug.create("recipe", name, n=n, **PARAMS.get(name, {})).augmentation
+    seeder = Seeder(0)
+    start = time.perf_counter()
+    for i, text in enumerate(texts):
+        s = Sample(str(i), {"text": text})
+        for k in range(n):
+            aug.augment(s, seeder.rng("augment", s.id, k))
+    return len(texts) / (time.perf_counter() - start)
+
+
+def shares(summary: dict, name: str) -> str:
+    t = {k: v["seconds"] for k, v in summary["timings"].items()}
+    rng = t.get("runner:rng", 0.0)
+    stages = {"rng": rng, "augmentation": t.get(f"recipe:{name}", 0.0) - rng,
+              "serialisation": t.get("runner:serialise", 0.0), "I/O": t.get("runner:io", 0.0)}
+    wall = summary["seconds"] * summary["workers"] if summary["workers"] == 1 else sum(stages.values())
+    stages["other"] = max(0.0, wall - sum(stages.values()))
+    total = sum(stages.values()) or 1.0
+    return ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in stages.items())
+
+
+def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int) -> dict:
+    out = {"bare": bare_loop(name, texts, n)}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        res = crossaug.run(name, data, tmp / f"{name}-w{workers}-{time.time_ns()}", params={"n": n, **PARAMS[name]},
+                           workers=workers, batch_size=64, report=False)
+        out[workers] = len(texts) / (time.perf_counter() - start)
+        out[f"summary{workers}"] = res.summary
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", type=int, default=20000)
-    ap.add_argument("--n", type=int, default=2)
+    ap.add_argument("--n", type=int, default=2, help="outputs per input")
+    ap.add_argument("--recipes", default="typo,eda")
+    ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args()
     os.environ["CROSSAUG_NO_PROGRESS"] = "1"
+    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
+    print(f"inputs: {args.inputs}, outputs per input: {args.n}, cores: {os.cpu_count()}, "
+          f"load average: {' '.join(load)}")
     texts = [f"{BASE[i % len(BASE)]} {i}" for i in range(args.inputs)]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "in.txt"
         data.write_text("\n".join(texts) + "\n")
-
-        typo = Typo(rate=0.05)
-        seeder = Seeder(0)
-        t = time.perf_counter()
-        for i, text in enumerate(texts):
-            s = Sample(str(i), {"text": text})
-            for k in range(args.n):
-                typo.augment(s, seeder.rng("augment", s.id, k))
-        bare = args.inputs / (time.perf_counter() - t)
-
-        rates = {}
-        for workers in (1, 2):
-            t = time.perf_counter()
-            crossaug.run("typo", data, Path(tmp) / f"w{workers}", params={"n": args.n, "rate": 0.05},
-                         workers=workers, batch_size=64, report=False)
-            rates[workers] = args.inputs / (time.perf_counter() - t)
-    print(f"inputs: {args.inputs}, outputs per input: {args.n}, cores: {os.cpu_count()}")
-    print(f"bare loop            {bare:10.0f} inputs/s")
-    print(f"crossaug.run 1 worker {rates[1]:9.0f} inputs/s   ratio to bare loop: {rates[1] / bare:.2f}")
-    print(f"crossaug.run 2 workers{rates[2]:9.0f} inputs/s   ratio 2/1 workers: {rates[2] / rates[1]:.2f}")
+        for repeat in range(args.repeats):
+            for name in args.recipes.split(","):
+                r = measure(name, texts, data, Path(tmp), args.n)
+                print(f"\n## {name} (repeat {repeat + 1})")
+                print(f"bare loop              {r['bare']:9.0f} inputs/s")
+                print(f"crossaug.run 1 worker  {r[1]:9.0f} inputs/s   ratio to bare loop: {r[1] / r['bare']:.2f}")
+                print(f"crossaug.run 2 workers {r[2]:9.0f} inputs/s   ratio 2/1 workers:  {r[2] / r[1]:.2f}")
+                print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
+                print(f"time shares, 2 workers: {shares(r['summary2'], name)} (worker time summed)")
 
 
 if __name__ == "__main__":

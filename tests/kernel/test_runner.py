@@ -289,3 +289,59 @@ def test_resume_from_a_generator_with_torn_media_still_processes_the_rest(tmp_pa
     (tmp_path / "o" / rec["parent"]["audio"]).write_bytes(b"RIFF")  # torn; a generator cannot be re-read
     res = crossaug.run(Augment(Typo(rate=0.1), n=1), samples(4), tmp_path / "o", resume=True, report=False)
     assert res.summary["inputs"] == 4 and res.summary["resumed_from"] == 2
+
+
+def test_group_commit_journals_only_what_was_fsynced(tmp_path: Path) -> None:
+    """Appended parents are durable only after a group commit; a crash before it loses them, never half."""
+    from crossaug.runner.manifest import Manifest
+
+    m = Manifest(tmp_path, commit_interval=3600)  # the committer thread will not fire during the test
+    m.open(resume=False)
+    m.commit([("a", b'{"id": "a~0"}\n'), ("b", ['{"id": "b~0"}', '{"id": "b~1"}'])])
+    m.sync()
+    m.commit([("c", b'{"id": "c~0"}\n')])
+    m._fh.flush()  # what the OS has when the process is killed: c's line, not its journal entry
+    journal = (tmp_path / ".crossaug" / "journal.jsonl").read_bytes()
+    assert [json.loads(x)["id"] for x in journal.splitlines()] == ["a", "b"]
+    crashed = Manifest(tmp_path)  # a new run reads the directory as a kill -9 left it
+    crashed.open(resume=True)
+    assert crashed.done == {"a", "b"}
+    crashed.close()
+    assert (tmp_path / "manifest.jsonl").read_bytes() == b'{"id": "a~0"}\n{"id": "b~0"}\n{"id": "b~1"}\n'
+    m._stop.set()
+
+
+def test_group_commit_interval_bounds_the_unjournaled_tail(tmp_path: Path) -> None:
+    from crossaug.runner.manifest import Manifest
+
+    m = Manifest(tmp_path, commit_interval=0.05)
+    m.open(resume=False)
+    m.commit([("a", b'{"id": "a~0"}\n')])
+    deadline = time.monotonic() + 10
+    journal = tmp_path / ".crossaug" / "journal.jsonl"
+    while not journal.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for the background commit, not timing it
+    assert json.loads(journal.read_bytes()) == {"id": "a", "end": 14}
+    m.close()
+    with pytest.raises(crossaug.ConfigError):
+        Manifest(tmp_path, commit_interval=-1)
+
+
+def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Path) -> None:
+    from crossaug.io.datasets import RawRecord
+    from crossaug.runner.executor import BatchTask
+
+    task = BatchTask(Augment(Typo(rate=0.2), n=2), 3, "raise", tmp_path, "typo")
+    result = task([RawRecord("r1", {"text": SENTENCES[0]}), RawRecord("r2", {"text": SENTENCES[1]})])
+    assert [pid for pid, _ in result.entries] == ["r1", "r2"]
+    block = result.entries[0][1]
+    assert isinstance(block, bytes) and block.endswith(b"\n")
+    assert [json.loads(x)["id"] for x in block.splitlines()] == ["r1~0", "r1~1"]
+    assert result.timings["runner:rng"][1] == 4 and result.timings["runner:serialise"][1] == 2
+    res = crossaug.run(Augment(Typo(rate=0.2), n=2), SENTENCES, tmp_path / "out", seed=3, report=False,
+                       commit_interval=0)
+    timings = res.summary["timings"]
+    assert {"runner:rng", "runner:serialise", "runner:io", "recipe:augment"} <= set(timings)
+    assert timings["runner:rng"]["items"] == 2 * len(SENTENCES)
+    assert timings["runner:io"]["items"] == len(SENTENCES)
+    assert timings["runner:rng"]["seconds"] <= timings["recipe:augment"]["seconds"]

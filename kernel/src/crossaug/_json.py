@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+
 
 def to_jsonable(value: Any) -> Any:
     """Convert numpy scalars/arrays, tuples, paths and steps to JSON-ready values.
@@ -16,10 +18,16 @@ def to_jsonable(value: Any) -> Any:
         >>> to_jsonable({"a": np.float32(0.5), "b": (1, 2), "c": np.arange(2)})
         {'a': 0.5, 'b': [1, 2], 'c': [0, 1]}
     """
-    if value is None or type(value) in (str, int, bool):
+    kind = type(value)
+    if kind in _AS_IS:
         return value
-    if type(value) is float:
+    if kind is float:
         return value if math.isfinite(value) else to_jsonable(np.float64(value))
+    if kind is list or kind is tuple:  # plain items kept without a call each (lineage params are lists)
+        return [v if type(v) in _AS_IS else to_jsonable(v) for v in value]
+    if kind is dict:
+        return {k if type(k) is str else str(k): v if type(v) in _AS_IS else to_jsonable(v)
+                for k, v in value.items()}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

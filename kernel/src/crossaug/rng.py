@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ _MASK63 = (1 << 63) - 1
 _DOMAIN = b"crossaug.rng/2\0"
 _NATIVE_LE = sys.byteorder == "little"
 _WORD_BYTES = {np.uint32: 4, np.uint64: 8}
+_clock = time.perf_counter
+_spent: list[float] = [0.0, 0]
 
 
 def _key_bytes(part: str | int) -> bytes:
@@ -106,7 +109,11 @@ class Seeder:
 
     def rng(self, *parts: str | int) -> np.random.Generator:
         """A fresh ``numpy.random.Generator`` (PCG64) for the key ``path + parts``."""
-        return np.random.Generator(np.random.PCG64(KeyedSeed(self.digest(*parts))))
+        start = _clock()
+        gen = np.random.Generator(np.random.PCG64(KeyedSeed(self.digest(*parts))))
+        _spent[0] += _clock() - start
+        _spent[1] += 1
+        return gen
 
     def integer_seed(self, *parts: str | int) -> int:
         """A 63-bit integer seed for the key, for libraries that take an int."""
@@ -123,6 +130,13 @@ class Seeder:
 
     def __hash__(self) -> int:
         return hash((self.seed, self.path))
+def take_rng_time() -> list[float]:
+    """``[seconds, streams]`` spent making streams in this process since the last call (runner timings)."""
+    spent = list(_spent)
+    _spent[:] = [0.0, 0]
+    return spent
+
+
 def draw_seed(rng: np.random.Generator) -> int:
     """Draw a 63-bit integer seed from ``rng`` (to record and replay)."""
     return int(rng.integers(0, _MASK63, dtype=np.int64))

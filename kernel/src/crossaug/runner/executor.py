@@ -18,6 +18,7 @@ import abc
 import logging
 import multiprocessing
 import sys
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,7 +34,7 @@ from ..io.datasets import RawRecord, to_sample
 from ..models import enforce_determinism, strict_mode, uses_models
 from ..precision import apply_torch_threads, set_worker_count
 from ..recipe import Recipe, check_output_ids
-from ..rng import Seeder
+from ..rng import Seeder, take_rng_time
 from ..sample import Sample
 from ..timing import take_timings, timed
 from .records import rejection_line, sample_line
@@ -46,9 +47,9 @@ SETUP_ERRORS = (MissingDependency, MissingResource, PluginLoadError, ConfigError
 
 @dataclass
 class BatchResult:
-    """Manifest lines per parent (in input order) and the time spent per step."""
+    """Each parent's finished manifest lines as one UTF-8 block (in input order), and the time per step."""
 
-    entries: list[tuple[str, list[str]]]
+    entries: list[tuple[str, bytes]]
     timings: dict[str, list[float]] = field(default_factory=dict)
 
 
@@ -103,6 +104,7 @@ class BatchTask:
             return self._run(records)
 
     def _run(self, records: Sequence[RawRecord]) -> BatchResult:
+        took = -time.perf_counter()
         required = self.recipe.required_fields()
         lines: dict[int, list[str]] = {}
         valid: list[tuple[int, Sample]] = []
@@ -115,6 +117,7 @@ class BatchTask:
                 lines[i] = [rejection_line(rec, self._reason(exc), self.recipe_name)]
         if valid:
             samples = [s for _, s in valid]
+            took += time.perf_counter()
             try:
                 groups: list[list[Sample] | BaseException] = list(self._process(samples))
             except Exception as exc:
@@ -131,6 +134,7 @@ class BatchTask:
                             raise
                         except Exception as inner:
                             groups.append(inner)
+            took -= time.perf_counter()
             for (i, sample), group in zip(valid, groups):
                 if isinstance(group, BaseException):
                     if not isinstance(group, CrossaugError):
@@ -142,8 +146,12 @@ class BatchTask:
                     lines[i] = [rejection_line(records[i], "recipe produced no candidates", self.recipe_name)]
                 else:
                     lines[i] = [sample_line(o, sample, self.recipe_name, self.out_dir) for o in group]
-        entries = [(rec.id, lines[i]) for i, rec in enumerate(records)]
-        return BatchResult(entries, take_timings())
+        entries = [(rec.id, "".join(line + "\n" for line in lines[i]).encode("utf-8", "backslashreplace"))
+                   for i, rec in enumerate(records)]
+        timings = take_timings()
+        timings["runner:serialise"] = [took + time.perf_counter(), len(records)]
+        timings["runner:rng"] = take_rng_time()
+        return BatchResult(entries, timings)
 
 
 class Executor(abc.ABC):

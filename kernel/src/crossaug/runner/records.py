@@ -62,14 +62,28 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _plain(_ADDRESS.sub("", str(value)))
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+
+
 def dumps(record: dict[str, Any]) -> str:
     """Stable JSON for one manifest line; never raises (values JSON cannot hold are made plain)."""
     try:
-        text = json.dumps(record, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+        text = _ENCODE(record)
         text.encode("utf-8")
         return text
     except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
-        return json.dumps(_plain(record), ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+        return _ENCODE(_plain(record))
+
+
+_modalities: dict[str, Any] = {}
+
+
+def _modality(field_name: str) -> Any:
+    """The modality of a field (instances cached per field name: lines are built per sample)."""
+    found = _modalities.get(field_name)
+    if found is None:
+        found = _modalities[field_name] = get_modality(modality_of(field_name))
+    return found
 
 
 def save_atomic(modality: Any, payload: Any, stem: Path) -> Path:
@@ -94,7 +108,7 @@ def _parent_fields(sample: Sample, out_dir: Path) -> dict[str, Any]:
         return cached[2]
     out = {}
     for name, payload in sample.fields.items():
-        modality = get_modality(modality_of(name))
+        modality = _modality(name)
         if modality.inline:
             out[name] = to_jsonable(modality.to_json(payload))
             continue
@@ -116,13 +130,15 @@ def sample_line(sample: Sample, parent: Sample | None, recipe: str, out_dir: Pat
         "reason": clean_reason(sample.reason),
         "label": to_jsonable(sample.label),
     }
-    media = out_dir / MEDIA_DIR / media_folder(rec["parent_id"])
+    media = None
     for name, payload in sample.fields.items():
-        modality = get_modality(modality_of(name))
+        modality = _modality(name)
         if modality.inline:
             rec[name] = to_jsonable(modality.to_json(payload))
         else:
-            media.mkdir(parents=True, exist_ok=True)
+            if media is None:
+                media = out_dir / MEDIA_DIR / media_folder(rec["parent_id"])
+                media.mkdir(parents=True, exist_ok=True)
             written = save_atomic(modality, payload, media / f"{safe_name(sample.id)}.{safe_name(name)}")
             rec[name] = written.relative_to(out_dir).as_posix()
     if parent is not None:

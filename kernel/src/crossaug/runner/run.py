@@ -33,9 +33,9 @@ from .._json import to_jsonable
 from ..errors import ConfigError
 from ..hooks import get_plugin_manager
 from ..importing import code_trusted, trusting_code
+from ..io.datasets import RawRecord, iter_records, to_sample
 from ..models import deterministic as strict_mode_on
 from ..models import machine_device, model_settings, strict_mode, uses_models
-from ..io.datasets import RawRecord, iter_records, to_sample
 from ..recipe import Recipe
 from ..timing import merge_timings
 from .executor import BatchTask, Executor, make_executor
