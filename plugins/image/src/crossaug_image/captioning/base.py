@@ -30,10 +30,19 @@ from typing import Any, ClassVar
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
 from .._backend import check_device, check_dtype, pick_device, pick_dtype
+from .sampling import NonFiniteScores
 
 log = logging.getLogger(__name__)
 
 MODES = ("sample", "beam", "greedy")
+
+
+class NonFiniteImage(RuntimeError):
+    """The scores of the caption of image ``index`` (of a :meth:`Captioner.caption` call) went NaN/inf."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        super().__init__(f"NaN or infinite scores captioning image {index}")
 
 
 def fill_prompt(template: str | None, label: Any) -> str | None:
@@ -125,21 +134,30 @@ class Captioner(Transform):
 
     # -- backend ---------------------------------------------------------
     def _torch_device_dtype(self) -> tuple[str, Any]:
+        """The device and dtype the model loads in (the kernel's policy), recorded for lineage."""
         device = pick_device(self.device)
-        return device, pick_dtype(self.dtype, device)
+        dtype = pick_dtype(self.dtype, device)
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
+        return device, dtype
 
     def load(self) -> None:
         """Load model and processor into ``self._model`` / ``self._processor``."""
         raise NotImplementedError
 
-    def generate(self, images: Sequence[Any], prompt: str | None, generators: Sequence[Any] | None,
+    def generate(self, images: Sequence[Any], prompts: Sequence[str | None], generators: Sequence[Any] | None,
                  num_return: int) -> list[list[str]]:
-        """Caption ``images`` that share one prompt (``None``: unconditional).
+        """Caption ``images``, row ``i`` conditioned on ``prompts[i]`` (``None``: unconditional).
 
-        ``generators`` has one ``torch.Generator`` per image (sample mode) or is
-        ``None`` (beam/greedy). Returns ``num_return`` captions per image.
+        The prompts of one call tokenize to the same length (see :meth:`prompt_length`), so
+        rows need no padding and a caption never depends on its batch mates.
+        ``generators`` has one ``torch.Generator`` per image (sample mode) or is ``None``
+        (beam/greedy). Returns ``num_return`` captions per image.
         """
         raise NotImplementedError
+
+    def prompt_length(self, prompt: str | None) -> int:
+        """Tokens the decoder is started with for ``prompt``: rows of equal length share a batch."""
+        return -1 if prompt is None else len(prompt)
 
     # -- shared logic ----------------------------------------------------
     def _generators(self, seed: int) -> list[Any]:
@@ -155,23 +173,40 @@ class Captioner(Transform):
 
     def caption(self, images: Sequence[Any], prompts: Sequence[str | None],
                 seeds: Sequence[int]) -> list[list[str]]:
-        """All ``num_captions`` captions of each image (batched per prompt)."""
+        """All ``num_captions`` captions of each image.
+
+        Batched across prompts: images whose prompts start the decoder with the same number
+        of tokens (label-injected prompts of different classes, mostly) share one call.
+        """
         if self._model is None:
             self.load()
+        if self.device == "cpu" or str(getattr(self._model, "device", "")) == "cpu":
+            from crossaug.precision import apply_torch_threads
+
+            apply_torch_threads()
         out: list[list[str] | None] = [None] * len(images)
-        groups: dict[str | None, list[int]] = {}
+        groups: dict[int, list[int]] = {}
+        lengths: dict[str | None, int] = {}
         for i, p in enumerate(prompts):
-            groups.setdefault(p, []).append(i)
-        for prompt, idx in groups.items():
+            if p not in lengths:
+                lengths[p] = self.prompt_length(p)
+            groups.setdefault(lengths[p], []).append(i)
+        for idx in groups.values():
             imgs = [images[i].convert("RGB") for i in idx]
-            if self.mode == "sample":
-                rows = [img for img in imgs for _ in range(self.num_captions)]
-                gens = [g for i in idx for g in self._generators(seeds[i])]
-                flat = self.generate(rows, prompt, gens, 1)
-                per = [[flat[k * self.num_captions + j][0] for j in range(self.num_captions)]
-                       for k in range(len(idx))]
-            else:
-                per = self.generate(imgs, prompt, None, self.num_captions if self.mode == "beam" else 1)
+            rows_prompts = [prompts[i] for i in idx]
+            try:
+                if self.mode == "sample":
+                    rows = [img for img in imgs for _ in range(self.num_captions)]
+                    row_prompts = [p for p in rows_prompts for _ in range(self.num_captions)]
+                    gens = [g for i in idx for g in self._generators(seeds[i])]
+                    flat = self.generate(rows, row_prompts, gens, 1)
+                    per = [[flat[k * self.num_captions + j][0] for j in range(self.num_captions)]
+                           for k in range(len(idx))]
+                else:
+                    per = self.generate(imgs, rows_prompts, None, self.num_captions if self.mode == "beam" else 1)
+            except NonFiniteScores as exc:  # name the first image whose scores went NaN/inf
+                per_row = self.num_captions if self.mode == "sample" else 1
+                raise NonFiniteImage(idx[exc.inputs[0] // per_row]) from exc
             for i, caps in zip(idx, per):
                 out[i] = [clean_caption(c) for c in caps]
         return out  # type: ignore[return-value]
@@ -179,7 +214,12 @@ class Captioner(Transform):
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         prompts = [fill_prompt(self.prompt, s.label) for s in samples]
         images = [s[self.input_field] for s in samples]
-        captions = self.caption(images, prompts, seeds)
+        try:
+            captions = self.caption(images, prompts, seeds)
+        except NonFiniteImage as exc:  # an error of that sample, never a caption kept
+            raise BadSample(f"{self.name}: the model produced NaN or infinite token scores (dtype "
+                            f"{getattr(self, 'runtime_dtype', None) or self.dtype}); try dtype='float32'",
+                            sample_id=samples[exc.index].id, field=self.input_field) from exc
         results: list[Any] = []
         for sample, seed, prompt, caps in zip(samples, seeds, prompts, captions):
             if not caps or not any(c.strip() for c in caps):

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from .._backend import require
 from .._models import locate
 from .base import Captioner
-from .sampling import make_row_sampler
+from .sampling import make_finite_check, make_row_sampler
 
 
 class BlipCaptioner(Captioner):
@@ -66,21 +66,28 @@ class BlipCaptioner(Captioner):
         self._model = tf.BlipForConditionalGeneration.from_pretrained(path, revision=self.revision,
                                                                       dtype=dtype).to(device).eval()
 
-    def generate(self, images: Sequence[Any], prompt: str | None, generators: Sequence[Any] | None,
+    def prompt_length(self, prompt: str | None) -> int:
+        if prompt is None:
+            return -1
+        return len(self._processor.tokenizer(prompt)["input_ids"])
+
+    def generate(self, images: Sequence[Any], prompts: Sequence[str | None], generators: Sequence[Any] | None,
                  num_return: int) -> list[list[str]]:
         import torch
 
         model, proc = self._model, self._processor
         kwargs: dict[str, Any] = {"images": list(images), "return_tensors": "pt"}
-        if prompt is not None:
-            kwargs["text"] = [prompt] * len(images)
+        if prompts and prompts[0] is not None:
+            kwargs["text"] = list(prompts)
         inputs = proc(**kwargs)
         inputs = {k: v.to(model.device) for k, v in inputs.items()}
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
                                "do_sample": False}
+        beams = self.num_beams if generators is None and self.mode == "beam" else 1
+        gen["logits_processor"] = [make_finite_check(beams)]  # NaN/inf scores: an error, not a caption
         if generators is not None:
-            gen["logits_processor"] = [make_row_sampler(generators, self.temperature, self.top_k, self.top_p)]
+            gen["logits_processor"].append(make_row_sampler(generators, self.temperature, self.top_k, self.top_p))
         elif self.mode == "beam":
             gen.update(num_beams=self.num_beams, num_return_sequences=num_return)
         with torch.inference_mode():

@@ -46,6 +46,34 @@ def filter_logits(logits: Any, top_k: int = 0, top_p: float = 1.0) -> Any:
     return out
 
 
+class NonFiniteScores(RuntimeError):
+    """The model's next-token scores held NaN or inf for these inputs (indices into the batch)."""
+
+    def __init__(self, inputs: list[int]) -> None:
+        self.inputs = inputs
+        super().__init__(f"NaN or infinite token scores for batch rows {inputs}")
+
+
+def make_finite_check(rows_per_input: int = 1) -> Any:
+    """A ``LogitsProcessor`` that raises :class:`NonFiniteScores` when a row's scores are NaN/inf.
+
+    Runs first, on the model's raw scores (a row of ``-inf`` masks is fine; a NaN, or no
+    finite score at all, is not). ``rows_per_input`` is the beams per input.
+    """
+    import torch
+    from transformers import LogitsProcessor
+
+    class FiniteCheck(LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            bad = torch.isnan(scores).any(-1) | ~torch.isfinite(scores).any(-1) | torch.isposinf(scores).any(-1)
+            if bool(bad.any()):
+                rows = sorted({int(r) // rows_per_input for r in torch.nonzero(bad).flatten().tolist()})
+                raise NonFiniteScores(rows)
+            return scores
+
+    return FiniteCheck()
+
+
 def make_row_sampler(generators: Sequence[Any], temperature: float = 1.0, top_k: int = 0,
                      top_p: float = 1.0) -> Any:
     """A ``transformers.LogitsProcessor`` that samples row ``i`` with ``generators[i]``.
@@ -71,4 +99,4 @@ def make_row_sampler(generators: Sequence[Any], temperature: float = 1.0, top_k:
     return RowSampler()
 
 
-__all__ = ["filter_logits", "make_row_sampler"]
+__all__ = ["filter_logits", "make_row_sampler", "make_finite_check", "NonFiniteScores"]

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from .._backend import require
 from .._models import locate
 from .base import Captioner
-from .sampling import make_row_sampler
+from .sampling import make_finite_check, make_row_sampler
 
 
 class VisionEncoderDecoderCaptioner(Captioner):
@@ -94,22 +94,27 @@ class VisionEncoderDecoderCaptioner(Captioner):
             ids += list(tok(prompt, add_special_tokens=False)["input_ids"])
         return ids
 
-    def generate(self, images: Sequence[Any], prompt: str | None, generators: Sequence[Any] | None,
+    def prompt_length(self, prompt: str | None) -> int:
+        return len(self._start_ids(prompt))
+
+    def generate(self, images: Sequence[Any], prompts: Sequence[str | None], generators: Sequence[Any] | None,
                  num_return: int) -> list[list[str]]:
         import torch
 
         model = self._model
         improc = self._processor.image_processor if self._is_git else self._processor
         pixels = improc(images=list(images), return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
-        start = torch.tensor([self._start_ids(prompt)] * len(images), device=model.device)
+        start = torch.tensor([self._start_ids(p) for p in prompts], device=model.device)
         gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
                                "do_sample": False}
         tok = self._tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         if pad is not None:
             gen["pad_token_id"] = pad
+        beams = self.num_beams if generators is None and self.mode == "beam" else 1
+        gen["logits_processor"] = [make_finite_check(beams)]  # NaN/inf scores: an error, not a caption
         if generators is not None:
-            gen["logits_processor"] = [make_row_sampler(generators, self.temperature, self.top_k, self.top_p)]
+            gen["logits_processor"].append(make_row_sampler(generators, self.temperature, self.top_k, self.top_p))
         elif self.mode == "beam":
             gen.update(num_beams=self.num_beams, num_return_sequences=num_return)
         with torch.inference_mode():
