@@ -172,3 +172,40 @@ def test_thread_executor_runs_are_byte_identical(tmp_path: Path):
         crossaug.run(EDARecipe(**recipe), str(data), tmp_path / f"t{k}", seed=3, workers=2, batch_size=1,
                      executor="thread", report=False)
         assert (tmp_path / f"t{k}" / "manifest.jsonl").read_bytes() == ref, k
+
+
+@pytest.mark.slow  # about 10 s: 900 words read by two threads
+def test_each_thread_reads_wordnet_with_its_own_reader():
+    # NLTK's reader seeks and reads shared open files: two threads sharing one misread synsets
+    # ("No WordNet synset found ... at offset"), which made thread-executor runs differ
+    import sys
+    import threading
+
+    from crossaug_text import resources
+
+    words = sorted(w for w in resources.wordnet().all_lemma_names("n") if w.isalpha())[::41][:900]
+    own = resources._wordnet_reader.__wrapped__(str(resources.wordnet_dir()))  # an unshared, uncached reader
+    expected = {w: [(s.name(), s.definition()) for s in own.synsets(w)] for w in words}
+    got: dict[str, list] = {}
+    readers, errors = [], []
+
+    def work(chunk):
+        try:
+            readers.append(resources.wordnet())
+            for w in chunk:
+                got[w] = [(s.name(), s.definition()) for s in resources.wordnet().synsets(w)]
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the threads as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(words[k::2],)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors and got == expected
+    assert readers[0] is not readers[1] and resources.wordnet() not in readers
