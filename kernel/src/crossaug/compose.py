@@ -61,9 +61,8 @@ class _Group(Augmentation):
 class Compose(_Group):
     """Apply augmentations in sequence, step ``i`` with probability ``p[i]`` (Albumentations' per-transform ``p``).
 
-    Each step draws its coin and its parameters from a stream of its own (spawned from the
-    sample's generator), so changing one step's ``p`` leaves the others' draws unchanged, and
-    the recorded ``applied`` list replays the result exactly.
+    Each step draws its coin and parameters from its own stream: changing one step's ``p`` leaves
+    the others' draws unchanged; the recorded ``applied`` list replays the result exactly.
 
     Args:
         steps: the augmentations, in order.
@@ -86,8 +85,7 @@ class Compose(_Group):
         probs = [p] * len(self.steps) if isinstance(p, (int, float)) else list(p)
         if len(probs) != len(self.steps) or not all(isinstance(q, (int, float)) and 0.0 <= q <= 1.0 for q in probs):
             raise ConfigError(f"Compose p must be a number in [0, 1] or {len(self.steps)} of them, got {p!r}")
-        self.p = p if isinstance(p, (int, float)) else [float(q) for q in probs]
-        self._probs = [float(q) for q in probs]
+        self.p, self._probs = (p if isinstance(p, (int, float)) else probs), [float(q) for q in probs]
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         applied: list[dict[str, Any]] = []

@@ -1,9 +1,7 @@
 """Plain-data convenience API for scripts and notebooks: ``crossaug.augment``.
 
-Runs a recipe or augmentation (a name or an object) in-process on plain values (strings,
-PIL images or HWC arrays, audio arrays with their sample rate) and returns plain values,
-one list of outputs per input. Ids are the inputs' positions and randomness is keyed as in
-:func:`crossaug.run`, so the texts equal a run's manifest over the same list and seed.
+Ids are the inputs' positions and randomness is keyed as in :func:`crossaug.run`, so the
+texts equal a run's manifest over the same list and seed.
 
 Example:
     >>> import crossaug
@@ -33,8 +31,6 @@ def to_payload(value: Any, field: str, sample_rate: int | None, sample_id: str) 
 
     if sample_rate is not None and isinstance(value, np.ndarray):
         value = (value, int(sample_rate))
-    elif isinstance(value, np.ndarray) and modality_of(field) == "audio":
-        raise ConfigError(f"input {sample_id}: an audio array needs sample_rate=")
     return get_modality(modality_of(field)).coerce(value, sample_id=sample_id, field=field)
 
 
@@ -76,17 +72,13 @@ def augment(data: Any, recipe: Any, *, n: int | None = None, seed: int = 0, samp
     """Augment plain values with a recipe or augmentation; one list of outputs per input.
 
     Args:
-        data: a list of inputs (``str``; PIL image or HWC uint8 array; audio array, ``(array, rate)``
-            or :class:`~crossaug.Audio`), or one input (then its list of outputs is returned).
-        recipe: a registered recipe or augmentation name, or a Recipe / Augmentation object.
-        n: outputs per input (the recipe's ``n``; an augmentation is applied ``n`` times, default 1).
-        seed: root seed (same seed, same outputs).
-        sample_rate: sample rate of audio arrays.
-        field: the field the inputs fill (default: the recipe's first required field, else
-            ``text`` for strings, ``audio`` with a sample rate, ``image`` otherwise).
-        params: parameters of a recipe or augmentation given by name.
-        kept_only: drop the outputs a recipe's filters rejected.
-        return_samples: return :class:`~crossaug.Sample` objects (with lineage) instead of values.
+        data: a list of inputs (``str``; PIL image or HWC array; audio array, ``(array, rate)`` or
+            ``Audio``), or one input (then its list of outputs is returned).
+        recipe: a recipe or augmentation: registered name or object.
+        n: outputs per input (the recipe's ``n``; an augmentation runs ``n`` times, default 1).
+        seed: root seed. sample_rate: of audio arrays. params: of a step given by name.
+        field: the field the inputs fill (default: the recipe's first required field, else guessed).
+        kept_only: drop outputs a filter rejected. return_samples: Samples (with lineage), not values.
     """
     single = not isinstance(data, (list, tuple)) or _audio_pair(data)
     items = [data] if single else list(data)

@@ -44,11 +44,7 @@ def check_filters(filters: Sequence[Filter] | None, who: str) -> list[Filter]:
 
 
 def check_output_ids(recipe_name: str, parents: Sequence[Sample], groups: Sequence[Sequence[Sample]]) -> None:
-    """Raise :class:`ConfigError` if an output's id equals its parent's id or repeats another output's.
-
-    A recipe names each output after its parent (``Augment`` writes ``<parent id>~<i>``);
-    an output that kept its parent's id would be indistinguishable from the input in a manifest.
-    """
+    """Raise :class:`ConfigError` if an output keeps its parent's id or repeats another output's id."""
     seen: set[str] = set()
     for parent, group in zip(parents, groups):
         for out in group:

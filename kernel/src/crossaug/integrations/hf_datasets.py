@@ -118,11 +118,7 @@ class _MapFn:
 
 
 def _features(datasets: Any, dataset: Any, fields: list[str], extra: list[str], has_label: bool) -> Any:
-    """The output schema (explicit, so batches whose reasons are all empty still agree).
-
-    Text and id columns keep the input's string type, so ``concatenate_datasets`` accepts
-    the input and the output together.
-    """
+    """The output schema (explicit, so batches whose reasons are all empty still agree)."""
     from ..sample import modality_of
 
     string = datasets.Value("string")

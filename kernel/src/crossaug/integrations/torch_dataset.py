@@ -125,7 +125,7 @@ class _Augmenter:
             try:
                 self.recipe.process([self._to_sample(row, 0)], Seeder(self.seed).child("warm-up"))
             except CrossaugError:  # a bad first row fails again, with its message, when it is loaded
-                log.debug("warm-up on the first row failed", exc_info=True)
+                pass
             return
 
     def _to_sample(self, row: Any, position: int) -> Sample:
