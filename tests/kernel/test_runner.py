@@ -345,3 +345,4 @@ def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Pa
     assert timings["runner:rng"]["items"] == 2 * len(SENTENCES)
     assert timings["runner:io"]["items"] == len(SENTENCES)
     assert timings["runner:rng"]["seconds"] <= timings["recipe:augment"]["seconds"]
+    assert timings["runner:first-batch"]["items"] == 1  # one worker: its first batch holds the one-time loads

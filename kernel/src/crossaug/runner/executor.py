@@ -79,6 +79,9 @@ class BatchTask:
         self.cache_dir = cache_dir
         self.deterministic = deterministic
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_warm"}  # each worker's copy starts cold
+
     def _reason(self, exc: BaseException) -> str:
         if isinstance(exc, CrossaugError):
             return f"{type(exc).__name__}: {exc}"
@@ -98,10 +101,15 @@ class BatchTask:
     def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
         if "torch" in sys.modules:  # an explicit thread count per worker (backends set it again when they load)
             apply_torch_threads()
+        first, self._warm = not getattr(self, "_warm", False), True  # this copy's first batch (one per worker)
+        start = time.perf_counter()
         with using_cache(self.cache_dir), strict_mode(self.deterministic):
             if self.deterministic and uses_models(self.recipe):  # before a recipe's own model calls
                 enforce_determinism(model_step=True)
-            return self._run(records)
+            result = self._run(records)
+        if first:  # model loads and imports land here: summary.json shows them per worker
+            result.timings["runner:first-batch"] = [time.perf_counter() - start, 1]
+        return result
 
     def _run(self, records: Sequence[RawRecord]) -> BatchResult:
         took = -time.perf_counter()
