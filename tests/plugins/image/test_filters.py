@@ -128,3 +128,19 @@ def test_label_confidence_errors():
     with pytest.raises(BadSample) as info:
         f.score_batch([Sample("u", {"image": _img(0, "L")})], [Sample("u", {"image": _img(0, "L")})])
     assert "'u'" in str(info.value)
+
+
+@pytest.mark.model
+def test_clip_score_nan_is_an_error_of_that_candidate(clip_dir, tiny):
+    import torch
+    from crossaug import BadSample, Sample, create
+
+    f = create("filter", "image.clip-score", model=clip_dir, device="cpu", min_score=-1.0)
+    cand = [Sample("c0", {"image": tiny.make_image(0), "text": "a cat"})]
+    f.score_batch(cand, cand)  # loads the model
+    with torch.no_grad():
+        for p in f._model.visual_projection.parameters():
+            p.fill_(float("nan"))
+    with pytest.raises(BadSample, match="NaN or infinite similarity") as info:
+        f.score_batch(cand, cand)
+    assert info.value.sample_id == "c0"

@@ -11,12 +11,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Filter, Sample
 
-from .._backend import check_device, pick_device, require
+from .._backend import check_device, check_dtype, pick_device, pick_dtype, require
 from .._models import locate
 
 SOURCES = ("candidate", "parent")
@@ -37,7 +38,8 @@ class ClipScore(Filter):
             with the candidate's label).
         label_template: text used when ``text_from="label"``.
         batch_size: pairs per forward pass.
-        device: ``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda``, ``cuda:N`` or ``mps``.
+        dtype: ``auto`` (half precision on a GPU, float32 on CPU), ``float32``, ``float16``, ``bfloat16``.
         allow_download: let ``from_pretrained`` download weights missing on disk.
     """
 
@@ -47,7 +49,7 @@ class ClipScore(Filter):
                  min_score: float = 0.2, image_field: str = "image", text_field: str = "text",
                  image_from: str = "candidate", text_from: str = "candidate",
                  label_template: str = "a photo of a {label}", batch_size: int = 16, device: str = "auto",
-                 allow_download: bool = False) -> None:
+                 allow_download: bool = False, dtype: str = "auto") -> None:
         if image_from not in SOURCES:
             raise ConfigError(f"image_from must be one of {', '.join(SOURCES)}, got {image_from!r}")
         if text_from not in SOURCES + ("label",):
@@ -64,6 +66,7 @@ class ClipScore(Filter):
         self.label_template = label_template
         self.batch_size = int(batch_size)
         self.device = check_device(device)
+        self.dtype = check_dtype(dtype)
         self.allow_download = bool(allow_download)
         self._model: Any = None
         self._processor: Any = None
@@ -76,9 +79,11 @@ class ClipScore(Filter):
         require("torch")
         tf = require("transformers")
         path = locate("transformers", self.model, self.revision, self.allow_download)
+        device = pick_device(self.device)
+        dtype = pick_dtype(self.dtype, device)
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
         self._processor = tf.CLIPProcessor.from_pretrained(path, revision=self.revision)
-        self._model = tf.CLIPModel.from_pretrained(path, revision=self.revision).to(
-            pick_device(self.device)).eval()
+        self._model = tf.CLIPModel.from_pretrained(path, revision=self.revision, dtype=dtype).to(device).eval()
 
     def similarity(self, images: Sequence[Any], texts: Sequence[str]) -> list[float]:
         """Cosine similarity of each (image, text) pair."""
@@ -92,6 +97,7 @@ class ClipScore(Filter):
             txts = list(texts[start:start + self.batch_size])
             inputs = self._processor(text=txts, images=imgs, return_tensors="pt", padding=True, truncation=True)
             inputs = {k: v.to(self._model.device) for k, v in inputs.items()}
+            inputs["pixel_values"] = inputs["pixel_values"].to(self._model.dtype)
             with torch.inference_mode():
                 img = self._model.get_image_features(pixel_values=inputs["pixel_values"])
                 txt = self._model.get_text_features(input_ids=inputs["input_ids"],
@@ -112,7 +118,13 @@ class ClipScore(Filter):
         images = [(c if self.image_from == "candidate" else p)[self.image_field]
                   for c, p in zip(candidates, parents)]
         texts = [self._text(c, p) for c, p in zip(candidates, parents)]
-        return self.similarity(images, texts)
+        scores = self.similarity(images, texts)
+        for cand, score in zip(candidates, scores):
+            if not math.isfinite(score):  # a NaN score would silently fail or pass: an error of that sample
+                raise BadSample(f"{self.name}: the CLIP model produced a NaN or infinite similarity "
+                                f"(dtype {getattr(self, 'runtime_dtype', self.dtype)}); try dtype='float32'",
+                                sample_id=cand.id, field=self.image_field)
+        return scores
 
     def passes(self, score: float) -> bool:
         return score >= self.min_score
