@@ -42,6 +42,7 @@ def test_forked_workers_after_torch_run_one_thread_and_others_cores_over_workers
     if executor_module._fork_default():
         assert method in ("fork", "") and threads == 1  # forked after the parent's thread pool ran
     try:
+        torch.set_num_threads(cpu_cores())  # torch's default in a fresh process
         executor_module._init_worker(worker_state, 2, False)  # what a fresh worker does
         assert torch.get_num_threads() == max(1, cpu_cores() // 2) == torch_threads()
     finally:

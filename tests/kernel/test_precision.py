@@ -88,7 +88,10 @@ def test_threads_are_cores_over_workers_with_an_override(monkeypatch: pytest.Mon
             assert torch_threads() == cores
         with worker_threads(cores * 2):
             assert torch_threads() == 1
-            assert apply_torch_threads() == 1 and torch.get_num_threads() == 1
+            torch.set_num_threads(cores)
+            assert apply_torch_threads() == 1 and torch.get_num_threads() == 1  # capped
+        torch.set_num_threads(1)
+        assert apply_torch_threads() == 1  # a lower count set on purpose is kept
         monkeypatch.setenv(THREADS_ENV, "3")
         assert torch_threads() == 3
     finally:

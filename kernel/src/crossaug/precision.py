@@ -16,7 +16,7 @@ CPU threads: torch's default thread count oversubscribes a machine running sever
 2 busy cores one StyleGAN2 step took 0.99 s with 2 threads, 0.29 s with 1). :func:`torch_threads`
 is ``cores // workers`` (the executor tells each worker how many share the machine; the
 ``CROSSAUG_TORCH_THREADS`` environment variable overrides it) and :func:`apply_torch_threads`
-sets it; model steps and training loops call it before they run. torch is imported lazily.
+caps torch's count at it; model steps and training loops call it before they run. torch is imported lazily.
 
 Example:
     >>> import torch
@@ -91,13 +91,19 @@ def torch_threads() -> int:
 
 
 def apply_torch_threads() -> int:
-    """Set torch's intra-op thread count to :func:`torch_threads` (imports torch); return it."""
+    """Cap torch's intra-op threads at :func:`torch_threads` (imports torch); return the count in force.
+
+    torch's default (every core) comes down to ``cores // workers``; a lower count someone
+    set on purpose is kept. ``CROSSAUG_TORCH_THREADS`` is applied exactly.
+    """
     import torch
 
     n = torch_threads()
-    if torch.get_num_threads() != n:
+    exact = bool(os.environ.get(THREADS_ENV, "").strip())
+    current = torch.get_num_threads()
+    if current > n or (exact and current != n):
         torch.set_num_threads(n)
-    return n
+    return torch.get_num_threads()
 
 
 def autocast_dtype(dtype: Any, device: str) -> Any:
