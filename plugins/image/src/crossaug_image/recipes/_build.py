@@ -34,4 +34,9 @@ def or_unset(value: Any) -> Any:
     return UNSET if value is None else value
 
 
-__all__ = ["build", "UNSET", "or_unset"]
+def or_auto(value: Any) -> Any:
+    """``UNSET`` for ``"auto"`` (each model step resolves it by the kernel's policy), else ``value``."""
+    return UNSET if value == "auto" else value
+
+
+__all__ = ["build", "UNSET", "or_unset", "or_auto"]

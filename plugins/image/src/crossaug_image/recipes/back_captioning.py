@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from crossaug import BackModality, Filter
 
-from ._build import build, or_unset
+from ._build import build, or_auto, or_unset
 
 #: Parameters the offline H (``text.eda``) gets unless overridden: keep nouns and the label intact,
 #: as the paper's prompt asks of its GPT rewrites.
@@ -64,6 +64,7 @@ class BackCaptioning(BackModality):
         keep: candidates kept per input, sampled uniformly (paper: 5; ``None``: all).
         filters: filters scoring each candidate against its input (e.g. ``image.clip-score``).
         device: device for both models (``auto``, ``cpu``, ``cuda``...).
+        dtype: dtype of both models (``auto``: half precision on a GPU, float32 on CPU).
         caption_field: field holding the (rewritten) caption in the outputs.
         keep_intermediate: keep ``caption_field`` in the outputs.
     """
@@ -77,13 +78,14 @@ class BackCaptioning(BackModality):
                  text_to_image: str = "image.text-to-image.diffusers", image_model: str | None = None,
                  image_params: Mapping[str, Any] | None = None, l: int = 2, m: int = 2, n: int = 2,
                  keep: int | None = 5, filters: Sequence[Filter] | None = None, device: str = "auto",
+                 dtype: str = "auto",
                  caption_field: str = "text.caption", keep_intermediate: bool = True) -> None:
         forward = build("transform", captioner, caption_params, model=or_unset(caption_model), prompt=prompt,
-                        out_field=caption_field, device=device)
+                        out_field=caption_field, device=device, dtype=or_auto(dtype))
         augment = (build("augmentation", rewriter, {**rewriter_defaults(rewriter), **dict(rewriter_params or {})},
                          field=caption_field) if rewriter else None)
         backward = build("transform", text_to_image, image_params, model=or_unset(image_model),
-                         in_field=caption_field, out_field="image", device=device)
+                         in_field=caption_field, out_field="image", device=device, dtype=or_auto(dtype))
         super().__init__(forward=forward, backward=backward, augment=augment, filters=filters,
                          fan_out=(l, m, n), keep=keep, keep_intermediate=keep_intermediate)
         self.captioner = captioner
@@ -97,6 +99,7 @@ class BackCaptioning(BackModality):
         self.image_params = dict(image_params or {})
         self.l, self.m, self.n = l, m, n
         self.device = device
+        self.dtype = dtype
         self.caption_field = caption_field
 
     def get_params(self) -> dict[str, Any]:

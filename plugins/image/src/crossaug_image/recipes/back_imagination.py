@@ -24,7 +24,7 @@ from crossaug import BackModality, Filter
 
 from ..filters.grayscale import Grayscale
 from ..text_to_image.resample import ResampleGrayscale
-from ._build import build, or_unset
+from ._build import build, or_auto, or_unset
 
 
 class BackImagination(BackModality):
@@ -53,6 +53,7 @@ class BackImagination(BackModality):
             ``n=l=2, m=1`` there are only 4 candidates, so all that pass are kept.
         filters: further filters (the grayscale filter is always applied first).
         device: device for both models.
+        dtype: dtype of both models (``auto``: half precision on a GPU, float32 on CPU).
         image_field: field holding the imagined image in the outputs.
         keep_intermediate: keep ``image_field`` in the outputs.
     """
@@ -67,15 +68,16 @@ class BackImagination(BackModality):
                  caption_model: str | None = None, prompt: str | None = None,
                  caption_params: Mapping[str, Any] | None = None, n: int = 2, m: int = 1, l: int = 2,
                  keep: int | None = 5, filters: Sequence[Filter] | None = None, device: str = "auto",
+                 dtype: str = "auto",
                  image_field: str = "image.imagined", keep_intermediate: bool = True) -> None:
         t2i = build("transform", text_to_image, image_params, model=or_unset(image_model), in_field="text",
-                    out_field=image_field, device=device)
+                    out_field=image_field, device=device, dtype=or_auto(dtype))
         forward = ResampleGrayscale(t2i, threshold=grayscale_threshold, max_retries=max_retries,
                                     method=grayscale_method)
         augment = (build("augmentation", augmentation, augmentation_params, field=image_field)
                    if augmentation else None)
         backward = build("transform", captioner, caption_params, model=or_unset(caption_model), prompt=prompt,
-                         in_field=image_field, out_field="text", device=device)
+                         in_field=image_field, out_field="text", device=device, dtype=or_auto(dtype))
         grey = Grayscale(threshold=grayscale_threshold, field=image_field, method=grayscale_method)
         super().__init__(forward=forward, backward=backward, augment=augment,
                          filters=[grey, *(filters or [])], fan_out=(n, m, l), keep=keep,
@@ -95,6 +97,7 @@ class BackImagination(BackModality):
         self.caption_params = dict(caption_params or {})
         self.n, self.m, self.l = n, m, l
         self.device = device
+        self.dtype = dtype
         self.image_field = image_field
 
     def get_params(self) -> dict[str, Any]:

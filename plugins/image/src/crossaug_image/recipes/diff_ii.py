@@ -29,7 +29,7 @@ from crossaug import BadSample, ConfigError, Filter, Recipe, Sample, Seeder
 from crossaug.recipe import apply_filters, check_filters
 
 from .._backend import check_device, check_dtype
-from ._build import build, or_unset
+from ._build import build, or_auto, or_unset
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +328,7 @@ class DiffII(Recipe):
         if not self.captioner:
             return
         cap = build("transform", self.captioner, self.caption_params, model=or_unset(self.caption_model),
-                    prompt="a photo of a {label}", device=self.device)
+                    prompt="a photo of a {label}", device=self.device, dtype=or_auto(self.dtype))
         seeder = Seeder(self.train_seed)
         samples = [Sample(f"train-{d}", {"image": self._train[d][0]}, label=self._train[d][1]) for d in digests]
         outs = cap(samples, [seeder.integer_seed("diff-ii-caption", d) for d in digests]) if samples else []

@@ -21,6 +21,7 @@ import numpy as np
 from crossaug import ConfigError, Produced, Sample, Transform
 
 from ..filters.grayscale import METHODS, monochrome_score
+from .base import NSFW_REASON
 
 
 def retry_seed(seed: int, attempt: int) -> int:
@@ -80,6 +81,11 @@ class ResampleGrayscale(Transform):
 
     def close(self) -> None:
         self.transform.close()
+
+    def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
+        """Generate with redraws, then reject (reason ``nsfw``) what the safety checker still flags."""
+        out = super().__call__(samples, seeds)
+        return [o.reject(NSFW_REASON) if o.lineage and o.lineage[-1].params.get("nsfw") else o for o in out]
 
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         def unpack(r: Any) -> tuple[Any, dict[str, Any]]:
