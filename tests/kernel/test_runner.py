@@ -346,3 +346,16 @@ def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Pa
     assert timings["runner:io"]["items"] == len(SENTENCES)
     assert timings["runner:rng"]["seconds"] <= timings["recipe:augment"]["seconds"]
     assert timings["runner:first-batch"]["items"] == 1  # one worker: its first batch holds the one-time loads
+
+
+def test_summary_from_worker_tallies_equals_the_manifest_read_back(tmp_path: Path) -> None:
+    """Workers tally what they write; the summary a run reports is what its manifest says."""
+    from crossaug.runner.summary import summarise
+
+    rows = [{"id": f"r{i}", "text": SENTENCES[i % len(SENTENCES)], "label": "ab"[i % 2]} for i in range(30)]
+    rows[3]["text"] = ""  # rejected before the recipe runs
+    res = crossaug.run(round_trip_recipe(), rows, tmp_path / "o", seed=2, workers=2, batch_size=4,
+                       on_error="skip", report=False)
+    read_back = summarise(tmp_path / "o")
+    assert read_back["rejected"] > 0 and read_back["filters"] and read_back["labels"]
+    assert {k: res.summary[k] for k in read_back} == read_back

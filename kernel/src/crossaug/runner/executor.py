@@ -37,7 +37,8 @@ from ..recipe import Recipe, check_output_ids
 from ..rng import Seeder, take_rng_time
 from ..sample import Sample
 from ..timing import take_timings, timed
-from .records import rejection_line, sample_line
+from .records import dumps, rejection_record, sample_record
+from .summary import Tally
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class BatchResult:
 
     entries: list[tuple[str, bytes]]
     timings: dict[str, list[float]] = field(default_factory=dict)
+    tally: Tally | None = None
 
 
 class BatchTask:
@@ -114,7 +116,7 @@ class BatchTask:
     def _run(self, records: Sequence[RawRecord]) -> BatchResult:
         took = -time.perf_counter()
         required = self.recipe.required_fields()
-        lines: dict[int, list[str]] = {}
+        lines: dict[int, list[dict[str, Any]]] = {}
         valid: list[tuple[int, Sample]] = []
         for i, rec in enumerate(records):
             try:
@@ -122,7 +124,7 @@ class BatchTask:
             except BadSample as exc:
                 if self.on_error == "raise":
                     raise
-                lines[i] = [rejection_line(rec, self._reason(exc), self.recipe_name)]
+                lines[i] = [rejection_record(rec, self._reason(exc), self.recipe_name)]
         if valid:
             samples = [s for _, s in valid]
             took += time.perf_counter()
@@ -149,17 +151,21 @@ class BatchTask:
                         log.warning("sample %r failed:\n%s", sample.id,
                                     "".join(traceback.format_exception(group)))
                     get_plugin_manager().hook.crossaug_on_step_error(step=self.recipe, sample=sample, error=group)
-                    lines[i] = [rejection_line(records[i], self._reason(group), self.recipe_name)]
+                    lines[i] = [rejection_record(records[i], self._reason(group), self.recipe_name)]
                 elif not group:
-                    lines[i] = [rejection_line(records[i], "recipe produced no candidates", self.recipe_name)]
+                    lines[i] = [rejection_record(records[i], "recipe produced no candidates", self.recipe_name)]
                 else:
-                    lines[i] = [sample_line(o, sample, self.recipe_name, self.out_dir) for o in group]
-        entries = [(rec.id, "".join(line + "\n" for line in lines[i]).encode("utf-8", "backslashreplace"))
-                   for i, rec in enumerate(records)]
+                    lines[i] = [sample_record(o, sample, self.recipe_name, self.out_dir) for o in group]
+        tally = Tally()
+        entries = []
+        for i, rec in enumerate(records):
+            for line in lines[i]:
+                tally.add(line)
+            entries.append((rec.id, "".join(dumps(line) + "\n" for line in lines[i]).encode("utf-8")))
         timings = take_timings()
         timings["runner:serialise"] = [took + time.perf_counter(), len(records)]
         timings["runner:rng"] = take_rng_time()
-        return BatchResult(entries, timings)
+        return BatchResult(entries, timings, tally)
 
 
 class Executor(abc.ABC):

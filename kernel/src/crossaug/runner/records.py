@@ -122,6 +122,11 @@ def _parent_fields(sample: Sample, out_dir: Path) -> dict[str, Any]:
 
 def sample_line(sample: Sample, parent: Sample | None, recipe: str, out_dir: Path) -> str:
     """The manifest line of a produced (kept or rejected) sample; media files are written."""
+    return dumps(sample_record(sample, parent, recipe, out_dir))
+
+
+def sample_record(sample: Sample, parent: Sample | None, recipe: str, out_dir: Path) -> dict[str, Any]:
+    """:func:`sample_line` before JSON encoding (a dict); media files are written."""
     rec: dict[str, Any] = {
         "id": sample.id,
         "parent_id": sample.parent_id if sample.parent_id is not None else sample.id,
@@ -146,11 +151,16 @@ def sample_line(sample: Sample, parent: Sample | None, recipe: str, out_dir: Pat
     if sample.meta:
         rec["meta"] = to_jsonable(dict(sample.meta))
     rec["lineage"] = [step.to_dict() for step in sample.lineage]
-    return dumps(rec)
+    return rec
 
 
 def rejection_line(record: RawRecord, reason: str, recipe: str) -> str:
     """The manifest line of an input that could not be processed at all (long values cut, sizes noted)."""
+    return dumps(rejection_record(record, reason, recipe))
+
+
+def rejection_record(record: RawRecord, reason: str, recipe: str) -> dict[str, Any]:
+    """:func:`rejection_line` before JSON encoding (a dict)."""
     rec: dict[str, Any] = {"id": record.id, "parent_id": record.id, "recipe": recipe, "kept": False,
                            "reason": clean_reason(reason), "label": clip(to_jsonable(record.label))}
     for name, value in record.values.items():
@@ -165,4 +175,4 @@ def rejection_line(record: RawRecord, reason: str, recipe: str) -> str:
     if record.source:
         rec["source"] = record.source
     rec["lineage"] = []
-    return dumps(rec)
+    return rec

@@ -40,7 +40,7 @@ from ..recipe import Recipe
 from ..timing import merge_timings
 from .executor import BatchTask, Executor, make_executor
 from .manifest import COMMIT_INTERVAL, Manifest
-from .summary import summarise
+from .summary import Tally, summarise
 
 log = logging.getLogger(__name__)
 
@@ -268,6 +268,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     done_before = len(manifest.done)
     bar = _progress(progress, total, done_before, recipe_name)
     io = [0.0, 0]  # the parent's input reading, appends and group commits
+    tally = Tally()  # the workers' counts: the manifest is read back only after a resume
     try:
         batches = _batches(_dedupe(iter_records(inputs)), batch_size, set(manifest.done), limit, io)
         for result in ex.map(task, batches):
@@ -276,6 +277,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
             io[0] += time.perf_counter() - start
             io[1] += len(result.entries)
             merge_timings(timings, result.timings)
+            if result.tally is not None:
+                tally.merge(result.tally)
             if bar is not None:
                 bar.advance(len(result.entries))
     finally:
@@ -286,7 +289,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         if bar is not None:
             bar.stop()
     timings["runner:io"] = io
-    summary = summarise(out)
+    summary = summarise(out) if resume and done_before else tally.summary()
     summary.update({
         "recipe": recipe_name, "seed": seed, "workers": workers, "batch_size": batch_size,
         "resumed_from": done_before if resume else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -43,52 +43,87 @@ def label_balance(input_labels: dict[str, int], output_labels: dict[str, int],
             "shift_pp": shift, "threshold_pp": threshold_pp, "warning": warning}
 
 
+class Tally:
+    """The counts behind ``summary.json``, added record by record.
+
+    Workers tally the records of the lines they build and the runner merges the
+    tallies, so a run never reads its manifest back; :func:`summarise` tallies a
+    manifest (after a resume). Records are manifest lines as dicts.
+    """
+
+    def __init__(self) -> None:
+        self.parents: dict[str, int] = {}
+        self.parent_label: dict[str, str] = {}
+        self.out_labels: Counter[str] = Counter()
+        self.produced = self.kept = self.rejected = 0
+        self.reasons: Counter[str] = Counter()
+        self.filters: dict[str, list[float]] = {}  # name -> [scored, rejected, score sum]
+
+    def add(self, rec: dict[str, Any]) -> None:
+        pid = rec["parent_id"]
+        self.parents.setdefault(pid, 0)
+        label = rec.get("label")
+        if label is not None:
+            self.parent_label.setdefault(pid, str(label))
+        self.produced += 1
+        if rec["kept"]:
+            self.kept += 1
+            self.parents[pid] += 1
+            if label is not None:
+                self.out_labels[str(label)] += 1
+        else:
+            self.rejected += 1
+            self.reasons[_reason_key(rec.get("reason") or "")] += 1
+        for step in rec.get("lineage", ()):
+            if step.get("kind") == "filter" and step.get("score") is not None:
+                f = self.filters.setdefault(step["name"], [0, 0, 0.0])
+                f[0] += 1
+                f[1] += 0 if step.get("kept") else 1
+                f[2] += step["score"]
+
+    def merge(self, other: Tally) -> None:
+        for pid, n in other.parents.items():
+            self.parents[pid] = self.parents.get(pid, 0) + n
+        for pid, label in other.parent_label.items():
+            self.parent_label.setdefault(pid, label)
+        self.out_labels.update(other.out_labels)
+        self.produced += other.produced
+        self.kept += other.kept
+        self.rejected += other.rejected
+        self.reasons.update(other.reasons)
+        for name, (scored, rejected, total) in other.filters.items():
+            f = self.filters.setdefault(name, [0, 0, 0.0])
+            f[0] += scored
+            f[1] += rejected
+            f[2] += total
+
+    def summary(self, balance_threshold_pp: float = BALANCE_THRESHOLD_PP) -> dict[str, Any]:
+        filter_stats = {name: {"scored": int(f[0]), "rejected": int(f[1]),
+                               "kept_ratio": round(1 - f[1] / f[0], 6) if f[0] else None,
+                               "mean_score": round(f[2] / f[0], 6) if f[0] else None}
+                        for name, f in sorted(self.filters.items())}
+        labels = (label_balance(dict(Counter(self.parent_label.values())), dict(self.out_labels),
+                                balance_threshold_pp) if self.parent_label else None)
+        return {
+            "inputs": len(self.parents),
+            "lines": self.produced,
+            "kept": self.kept,
+            "rejected": self.rejected,
+            "kept_ratio": round(self.kept / self.produced, 6) if self.produced else None,
+            "inputs_without_output": sorted(p for p, n in self.parents.items() if n == 0),
+            "rejection_reasons": dict(self.reasons.most_common()),
+            "filters": filter_stats,
+            "labels": labels,
+        }
+
+
 def summarise(out_dir: Path, balance_threshold_pp: float = BALANCE_THRESHOLD_PP) -> dict[str, Any]:
     """Statistics of the manifest in ``out_dir`` (works after a resume too).
 
     ``labels`` (when the inputs have labels) counts inputs and kept outputs per
     label and warns when their shares differ by more than ``balance_threshold_pp``.
     """
-    parents: dict[str, int] = {}
-    parent_label: dict[str, str] = {}
-    out_labels: Counter[str] = Counter()
-    produced = kept = rejected = 0
-    reasons: Counter[str] = Counter()
-    filters: dict[str, dict[str, Any]] = defaultdict(lambda: {"scored": 0, "rejected": 0, "score_sum": 0.0})
+    tally = Tally()
     for rec in read_manifest(out_dir):
-        pid = rec["parent_id"]
-        parents.setdefault(pid, 0)
-        if rec.get("label") is not None:
-            parent_label.setdefault(pid, str(rec["label"]))
-        produced += 1
-        if rec["kept"]:
-            kept += 1
-            parents[pid] += 1
-            if rec.get("label") is not None:
-                out_labels[str(rec["label"])] += 1
-        else:
-            rejected += 1
-            reasons[_reason_key(rec.get("reason") or "")] += 1
-        for step in rec.get("lineage", []):
-            if step.get("kind") == "filter" and step.get("score") is not None:
-                f = filters[step["name"]]
-                f["scored"] += 1
-                f["score_sum"] += step["score"]
-                f["rejected"] += 0 if step.get("kept") else 1
-    filter_stats = {name: {"scored": f["scored"], "rejected": f["rejected"],
-                           "kept_ratio": round(1 - f["rejected"] / f["scored"], 6) if f["scored"] else None,
-                           "mean_score": round(f["score_sum"] / f["scored"], 6) if f["scored"] else None}
-                    for name, f in sorted(filters.items())}
-    labels = (label_balance(dict(Counter(parent_label.values())), dict(out_labels), balance_threshold_pp)
-              if parent_label else None)
-    return {
-        "inputs": len(parents),
-        "lines": produced,
-        "kept": kept,
-        "rejected": rejected,
-        "kept_ratio": round(kept / produced, 6) if produced else None,
-        "inputs_without_output": sorted(p for p, n in parents.items() if n == 0),
-        "rejection_reasons": dict(reasons.most_common()),
-        "filters": filter_stats,
-        "labels": labels,
-    }
+        tally.add(rec)
+    return tally.summary(balance_threshold_pp)
