@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 from crossaug import MissingDependency
+from crossaug.precision import MixedPrecision
+from crossaug.precision import torch_threads as torch_threads_per_worker
 
 from .losses import supervised_contrastive_loss, unsupervised_contrastive_loss
 
@@ -91,11 +93,14 @@ class LatentSpace:
         include_self: keep eq. 8's printed ``j = i`` term.
         seed: seed of the heads' initialisation.
         device: torch device of the heads (``cpu``, ``cuda``...); latents come back as numpy.
+        dtype: training precision: ``float32`` (default), or a half dtype for autocast over
+            float32 master weights (bfloat16 on CPU, float16 with a gradient scaler on CUDA).
     """
 
     def __init__(self, teacher_dim: int, student_dim: int, latent_dim: int = 64, hidden: int = 256,
                  tau: float = 0.1, supervised: bool = False, lam: float = PAPER_LAMBDA, seed: int = 0,
-                 device: str = "cpu", loss_form: str = "paper", include_self: bool = True) -> None:
+                 device: str = "cpu", loss_form: str = "paper", include_self: bool = True,
+                 dtype: str = "float32") -> None:
         torch = _torch()
         gen = torch.Generator().manual_seed(int(seed))
         self.teacher_head = projection_head(teacher_dim, latent_dim, hidden)
@@ -107,6 +112,7 @@ class LatentSpace:
         self.tau, self.supervised, self.lam = float(tau), bool(supervised), float(lam)
         self.loss_form, self.include_self = loss_form, bool(include_self)
         self.device = str(device)
+        self.dtype = str(dtype)
         self.teacher_head.to(self.device)
         self.student_head.to(self.device)
         self.teacher_mean = np.zeros(teacher_dim)
@@ -157,8 +163,8 @@ class LatentSpace:
         ``threads``: torch threads while training (``-1``: one thread for small heads,
         ``None``: leave torch's setting alone).
         """
-        if threads == -1:
-            threads = 1 if sum(p.numel() for p in self.parameters()) < 4_000_000 else None
+        if threads == -1:  # small heads: one thread; larger ones: cores // workers (crossaug.precision)
+            threads = 1 if sum(p.numel() for p in self.parameters()) < 4_000_000 else torch_threads_per_worker()
         with torch_threads(threads):
             return self._fit(teacher_features, student_features, labels, epochs, lr, batch_size, seed, callback)
 
@@ -177,6 +183,8 @@ class LatentSpace:
             _, lab = np.unique(np.asarray([str(v) for v in labels]), return_inverse=True)
             lab = torch.as_tensor(lab, device=self.device)
         opt = torch.optim.Adam(self.parameters(), lr=lr)
+        mp = MixedPrecision(self.dtype, self.device, what="CMDA heads")  # float32 masters; NaN losses stop it
+        step = 0
         gen = torch.Generator().manual_seed(int(seed))
         n = xt.shape[0]
         history = []
@@ -187,11 +195,13 @@ class LatentSpace:
                 idx = order[start:start + batch_size].to(self.device)
                 if idx.numel() < 2:
                     continue
-                loss = self.contrastive_loss(self.project("teacher", xt[idx]), self.project("student", xs[idx]),
-                                             None if lab is None else lab[idx])
+                with mp.autocast():
+                    zt, zs = self.project("teacher", xt[idx]), self.project("student", xs[idx])
+                loss = self.contrastive_loss(zt.float(), zs.float(), None if lab is None else lab[idx])
                 opt.zero_grad()
-                loss.backward()
-                opt.step()
+                mp.backward(loss, step)
+                mp.step(opt)
+                step += 1
                 total += float(loss.detach())
                 batches += 1
             history.append(total / max(1, batches))

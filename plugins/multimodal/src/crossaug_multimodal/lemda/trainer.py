@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from crossaug import ConfigError, MissingResource
+from crossaug.precision import MixedPrecision, apply_torch_threads
 
 from ..stylegan2._torch import import_torch
 from .losses import confident_consistency_kl, vae_loss
@@ -66,6 +67,10 @@ class LeMDATrainer:
         task_optimizer: an optimizer of your own for the task network (replaces Adam).
         seed: seed of the augmentation network's weights and its sampling noise.
         device: torch device.
+        dtype: training precision: ``float32`` (default), or a half dtype (``float16``,
+            ``bfloat16``, ``auto``) for autocast forward passes over float32 master weights
+            (bfloat16 on CPU, float16 with a gradient scaler on CUDA). A NaN/inf loss raises
+            ``TrainingDiverged`` naming the step.
     """
 
     def __init__(self, task_model: Any, feature_dims: Sequence[int], *, encoder: Any = None,
@@ -73,7 +78,7 @@ class LeMDATrainer:
                  aug_lr: float = 1e-3, adversarial_weight: float = 1.0, consistency_weight: float = 10.0,
                  vae_weight: float = 1.0, kl_weight: float = 0.1, confidence_threshold: float = 0.5,
                  loss_fn: Callable[[Any, Any], Any] | None = None, split_features: bool = False,
-                 task_optimizer: Any = None, seed: int = 0, device: str = "cpu") -> None:
+                 task_optimizer: Any = None, seed: int = 0, device: str = "cpu", dtype: str = "float32") -> None:
         dims = [int(d) for d in feature_dims]
         if not dims or min(dims) < 1:
             raise ConfigError(f"feature_dims must be positive sizes, got {list(feature_dims)}")
@@ -101,6 +106,7 @@ class LeMDATrainer:
         self.split_features = split_features
         self.generator = torch.Generator().manual_seed(seed)
         self.steps = 0
+        self.precision = MixedPrecision(dtype, str(self.device), what="LeMDA")
 
     # -- helpers -----------------------------------------------------------------------
     def features(self, inputs: Any) -> Any:
@@ -134,30 +140,43 @@ class LeMDATrainer:
         targets = targets.to(self.device)
         self.task_model.train()
         self.augmenter.train()
-        x = self.features(inputs)
-        logits = self.predict(x)
-        loss_task = self.loss_fn(logits, targets)
-        x_aug, mu, logvar = self.augmenter(x.detach(), generator=self.generator)
-        logits_adv = self.predict(grad_reverse(x_aug, self.adversarial_weight))
-        loss_task_aug = self.loss_fn(logits_adv, targets)
-        # regularisers of the augmentation network (gradients to it only)
-        consistency = confident_consistency_kl(logits.detach(), self.predict(x_aug), self.confidence_threshold)
-        with torch.no_grad():
-            confident = (F.softmax(logits.detach(), dim=1).max(dim=1).values >= self.confidence_threshold)
-        vae = vae_loss(x.detach(), x_aug, mu, logvar, self.kl_weight)
+        mp = self.precision
+        if self.device.type == "cpu":
+            apply_torch_threads()
+        with mp.autocast():
+            x = self.features(inputs)
+            logits = self.predict(x).float()
+            loss_task = self.loss_fn(logits, targets)
+            x_aug, mu, logvar = self.augmenter(x.detach(), generator=self.generator)
+            logits_adv = self.predict(grad_reverse(x_aug, self.adversarial_weight)).float()
+            loss_task_aug = self.loss_fn(logits_adv, targets)
+            # regularisers of the augmentation network (gradients to it only)
+            consistency = confident_consistency_kl(logits.detach(), self.predict(x_aug).float(),
+                                                   self.confidence_threshold)
+            with torch.no_grad():
+                confident = (F.softmax(logits.detach(), dim=1).max(dim=1).values >= self.confidence_threshold)
+            vae = vae_loss(x.detach().float(), x_aug.float(), mu.float(), logvar.float(), self.kl_weight)
         reg = self.consistency_weight * consistency + self.vae_weight * vae
+        total = loss_task + loss_task_aug
+        mp.check(total, self.steps)
+        mp.check(reg, self.steps)
+        scale = mp.scaler.scale if mp.scaler is not None else (lambda t: t)  # one scale for both gradients
         aug_params = list(self.augmenter.parameters())
-        reg_grads = torch.autograd.grad(reg, aug_params, retain_graph=True, allow_unused=True)
+        reg_grads = torch.autograd.grad(scale(reg), aug_params, retain_graph=True, allow_unused=True)
         self.task_optimizer.zero_grad(set_to_none=True)
         self.aug_optimizer.zero_grad(set_to_none=True)
-        total = loss_task + loss_task_aug
-        total.backward()
+        scale(total).backward()
         for p, g in zip(aug_params, reg_grads):
             if g is None:
                 continue
             p.grad = g if p.grad is None else p.grad + g
-        self.task_optimizer.step()
-        self.aug_optimizer.step()
+        if mp.scaler is not None:
+            mp.scaler.step(self.task_optimizer)
+            mp.scaler.step(self.aug_optimizer)
+            mp.scaler.update()
+        else:
+            self.task_optimizer.step()
+            self.aug_optimizer.step()
         self.steps += 1
         return {"task": float(loss_task.detach()), "task_aug": float(loss_task_aug.detach()),
                 "consistency": float(consistency.detach()), "vae": float(vae.detach()),

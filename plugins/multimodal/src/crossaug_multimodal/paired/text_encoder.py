@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossaug import ConfigError
+from crossaug.precision import MixedPrecision, apply_torch_threads
 
 from ..stylegan2._torch import import_torch
 
@@ -224,6 +225,9 @@ def train_text_encoder(captions: Sequence[str], latents: Any, config: EncoderCon
     n = len(captions)
     history: list[float] = []
     enc.train()
+    apply_torch_threads()  # trained on CPU: cores // workers threads, not torch's default
+    mp = MixedPrecision("float32", "cpu", what="paired text encoder")  # float32; a NaN loss stops training
+    step = 0
     for epoch in range(config.epochs):
         order = torch.randperm(n, generator=gen)
         total, count = 0.0, 0
@@ -234,8 +238,9 @@ def train_text_encoder(captions: Sequence[str], latents: Any, config: EncoderCon
             out = enc(ids[idx], lengths[idx])
             loss = pairwise_ranking_loss(out, centred[idx], config.margin, config.max_violation)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            mp.backward(loss, step)
+            mp.step(opt)
+            step += 1
             total += float(loss.detach()) * len(idx)
             count += len(idx)
         history.append(total / max(count, 1))

@@ -184,7 +184,7 @@ class MappingNetwork(nn.Module):
         w = self.net(pixel_norm(z))
         if update_w_avg:
             with torch.no_grad():
-                self.w_avg.copy_(w.detach().mean(0).lerp(self.w_avg, self.w_avg_beta))
+                self.w_avg.copy_(w.detach().float().mean(0).lerp(self.w_avg, self.w_avg_beta))  # float32 under autocast
         return w
 
 

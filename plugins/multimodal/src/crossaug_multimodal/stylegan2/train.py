@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from crossaug import BadSample, ConfigError, MissingResource
+from crossaug.precision import MixedPrecision, apply_torch_threads
 
 from ._torch import import_torch
 from .losses import d_logistic_loss, g_nonsaturating_loss, r1_penalty
@@ -67,6 +68,9 @@ class TrainConfig:
         ema_rampup: EMA half-life is at most ``ema_rampup * images_seen`` (ADA 0.05; ``None`` off).
         mirror: also train on horizontally flipped images.
         device: torch device (``cpu``, ``cuda``).
+        dtype: training precision: ``float32`` (default), or a half dtype (``float16``,
+            ``bfloat16``, ``auto``) for autocast forward passes over float32 master weights
+            (bfloat16 on CPU, float16 with a gradient scaler on CUDA); R1 stays float32.
         log_every: log losses every this many steps (0: never).
         checkpoint_every: save ``checkpoint`` every this many steps (0: only at the end).
     """
@@ -82,6 +86,7 @@ class TrainConfig:
     ema_rampup: float | None = 0.05
     mirror: bool = False
     device: str = "cpu"
+    dtype: str = "float32"
     log_every: int = 100
     checkpoint_every: int = 0
 
@@ -321,21 +326,27 @@ def train_stylegan2(images: Any, generator_config: GeneratorConfig | None = None
             ws = g.mix(ws, g.map(latents()), [cut] * bs)
         return g.synthesis(ws, generator=gen)
 
+    mp_d = MixedPrecision(config.dtype, str(device), what="StyleGAN2 discriminator")
+    mp_g = MixedPrecision(config.dtype, str(device), what="StyleGAN2 generator")
+    if str(device).startswith("cpu"):
+        apply_torch_threads()  # cores // workers: torch's default oversubscribes a busy machine
     for step in range(start, start + config.steps):
         real = data[torch.randint(0, n, (bs,), generator=gen).to(device)]
         # discriminator: logistic loss
         g.requires_grad_(False)
         d.requires_grad_(True)
-        with torch.no_grad():
+        with torch.no_grad(), mp_g.autocast():
             fake = fake_batch()
-        loss_d = d_logistic_loss(d(real), d(fake))
+        with mp_d.autocast():
+            loss_d = d_logistic_loss(d(real).float(), d(fake).float())
         opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
+        mp_d.backward(loss_d, step)
+        mp_d.step(opt_d)
         r1 = float("nan")
-        if step % config.r1_every == 0 and gamma > 0:
+        if step % config.r1_every == 0 and gamma > 0:  # float32: a gradient penalty under autocast is unstable
             real_r = real.detach().requires_grad_(True)
             pen = r1_penalty(d(real_r), real_r)
+            mp_d.check(pen, step)
             opt_d.zero_grad(set_to_none=True)
             (pen * (gamma / 2) * config.r1_every).backward()
             opt_d.step()
@@ -343,10 +354,11 @@ def train_stylegan2(images: Any, generator_config: GeneratorConfig | None = None
         # generator: non-saturating loss
         g.requires_grad_(True)
         d.requires_grad_(False)
-        loss_g = g_nonsaturating_loss(d(fake_batch()))
+        with mp_g.autocast():
+            loss_g = g_nonsaturating_loss(d(fake_batch()).float())
         opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        mp_g.backward(loss_g, step)
+        mp_g.step(opt_g)
         # EMA of the generator weights
         seen = (step + 1) * bs
         half_life = config.ema_kimg * 1000
