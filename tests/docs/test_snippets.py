@@ -246,3 +246,10 @@ def test_the_runner_finds_blocks_and_reports_places(tmp_path: Path) -> None:
     with pytest.raises(ZeroDivisionError) as err:
         run_block(bad, {})
     assert any(f.filename == "page.md" and f.lineno == 5 for f in traceback.extract_tb(err.value.__traceback__))
+
+
+def test_a_failing_command_is_reported_with_its_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    block = Block("page.md", 9, "bash", "crossaug run no-such-recipe -i in.txt -o out   # fails\n")
+    with pytest.raises(AssertionError, match=r"`crossaug run no-such-recipe -i in.txt -o out` exited [1-9]"):
+        run_block(block, {})
