@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from crossaug import Compose, ConfigError, OneOf, Sample, Seeder
 from crossaug.builtin.typo import Typo
 from crossaug.serialization import from_dict
