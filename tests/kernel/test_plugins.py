@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -48,7 +49,8 @@ def test_listing_does_not_import(tmp_path: Path) -> None:
         assert "crossaug_broken" not in sys.modules
         print("ok")
     """)
-    env = {"CROSSAUG_PLUGINS": "crossaug-example-plugin,crossaug-broken-example", "PATH": "/usr/bin:/bin"}
+    env = {"CROSSAUG_PLUGINS": "crossaug-example-plugin,crossaug-broken-example", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # the test-only plugins (see conftest.py)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "ok", out.stderr
 
@@ -70,7 +72,8 @@ def test_broken_plugin_reported_others_still_work(only_plugins, tmp_path: Path) 
 
 
 def test_cli_list_json_shows_failed_plugin(tmp_path: Path) -> None:
-    env = {"CROSSAUG_PLUGINS": "crossaug-example-plugin,crossaug-broken-example", "PATH": "/usr/bin:/bin"}
+    env = {"CROSSAUG_PLUGINS": "crossaug-example-plugin,crossaug-broken-example", "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # the test-only plugins (see conftest.py)
     out = subprocess.run([sys.executable, "-c", "from crossaug.cli import main; main()", "list", "--json"],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr

@@ -3,10 +3,12 @@
 Commands: ``list``, ``describe``, ``run``, ``validate``, ``doctor``, ``demo``,
 ``report``; plugins add more through the ``crossaug_register_commands`` hook.
 The CLI records bad samples and goes on (``--on-error skip``) unless told otherwise.
+Output is plain text that never cuts a name or a command (see :mod:`crossaug.cli_render`).
 """
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import json
 import sys
@@ -16,14 +18,15 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from .errors import CrossaugError
+from .cli_render import plain_doc, table, width, wrap
+from .errors import ConfigError, CrossaugError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="crossaug: cross-modal data augmentation (Back-Modality and friends).")
 console = Console(stderr=True, soft_wrap=True)
-out = Console()
+out = Console(soft_wrap=True)
 
 
 def fail(exc: BaseException, code: int = 2) -> None:
@@ -33,6 +36,37 @@ def fail(exc: BaseException, code: int = 2) -> None:
 
 
 _fail = fail
+
+
+def echo(lines: str | list[str]) -> None:
+    """Plain lines on stdout, never read as markup."""
+    for line in [lines] if isinstance(lines, str) else lines:
+        typer.echo(line)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"crossaug {version('crossaug')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(_: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="print the version and exit")) -> None:
+    """crossaug: cross-modal data augmentation (Back-Modality and friends)."""
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """``"; did you mean a, b?"`` for the close matches of ``name`` among ``choices``, else ``""``.
+
+    Example:
+        >>> did_you_mean("edaa", ["eda", "typo"])
+        '; did you mean eda?'
+    """
+    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 @app.command("list")
@@ -48,26 +82,24 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="print a JSON li
     if as_json:
         out.print_json(json.dumps([r.to_dict() for r in rows]))
         return
-    table = Table(title="crossaug plugins")
-    for col in ("kind", "name", "plugin", "version", "status"):
-        table.add_column(col)
-    for r in rows:
-        status = "[green]loaded[/]" if r.status == "loaded" else f"[red]failed[/]: {escape(f'{r.error} → {r.hint}')}"
-        table.add_row(escape(r.kind), escape(r.name), escape(r.plugin), escape(r.version), status)
-    out.print(table)
+    echo(table(("kind", "name", "plugin", "version", "status"),
+               [(r.kind, r.name, r.plugin, r.version,
+                 "loaded" if r.status == "loaded" else f"failed: {r.error} → {r.hint}") for r in rows], width()))
 
 
 @app.command()
 def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-speech or text.typo"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Parameters, modalities in/out and documentation of a registered step."""
     from . import registry
 
-    found = [(k, n) for k in ("recipe", "transform", "augmentation", "filter", "modality")
-             for n in registry.names(k) if n == name]
+    kinds = ("recipe", "transform", "augmentation", "filter", "modality")
+    found = [k for k in kinds if name in registry.names(k)]
     if not found:
-        _fail(CrossaugError(f"nothing registered as {name!r}; see `crossaug list`"))
-    kind, _ = found[0]
+        _fail(CrossaugError(f"nothing registered as {name!r}"
+                            f"{did_you_mean(name, [n for k in kinds for n in registry.names(k)])}; "
+                            "see `crossaug list`"))
+    kind = found[0]
     try:
         obj = registry.load(kind, name)
     except CrossaugError as exc:
@@ -81,16 +113,14 @@ def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-
     if as_json:
         out.print_json(json.dumps(info, default=str))
         return
-    out.print(f"[bold]{name}[/] ({kind})")
-    for attr in ("source", "target", "modalities"):
-        if attr in info:
-            out.print(f"{attr}: {info[attr]}")
+    cols = width()
+    echo(f"{name} ({kind})")
+    echo([f"{attr}: {info[attr]}" for attr in ("source", "target", "modalities") if attr in info])
     if info.get("params"):
-        table = Table("parameter", "default", "type")
-        for p in info["params"]:
-            table.add_row(p["name"], "(required)" if p["required"] else json.dumps(p["default"]), str(p["type"]))
-        out.print(table)
-    out.print(info["doc"])
+        echo(["", *table(("parameter", "default", "type"), [
+            (p["name"], "(required)" if p["required"] else json.dumps(p["default"]), str(p["type"]))
+            for p in info["params"]], cols), ""])
+    echo(plain_doc(info["doc"]))
 
 
 def parse_param(text: str) -> tuple[str, Any]:
@@ -126,17 +156,92 @@ def _set_limits(max_bytes: list[str], max_text_chars: int | None) -> None:
         os.environ["CROSSAUG_MAX_TEXT_CHARS"] = str(max_text_chars)
 
 
-@app.command()
-def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use --config)"),
-        input: Path = typer.Option(..., "--input", "-i", help="JSONL/CSV/TXT file or folder"),
-        output: Path = typer.Option(..., "--output", "-o", help="output directory"),
-        n: Optional[int] = typer.Option(None, "--n", help="outputs per input (recipe parameter n)"),
+_SIMPLE: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
+                                        "None": (type(None),)}
+
+
+def check_params(recipe: str, cls: Any, pairs: list[str]) -> dict[str, Any]:
+    """``-p`` pairs checked against ``cls``'s parameters: an unknown name gets close matches, and a
+    value must fit a simple annotation (``int``, ``float | None``, ``str``, ...; a ``str`` parameter
+    takes the text as written)."""
+    info = {p["name"]: p for p in cls.param_info()} if hasattr(cls, "param_info") else None
+    params: dict[str, Any] = {}
+    for text in pairs:
+        key, value = parse_param(text)
+        if info is not None and key not in info:
+            raise ConfigError(f"recipe {recipe!r} has no parameter {key!r}{did_you_mean(key, list(info))} "
+                              f"(accepted: {', '.join(info)})")
+        hint = str(info[key]["type"]) if info is not None else ""
+        kinds = [k.strip() for k in hint.replace("Optional[", "").replace("]", "").split("|")]
+        if info is not None and all(k in _SIMPLE for k in kinds):
+            fits = any(isinstance(value, t) and (k == "bool" or not isinstance(value, bool))
+                       for k in kinds for t in _SIMPLE[k])
+            if not fits and "str" in kinds and value is not None and not isinstance(value, (list, dict)):
+                value, fits = text.split("=", 1)[1], True
+            if not fits:
+                raise ConfigError(f"-p {text}: parameter {key!r} of recipe {recipe!r} expects {hint}, "
+                                  f"got {type(value).__name__} {value!r}")
+        params[key] = value
+    return params
+
+
+def _split_args(recipe: str | None, extra: list[str], param: list[str]) -> tuple[str | None, list[str]]:
+    """The recipe name and every ``KEY=VALUE`` pair, wherever they stand (``-p a=1 b=2`` leaves ``b=2`` loose)."""
+    loose = ([recipe] if recipe is not None else []) + list(extra)
+    unknown = [a for a in loose if a.startswith("-")]
+    if unknown:
+        raise ConfigError(f"no such option(s) {', '.join(unknown)}; see `crossaug run -h`")
+    names = [a for a in loose if "=" not in a]
+    if len(names) > 1:
+        raise ConfigError(f"one recipe name expected, got {', '.join(names)} (parameters are KEY=VALUE)")
+    return (names[0] if names else None), [*param, *(a for a in loose if "=" in a)]
+
+
+def _check_n(recipe_obj: Any, n: int, given: dict[str, Any], n_param: str) -> None:
+    """``--n`` and a ``-p`` value that sets the same thing (the ``n`` parameter or an alias of it) conflict."""
+    now = recipe_obj.get_params() if hasattr(recipe_obj, "get_params") else {}
+    for key, value in given.items():
+        if key == n_param or (key in now and now[key] != value):
+            raise ConfigError(f"-p {key}={value} conflicts with --n {n} (both set the outputs per input); "
+                              "give one of them")
+
+
+def _prepare_output(output: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to write over a finished or foreign run unless ``--resume`` or ``--overwrite`` says what to do."""
+    import shutil
+
+    if resume and overwrite:
+        raise ConfigError("--resume continues a run and --overwrite replaces it; give one of them")
+    manifest = output / "manifest.jsonl"
+    if resume or not output.is_dir() or not manifest.is_file() or manifest.stat().st_size == 0:
+        return
+    if not overwrite:
+        raise ConfigError(f"{manifest} already exists; pass --resume to continue that run, --overwrite to "
+                          "replace it, or choose a new output directory")
+    shutil.rmtree(output)
+
+
+#: run options a config file's ``run:`` block may hold that the CLI reads itself (paths: from the file's folder)
+CONFIG_PATHS = ("input", "output")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(ctx: typer.Context,
+        recipe: Optional[str] = typer.Argument(None, help="recipe name (or use --config)"),
+        input: Optional[Path] = typer.Option(None, "--input", "-i",
+                                             help="JSONL/CSV/TXT file or folder (or run.input in --config)"),
+        output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                              help="output directory (or run.output in --config)"),
+        n: Optional[int] = typer.Option(None, "--n", "-n", help="outputs per input (recipe parameter n)"),
         seed: Optional[int] = typer.Option(None, help="root seed (default 0)"),
         workers: Optional[int] = typer.Option(None, help="parallel workers"),
         batch_size: Optional[int] = typer.Option(None, "--batch-size", help="inputs per batch"),
-        config: Optional[Path] = typer.Option(None, "--config", "-c", help="recipe YAML/JSON"),
-        param: list[str] = typer.Option([], "--param", "-p", help="recipe parameter KEY=VALUE (YAML value)"),
+        config: Optional[Path] = typer.Option(None, "--config", "-c",
+                                              help="run file (YAML/JSON): recipe, params, seed, run options"),
+        param: list[str] = typer.Option([], "--param", "-p", help="recipe parameter KEY=VALUE (YAML value); "
+                                        "repeat -p or give several pairs after one"),
         resume: bool = typer.Option(False, "--resume", help="continue an interrupted run"),
+        overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing run in --output"),
         on_error: Optional[str] = typer.Option(None, "--on-error", help="raise or skip (default skip)"),
         executor: Optional[str] = typer.Option(None, help="auto, serial, process, thread or ray"),
         address: Optional[str] = typer.Option(None, "--address",
@@ -144,7 +249,7 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
         cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", envvar="CROSSAUG_CACHE_DIR",
                                                  help="reuse cached transform outputs from this directory"),
         limit: Optional[int] = typer.Option(None, help="only the first LIMIT inputs"),
-        progress: bool = typer.Option(True, "--progress/--no-progress"),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar"),
         no_report: bool = typer.Option(False, "--no-report", help="do not write report.html"),
         deterministic: bool = typer.Option(False, "--deterministic",
                                            help="strict mode: exact results on this machine, slower"),
@@ -154,10 +259,13 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
                                             "(audio, image, text or row; e.g. image=64MB)"),
         max_text_chars: Optional[int] = typer.Option(None, "--max-text-chars",
                                                      help="longest text accepted (default 1000000)")) -> None:
-    """Run a recipe over a dataset and write manifest.jsonl, media, summary.json and report.html."""
+    """Run a recipe over a dataset and write manifest.jsonl, media, summary.json and report.html.
+
+    Flags override what a --config run file says.
+    """
     from . import registry
     from .runner.run import run as run_recipe
-    from .serialization import load_config
+    from .serialization import from_dict, load_config
 
     if trust_code:  # before the recipe is built: its parameters may name code
         import os
@@ -166,31 +274,36 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
 
         os.environ[TRUST_ENV] = "1"
     try:
+        recipe, pairs = _split_args(recipe, ctx.args, param)
         opts: dict[str, Any] = {"deterministic": deterministic, "trust_code": trust_code}
         if config is not None:
             cfg = load_config(config)
             if recipe is not None and recipe != cfg.recipe.name:
                 raise CrossaugError(f"recipe {recipe!r} on the command line but {cfg.recipe.name!r} in {config}")
-            recipe_obj = cfg.recipe
+            recipe, base = cfg.recipe.name, cfg.recipe.to_dict()["params"]
             opts.update(cfg.run)
             opts.setdefault("seed", cfg.seed)
-            if param or n is not None:
-                d = recipe_obj.to_dict()
-                params = dict(d["params"])
-                params.update(dict(_parse_param(p) for p in param))
-                if n is not None:
-                    params[getattr(type(recipe_obj), "n_param", "n")] = n
-                from .serialization import from_dict
-
-                recipe_obj = from_dict({"recipe": d["recipe"], "params": params})
+            for key in CONFIG_PATHS:
+                if opts.get(key) is not None:
+                    opts[key] = config.parent / Path(opts[key]).expanduser()
+        elif recipe is None:
+            raise CrossaugError("give a recipe name or --config FILE")
         else:
-            if recipe is None:
-                raise CrossaugError("give a recipe name or --config FILE")
-            params = dict(_parse_param(p) for p in param)
-            if n is not None:  # BackModality recipes: --n sets keep (k, outputs per input)
-                params[getattr(registry.load("recipe", recipe), "n_param", "n")] = n
-            recipe_obj = registry.create("recipe", recipe, **params)
+            base = {}
+        cls = registry.load("recipe", recipe)
+        given = check_params(recipe, cls, pairs)
+        n_param = getattr(cls, "n_param", "n")  # BackModality recipes: --n sets keep (k, outputs per input)
+        n_cli, n = n, n if n is not None else opts.get("n")
         opts.pop("n", None)
+        params = {**base, **given, **({n_param: n} if n is not None else {})}
+        recipe_obj = from_dict({"recipe": recipe, "params": params}) if config else registry.create(
+            "recipe", recipe, **params)
+        if n_cli is not None:
+            _check_n(recipe_obj, n_cli, given, n_param)
+        input, output = input or opts.pop("input", None), output or opts.pop("output", None)
+        opts.pop("input", None), opts.pop("output", None)
+        if input is None or output is None:
+            raise ConfigError("give --input and --output (or run: {input: ..., output: ...} in --config)")
         for key, value in (("seed", seed), ("workers", workers), ("batch_size", batch_size),
                            ("on_error", on_error), ("executor", executor), ("limit", limit),
                            ("cache_dir", cache_dir)):
@@ -200,38 +313,55 @@ def run(recipe: Optional[str] = typer.Argument(None, help="recipe name (or use -
         if address is not None:
             opts.setdefault("executor_options", {})["address"] = address
         _set_limits(max_bytes, max_text_chars)
+        _prepare_output(Path(output), resume, overwrite)
         result = run_recipe(recipe_obj, input, output, resume=resume, progress=progress,
                             report=not no_report, **opts)
     except CrossaugError as exc:
         _fail(exc)
-    s = result.summary
+    closing_lines(result.summary)
+    out.print(str(result.output_dir), highlight=False)
+
+
+def closing_lines(s: dict[str, Any]) -> None:
+    """The run's closing lines on stderr: counts, rejections by stage and reason, inputs without output."""
     labels = s.get("labels") or {}
     per_label = ", ".join(f"{k} {v}" for k, v in labels.get("outputs", {}).items())
-    console.print(f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected "
-                  f"in {s['seconds']:.1f} s" + (f" · kept per label: {per_label}" if per_label else ""))
+    by_stage = "; ".join(
+        f"{stage} {sum(why.values())}" + ("" if stage == "duplicate" else " [" + (
+            next(iter(why)) if len(why) == 1 else ", ".join(f"{r} {c}" for r, c in why.items())) + "]")
+        for stage, why in (s.get("rejections") or {}).items())
+    lines = [f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected"
+             + (f" ({by_stage})" if by_stage else "") + f" in {s['seconds']:.1f} s"
+             + (f" · kept per label: {per_label}" if per_label else "")]
+    none = s.get("inputs_without_output") or []
+    if none:
+        lines.append(f"{len(none)} input(s) without output: {', '.join(none[:10])}"
+                     + (f" and {len(none) - 10} more (summary.json)" if len(none) > 10 else ""))
     if labels.get("warning"):
-        console.print(f"[yellow]warning:[/] {escape(labels['warning'])}")
-    out.print(str(result.output_dir))
+        lines.append(f"warning: {labels['warning']}")
+    for line in lines:
+        for part in wrap(line, width(sys.stderr)):
+            typer.echo(part, err=True)
 
 
 @app.command()
-def validate(input: Path = typer.Option(..., "--input", "-i"),
+def validate(input: Path = typer.Option(..., "--input", "-i", help="JSONL/CSV/TXT file or folder"),
              recipe: Optional[str] = typer.Option(None, help="also check the fields this recipe needs"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
-    """Check a dataset: decode every row and report the bad ones (exit 1 if any)."""
+             as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Check a dataset: decode every row and report the bad ones (exit 1 if any).
+
+    Rows are named as ``crossaug run`` names them (a repeated id ``r1`` is ``r1#dup2``).
+    """
     from . import registry
     from .errors import BadSample
-    from .io.datasets import iter_records, to_sample
+    from .io.datasets import dedupe, iter_records, to_sample
 
     try:
         required = registry.create("recipe", recipe).required_fields() if recipe else ()
-        bad, total, seen = [], 0, set()
-        for rec in iter_records(input):
+        bad, total = [], 0
+        for rec in dedupe(iter_records(input)):
             total += 1
             try:
-                if rec.id in seen:
-                    raise BadSample(f"duplicate id {rec.id!r}", sample_id=rec.id)
-                seen.add(rec.id)
                 to_sample(rec, required)
             except BadSample as exc:
                 bad.append({"id": rec.id, "source": rec.source, "reason": str(exc)})
@@ -240,15 +370,16 @@ def validate(input: Path = typer.Option(..., "--input", "-i"),
     if as_json:
         out.print_json(json.dumps({"rows": total, "bad": bad}))
     else:
+        cols = width()
         for b in bad:
-            out.print(f"[red]bad[/] {escape(b['reason'])}", highlight=False)
-        out.print(f"{total} rows, {len(bad)} bad")
+            echo(wrap(f"bad {b['id']}: {b['reason']}", cols))
+        echo(f"{total} rows, {len(bad)} bad")
     if bad:
         raise typer.Exit(1)
 
 
 @app.command()
-def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
+def doctor(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Which optional backends and offline resources are available, and how to get the rest."""
     from .doctor import run_checks
 
@@ -256,18 +387,16 @@ def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         out.print_json(json.dumps([c.to_dict() for c in checks]))
         return
-    table = Table("plugin", "check", "status", "detail / how to get it")
-    for c in checks:
-        table.add_row(escape(c.plugin), escape(c.name), "[green]ok[/]" if c.ok else "[yellow]missing[/]",
-                      escape(c.detail if c.ok else f"{c.detail} → {c.hint}"))
-    out.print(table)
+    echo(table(("plugin", "check", "status", "detail / how to get it"),
+               [(c.plugin, c.name, c.status, c.detail if c.ok else f"{c.detail} → {c.hint}") for c in checks],
+               width()))
 
 
 @app.command()
-def demo(output: Path = typer.Option(Path("crossaug-demo"), "--output", "-o"),
-         workers: Optional[int] = typer.Option(None),
-         seed: Optional[int] = typer.Option(None),
-         progress: bool = typer.Option(True, "--progress/--no-progress")) -> None:
+def demo(output: Path = typer.Option(Path("crossaug-demo"), "--output", "-o", help="output directory"),
+         workers: Optional[int] = typer.Option(None, help="parallel workers"),
+         seed: Optional[int] = typer.Option(None, help="root seed"),
+         progress: bool = typer.Option(True, "--progress/--no-progress", help="show a progress bar")) -> None:
     """Run the main job offline on bundled data and write a report you can open."""
     import shutil
 
@@ -275,7 +404,7 @@ def demo(output: Path = typer.Option(Path("crossaug-demo"), "--output", "-o"),
     from .runner.run import run as run_recipe
 
     spec = get_plugin_manager().hook.crossaug_demo()
-    console.print(spec.description)
+    echo(wrap(spec.description, width()))
     if output.exists() and (output / "manifest.jsonl").exists():
         shutil.rmtree(output)
     try:
@@ -284,10 +413,9 @@ def demo(output: Path = typer.Option(Path("crossaug-demo"), "--output", "-o"),
                             on_error="skip", progress=progress)
     except CrossaugError as exc:
         _fail(exc)
-    s = result.summary
-    console.print(f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected in {s['seconds']:.1f} s")
-    console.print(f"open {result.report_path.resolve()} in a browser")
-    out.print(str(result.output_dir.resolve()))
+    closing_lines(result.summary)
+    typer.echo(f"open {result.report_path.resolve()} in a browser", err=True)
+    typer.echo(str(result.output_dir.resolve()))
 
 
 @app.command()
@@ -298,7 +426,7 @@ def report(directory: Path = typer.Argument(..., help="a run's output directory"
 
     if not (directory / "manifest.jsonl").exists():
         _fail(CrossaugError(f"{directory} has no manifest.jsonl"))
-    out.print(str(write_report(directory, max_inputs=max_inputs)))
+    typer.echo(str(write_report(directory, max_inputs=max_inputs)))
 
 
 #: commands that a separate distribution provides: name -> (distribution, pip argument, what it does)
@@ -315,7 +443,7 @@ def add_install_hints(cli: typer.Typer) -> None:
         if name in have:
             continue
         hint = f"install {dist}: pip install '{pip_arg}'"
-        cli.command(name, help=escape(f"({what}) {hint}"),
+        cli.command(name, help=f"({what}) {hint}",
                     context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
             _missing_command(f"`crossaug {name}` comes with {dist}, which is not installed; {hint}"))
 
@@ -327,6 +455,14 @@ def _missing_command(message: str) -> Any:
     return missing
 
 
+def whole_short_help(cli: typer.Typer) -> None:
+    """Give each command its whole first paragraph as short help (click would cut it with "...")."""
+    for info in cli.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback) or ""
+        if info.short_help is None and doc:
+            info.short_help = " ".join(doc.split("\n\n")[0].split())
+
+
 def main() -> None:
     """Entry point of the ``crossaug`` script."""
     import logging
@@ -336,12 +472,15 @@ def main() -> None:
 
     get_plugin_manager().hook.crossaug_register_commands(cli=app)
     add_install_hints(app)
+    whole_short_help(app)
     try:
         app()
     except CrossaugError as exc:  # pragma: no cover - commands handle their own
         console.print(f"error: {exc}")
         sys.exit(2)
 
+
+whole_short_help(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

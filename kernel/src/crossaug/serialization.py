@@ -7,7 +7,7 @@ A recipe file adds run options::
     recipe: back-speech
     params: {voices: [slt, kal], threshold: 0.2}
     seed: 0
-    run: {workers: 2, batch_size: 8, on_error: skip}
+    run: {input: data.jsonl, output: out, workers: 2, batch_size: 8, on_error: skip}
 
 Example:
     >>> from crossaug.builtin.typo import Typo
@@ -28,7 +28,8 @@ from .errors import ConfigError
 from .step import Step
 
 KINDS = ("transform", "augmentation", "filter", "recipe")
-RUN_OPTIONS = {"workers", "batch_size", "on_error", "executor", "n", "limit", "cache_dir", "executor_options"}
+RUN_OPTIONS = {"workers", "batch_size", "on_error", "executor", "n", "limit", "cache_dir", "executor_options",
+               "input", "output"}  # input/output: read by `crossaug run --config`, relative to the file
 
 
 def _is_step_dict(value: Any) -> bool:

@@ -271,6 +271,59 @@ def iter_records(source: Any) -> Iterator[RawRecord]:
         yield _record(row, index, None, modalities, None, None)
 
 
+def dedupe(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
+    """Records with unique ids: a repeated id ``r1`` becomes ``r1#dup2`` (then ``#dup3``...), a bad record.
+
+    ``crossaug run`` and ``crossaug validate`` both name a repeated row this way.
+
+    Example:
+        >>> [(r.id, r.error) for r in dedupe([RawRecord("r1", {}), RawRecord("r1", {})])][1]
+        ('r1#dup2', "duplicate id 'r1'; ids must be unique")
+    """
+    seen: set[str] = set()
+    for rec in records:
+        if rec.id in seen:
+            n = 2
+            while f"{rec.id}#dup{n}" in seen:
+                n += 1
+            rec = RawRecord(f"{rec.id}#dup{n}", rec.values, rec.label, rec.meta, rec.base_dir, rec.source,
+                            f"duplicate id {rec.id!r}; ids must be unique")
+        seen.add(rec.id)
+        yield rec
+
+
+#: inputs larger than this get no row count (an indeterminate progress bar) when counting needs parsing
+COUNT_MAX_BYTES = 64 << 20
+
+
+def count_records(source: Any) -> int | None:
+    """Rows in a dataset for a progress bar, or ``None`` when that would cost a second full parse.
+
+    JSONL/TXT: newlines, read in chunks. CSV/TSV up to :data:`COUNT_MAX_BYTES`: rows after
+    the header (a quoted field may hold newlines). Lists: ``len``. Folders and iterators: ``None``.
+    """
+    if not isinstance(source, (str, Path)):
+        try:
+            return len(source)
+        except TypeError:
+            return None
+    p = Path(source)
+    suffix = p.suffix.lower()
+    if not p.is_file():
+        return None
+    if suffix in (".jsonl", ".txt"):
+        with p.open("rb") as fh:  # in chunks: one huge line is never held whole (blank lines count too)
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    if suffix in (".csv", ".tsv") and p.stat().st_size <= COUNT_MAX_BYTES:
+        with p.open(newline="", encoding="utf-8", errors="replace") as fh:
+            try:
+                return max(0, sum(1 for row in csv.reader(fh, delimiter="\t" if suffix == ".tsv" else ",")
+                                  if row) - 1)
+            except csv.Error:
+                return None
+    return None
+
+
 def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
     """Decode a record's values into a :class:`Sample` (raises :class:`BadSample`)."""
     from ..modality import get_modality
@@ -292,4 +345,4 @@ def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
     return Sample(record.id, fields, label=record.label, meta=meta)
 
 
-__all__ = ["RawRecord", "iter_records", "to_sample", "EXTENSIONS"]
+__all__ = ["RawRecord", "iter_records", "to_sample", "dedupe", "count_records", "EXTENSIONS"]

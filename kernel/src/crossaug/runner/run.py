@@ -33,7 +33,8 @@ from .._json import to_jsonable
 from ..errors import ConfigError
 from ..hooks import get_plugin_manager
 from ..importing import code_trusted, trusting_code
-from ..io.datasets import RawRecord, iter_records, to_sample
+from ..io.datasets import RawRecord, count_records, iter_records, to_sample
+from ..io.datasets import dedupe as _dedupe
 from ..models import deterministic as strict_mode_on
 from ..models import machine_device, model_settings, strict_mode, uses_models
 from ..recipe import Recipe
@@ -66,19 +67,6 @@ class RunResult:
         return self.summary.get("labels")
 
 
-def _dedupe(records: Iterable[RawRecord]) -> Iterator[RawRecord]:
-    seen: set[str] = set()
-    for rec in records:
-        if rec.id in seen:
-            n = 2
-            while f"{rec.id}#dup{n}" in seen:
-                n += 1
-            rec = RawRecord(f"{rec.id}#dup{n}", rec.values, rec.label, rec.meta, rec.base_dir, rec.source,
-                            f"duplicate id {rec.id!r}; ids must be unique")
-        seen.add(rec.id)
-        yield rec
-
-
 def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int | None,
              spent: list[float]) -> Iterator[list[RawRecord]]:
     """Batches of ``size`` records; the time spent reading them is added to ``spent[0]``."""
@@ -98,19 +86,6 @@ def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int
     spent[0] += time.perf_counter() - start
     if batch:
         yield batch
-
-
-def _count(inputs: Any) -> int | None:
-    if isinstance(inputs, (str, Path)):
-        p = Path(inputs)
-        if p.is_file() and p.suffix.lower() in (".jsonl", ".txt"):
-            with p.open("rb") as fh:  # in chunks: one huge line is never held whole (blank lines count too)
-                return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
-        return None
-    try:
-        return len(inputs)
-    except TypeError:
-        return None
 
 
 def _input_identity(inputs: Any) -> dict[str, Any] | None:
@@ -262,7 +237,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         _repair_media(out, inputs, task, manifest.done)
     timings: dict[str, list[float]] = {}
     started = time.perf_counter()
-    total = _count(inputs) if progress else None  # counting reads a file once more: only for the bar
+    total = count_records(inputs) if progress else None  # counting reads a file once more: only for the bar
     if total is not None and limit is not None:
         total = min(total, limit)
     done_before = len(manifest.done)
@@ -316,8 +291,9 @@ class _Bar:
             TimeRemainingColumn,
         )
 
+        count = MofNCompleteColumn() if total is not None else TextColumn("{task.completed}")  # never "9/?"
         self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 count, TimeElapsedColumn(), TimeRemainingColumn(),
                                  transient=False)
         self.progress.start()
         self.task = self.progress.add_task(label, total=total, completed=completed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,31 @@ from .manifest import read_manifest
 def _reason_key(reason: str) -> str:
     head = reason.split(":", 1)[0].strip()
     return head if len(head) < 60 else head[:60]
+
+
+def rejection_stage(rec: dict[str, Any]) -> tuple[str, str]:
+    """Where a rejected line was stopped and why, as ``(stage, reason)``, numbers written ``N``.
+
+    Stages: ``input`` (the row did not decode), ``duplicate`` (a repeated id), ``filter NAME``
+    (the filter that said no) and ``recipe`` (a step failed or the recipe dropped the candidate).
+
+    Example:
+        >>> rejection_stage({"reason": "f: distance 0.3 > 0.2", "lineage": [
+        ...     {"kind": "filter", "name": "f", "kept": False}]})
+        ('filter f', 'distance N > N')
+    """
+    reason = rec.get("reason") or ""
+    lineage = rec.get("lineage") or []
+    failed = next((s for s in reversed(lineage) if s.get("kind") == "filter" and s.get("kept") is False), None)
+    if failed is not None:
+        stage, reason = f"filter {failed['name']}", reason.removeprefix(f"{failed['name']}:")
+    elif "duplicate id " in reason and not lineage:
+        return "duplicate", "duplicate id"
+    else:
+        stage = "recipe" if lineage else "input"
+        reason = re.sub(r"sample '[^']*': | \((?:file|line) [^)]*\)$", "", reason)
+    reason = re.sub(r"\d+(?:\.\d+)?", "N", reason).strip()
+    return stage, (reason if len(reason) <= 80 else reason[:79] + "…") or "rejected"
 
 
 #: warn when an output label's share differs from its input share by more than this (percentage points)
@@ -57,6 +83,7 @@ class Tally:
         self.out_labels: Counter[str] = Counter()
         self.produced = self.kept = self.rejected = 0
         self.reasons: Counter[str] = Counter()
+        self.stages: Counter[tuple[str, str]] = Counter()  # (stage, reason) of each rejected line
         self.filters: dict[str, list[float]] = {}  # name -> [scored, rejected, score sum]
 
     def add(self, rec: dict[str, Any]) -> None:
@@ -74,6 +101,7 @@ class Tally:
         else:
             self.rejected += 1
             self.reasons[_reason_key(rec.get("reason") or "")] += 1
+            self.stages[rejection_stage(rec)] += 1
         for step in rec.get("lineage", ()):
             if step.get("kind") == "filter" and step.get("score") is not None:
                 f = self.filters.setdefault(step["name"], [0, 0, 0.0])
@@ -91,6 +119,7 @@ class Tally:
         self.kept += other.kept
         self.rejected += other.rejected
         self.reasons.update(other.reasons)
+        self.stages.update(other.stages)
         for name, (scored, rejected, total) in other.filters.items():
             f = self.filters.setdefault(name, [0, 0, 0.0])
             f[0] += scored
@@ -104,6 +133,9 @@ class Tally:
                         for name, f in sorted(self.filters.items())}
         labels = (label_balance(dict(Counter(self.parent_label.values())), dict(self.out_labels),
                                 balance_threshold_pp) if self.parent_label else None)
+        rejections: dict[str, dict[str, int]] = {}
+        for (stage, reason), count in sorted(self.stages.items(), key=lambda kv: (-kv[1], kv[0])):
+            rejections.setdefault(stage, {})[reason] = count
         return {
             "inputs": len(self.parents),
             "lines": self.produced,
@@ -112,6 +144,7 @@ class Tally:
             "kept_ratio": round(self.kept / self.produced, 6) if self.produced else None,
             "inputs_without_output": sorted(p for p, n in self.parents.items() if n == 0),
             "rejection_reasons": dict(self.reasons.most_common()),
+            "rejections": rejections,
             "filters": filter_stats,
             "labels": labels,
         }
