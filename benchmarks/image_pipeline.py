@@ -4,7 +4,9 @@ Measures images per second of text-to-image (``image.text-to-image.diffusers``)
 and captioning (``image.caption.blip`` or ``image.caption.vision-encoder-decoder``)
 when the transform receives the whole list (batched, ``batch_size`` items per
 forward pass) and when it is called once per item, on the same models in the same
-run, and prints the ratio. By default tiny random models are built in a temporary
+run, and prints the ratio; then counts the text-to-image generations back-captioning makes
+per input (l = m = n = 2, k = 5, no filter after G: 5, where it used to make all 8) and its
+seconds per input with and without that pre-selection. By default tiny random models are built in a temporary
 directory (CPU, seconds); pass real models to measure them (e.g. on a GPU):
 
     python benchmarks/image_pipeline.py
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        args.repeat)
         result[name] = {"batched_per_s": round(batched, 3), "single_per_s": round(single, 3),
                         "ratio": round(batched / single, 3)}
+    result["back-captioning"] = _back_captioning(caption_model, image_model, size, args)
     tmp.cleanup()
     if args.json:
         print(json.dumps(result, indent=2))
@@ -109,7 +112,61 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             r = result[name]
             print(f"{name:14s} batched {r['batched_per_s']:8.2f} img/s   one-at-a-time {r['single_per_s']:8.2f} "
                   f"img/s   ratio {r['ratio']:.2f}x")
+        b = result["back-captioning"]
+        print(f"back-captioning l=m=n=2 k=5: {b['generated_per_input']} images generated per input "
+              f"(all candidates: {b['generated_per_input_all']}); {b['s_per_input']:.2f} s/input vs "
+              f"{b['s_per_input_all']:.2f} s/input generating all, ratio {b['ratio']:.2f}x")
     return result
+
+
+def _back_captioning(caption_model: str, image_model: str, size: int | None, args: Any) -> dict[str, Any]:
+    """Images generated per input and seconds per input, with and without pre-selecting the k kept."""
+    from crossaug import BackModality, Sample, Seeder, create
+    from crossaug_image.text_to_image.stable_diffusion import StableDiffusionTextToImage
+
+    recipe = create("recipe", "back-captioning", caption_model=caption_model, image_model=image_model,
+                    rewriter="text.typo", caption_params={"max_new_tokens": args.max_new_tokens},
+                    image_params={"num_inference_steps": args.steps, "height": size, "width": size,
+                                  "batch_size": args.batch_size, "dtype": args.dtype},
+                    device=args.device, l=2, m=2, n=2, keep=5)
+    inputs = [Sample(f"b{i}", {"image": img}, label=lab) for i, (img, lab) in
+              enumerate(zip(_colour_images(4), ["cat", "dog", "car", "house"]))]
+    made: list[int] = []
+    real = StableDiffusionTextToImage.generate
+
+    def counting(self: Any, prompts: Any, seeds: Any) -> Any:
+        made.append(len(prompts))
+        return real(self, prompts, seeds)
+
+    StableDiffusionTextToImage.generate = counting  # type: ignore[method-assign]
+    try:
+        recipe.process(inputs[:1], Seeder(0))  # warm-up: loads both models
+        made.clear()
+        t0 = time.perf_counter()
+        recipe.process(inputs, Seeder(0))
+        pre, pre_s = sum(made), time.perf_counter() - t0
+        made.clear()
+        keep_all = BackModality._preselect
+        BackModality._preselect = lambda self, *a: ({}, {})  # type: ignore[method-assign]
+        try:
+            t0 = time.perf_counter()
+            recipe.process(inputs, Seeder(0))
+            full, full_s = sum(made), time.perf_counter() - t0
+        finally:
+            BackModality._preselect = keep_all  # type: ignore[method-assign]
+    finally:
+        StableDiffusionTextToImage.generate = real  # type: ignore[method-assign]
+    n = len(inputs)
+    return {"generated_per_input": pre / n, "generated_per_input_all": full / n, "s_per_input": pre_s / n,
+            "s_per_input_all": full_s / n, "ratio": round(full_s / pre_s, 3)}
+
+
+def _colour_images(n: int) -> list[Any]:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    return [Image.fromarray(rng.integers(0, 256, (48, 48, 3), dtype=np.uint8), mode="RGB") for _ in range(n)]
 
 
 if __name__ == "__main__":
