@@ -56,6 +56,7 @@ OPERATIONS = ("sr", "ri", "rs", "rd")
 _EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.UNICODE | re.DOTALL)
 _PLAIN = re.compile(r"^[a-z ]+$")
 _UNIT = re.compile(r"\S+")
+_UNITS_SPLIT = re.compile(r"(\S+)")
 _spacy_lock = threading.Lock()
 
 #: Paper Table 3: recommended (alpha, n_aug) by training-set size.
@@ -194,10 +195,13 @@ def plan_random_insertion(words: Sequence[str], n: int, rng: np.random.Generator
 def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator,
                      editable: Sequence[bool] | None = None) -> list[list[int]]:
     """RS: ``n`` swaps of two distinct random editable positions; ``[i, j]`` edits applied in order."""
-    idx = np.flatnonzero(_editable(words, editable))
-    if len(idx) < 2:
+    idx = [i for i, ok in enumerate(_editable(words, editable)) if ok]
+    m = len(idx)
+    if m < 2 or n < 1:
         return []
-    return [sorted(int(idx[x]) for x in rng.choice(len(idx), size=2, replace=False)) for _ in range(n)]
+    # a uniform pair of distinct positions per swap: a in [0, m), b in [0, m - 1) skipping a (one draw call)
+    draws = rng.integers(0, [m, m - 1] * n).tolist()
+    return [sorted((idx[a], idx[b + (b >= a)])) for a, b in zip(draws[::2], draws[1::2])]
 
 
 def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generator,
@@ -283,13 +287,10 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     Raises:
         ValueError: the edits do not fit these words.
     """
-    matches = list(_UNIT.finditer(text))
-    if not matches:
+    parts = _UNITS_SPLIT.split(text)  # [lead, word, whitespace after it, word, ..., word, tail]
+    if len(parts) == 1:
         return text
-    lead = text[:matches[0].start()]
-    units = [m.group() for m in matches]
-    seps = [text[m.end():(matches[k + 1].start() if k + 1 < len(matches) else len(text))]
-            for k, m in enumerate(matches)]
+    lead, units, seps = parts[0], parts[1::2], parts[2::2]
     _apply_units(units, seps, op, edits)
     if not units:
         return text
@@ -340,6 +341,12 @@ def label_words(label: Any) -> set[str]:
     return {t.text.lower() for lab in labels for t in tokenize(lab.replace("_", " ")) if t.is_word}
 
 
+@functools.lru_cache(maxsize=1024)
+def _language_refusal(text: str, expected: str | None, min_confidence: float) -> str | None:
+    """:func:`language_refusal`, once per text: a recipe augments each input ``num_aug`` times."""
+    return language_refusal(text, expected, min_confidence)
+
+
 class _EDAOperations(Augmentation):
     """Shared machinery: check the language, mark protected words, plan one operation, replay it."""
 
@@ -365,7 +372,7 @@ class _EDAOperations(Augmentation):
         """One flag per whitespace word of ``text``: may EDA change it? (see the module docstring)."""
         matches = list(_UNIT.finditer(text))
         spans = protected_spans(text)
-        ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches]
+        ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches] if spans else [True] * len(matches)
         if self.protect_label:
             lab = label_words(sample.label)
             if lab:
@@ -406,7 +413,7 @@ class _EDAOperations(Augmentation):
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
-        reason = language_refusal(text, self.input_language, self.min_language_confidence)
+        reason = _language_refusal(text, self.input_language, self.min_language_confidence)
         if reason:
             raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
         words = text.split()

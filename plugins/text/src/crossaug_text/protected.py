@@ -17,9 +17,10 @@ Example:
 from __future__ import annotations
 
 import bisect
+import functools
 import re
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 
 class ProtectedSpan(NamedTuple):
@@ -31,6 +32,17 @@ class ProtectedSpan(NamedTuple):
     text: str
 
 
+#: the alternatives of the last ``code`` pattern, each with the text any match of it contains
+_CODE_PARTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    (r"(?<!\S)(?:~?/[\w.-]+){2,}/?", lambda t: "/" in t),
+    (r"\w+(?:\.\w+)*\([^()\s]*\)", lambda t: "(" in t and ")" in t),
+    (r"</?[A-Za-z][^<>\n]{0,80}>", lambda t: "<" in t and ">" in t),
+    (r"\b\w*_\w+\b", lambda t: "_" in t),
+    (r"\b[a-z]+[A-Z]\w*\b", lambda t: True),
+    (r"\b\w+(?:\.\w+){2,}\b", lambda t: "." in t),
+    (r"\S*(?:==|!=|->|=>|::|\+\+|&&|\|\|)\S*", lambda t: any(op in t for op in _OPERATORS)),
+)
+
 #: (kind, pattern), tried in this order; earlier kinds win overlaps.
 PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("code", re.compile(r"`[^`\n]*`")),
@@ -40,16 +52,31 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("handle", re.compile(r"(?<![\w@])@\w+", re.UNICODE)),
     ("hashtag", re.compile(r"(?<![\w#&])#\w+", re.UNICODE)),
     ("number", re.compile(r"(?<!\w)(?:[$€£¥₹₺]\s?)?\d(?:[\d,.:/-]*\d)?(?:%|[$€£¥₹₺])?", re.UNICODE)),
-    ("code", re.compile(r"(?<!\S)(?:~?/[\w.-]+){2,}/?|\w+(?:\.\w+)*\([^()\s]*\)|</?[A-Za-z][^<>\n]{0,80}>"
-                        r"|\b\w*_\w+\b|\b[a-z]+[A-Z]\w*\b|\b\w+(?:\.\w+){2,}\b|\S*(?:==|!=|->|=>|::|\+\+|&&|\|\|)\S*",
-                        re.UNICODE)),
+    ("code", re.compile("|".join(p for p, _ in _CODE_PARTS), re.UNICODE)),
 )
+
+_OPERATORS = ("==", "!=", "->", "=>", "::", "++", "&&", "||")
+_DOT_LETTER, _DIGIT = re.compile(r"\.[a-z]"), re.compile(r"\d")
+#: per pattern of PATTERNS, a quick test that is false only where the pattern cannot match
+_MAY_MATCH: tuple[Callable[[str], Any], ...] = (
+    lambda t: "`" in t, lambda t: "://" in t or "www." in t, lambda t: "@" in t, _DOT_LETTER.search,
+    lambda t: "@" in t, lambda t: "#" in t, _DIGIT.search, lambda t: True)
+
+
+@functools.lru_cache(maxsize=128)
+def _code_pattern(present: tuple[bool, ...]) -> re.Pattern[str]:
+    """The code pattern without the alternatives that cannot match (same matches: they never win)."""
+    return re.compile("|".join(p for (p, _), on in zip(_CODE_PARTS, present) if on) or "(?!)", re.UNICODE)
 
 
 def protected_spans(text: str) -> list[ProtectedSpan]:
     """Non-overlapping protected spans of ``text``, sorted by start (see the module docstring)."""
     taken: list[ProtectedSpan] = []
-    for kind, pattern in PATTERNS:
+    for (kind, pattern), may_match in zip(PATTERNS, _MAY_MATCH):
+        if not may_match(text):  # most texts hold no URL, handle or code: skip the scans that cannot match
+            continue
+        if pattern is PATTERNS[-1][1]:
+            pattern = _code_pattern(tuple(bool(test(text)) for _, test in _CODE_PARTS))
         for m in pattern.finditer(text):
             s, e = m.span()
             if e > s and not any(s < t.end and t.start < e for t in taken):
