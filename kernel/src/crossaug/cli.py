@@ -69,6 +69,25 @@ def did_you_mean(name: str, choices: list[str]) -> str:
     return f"; did you mean {', '.join(close)}?" if close else ""
 
 
+_KINDS = ("recipe", "transform", "augmentation", "filter", "modality")
+
+
+def _names(incomplete: str, kinds: tuple[str, ...]) -> list[str]:
+    from . import registry
+
+    return sorted({n for k in kinds for n in registry.names(k) if n.startswith(incomplete)})
+
+
+def complete_recipe(incomplete: str) -> list[str]:
+    """Recipe names that start with ``incomplete`` (shell completion of ``crossaug run``)."""
+    return _names(incomplete, ("recipe",))
+
+
+def complete_name(incomplete: str) -> list[str]:
+    """Registered step names that start with ``incomplete`` (shell completion of ``crossaug describe``)."""
+    return _names(incomplete, _KINDS)
+
+
 @app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="print a JSON list"),
              kind: Optional[str] = typer.Option(None, help="only this kind (recipe, transform, ...)")) -> None:
@@ -88,17 +107,16 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="print a JSON li
 
 
 @app.command()
-def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-speech or text.typo"),
+def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-speech or text.typo",
+                                        autocompletion=complete_name),
              as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
     """Parameters, modalities in/out and documentation of a registered step."""
     from . import registry
 
-    kinds = ("recipe", "transform", "augmentation", "filter", "modality")
-    found = [k for k in kinds if name in registry.names(k)]
+    found = [k for k in _KINDS if name in registry.names(k)]
     if not found:
-        _fail(CrossaugError(f"nothing registered as {name!r}"
-                            f"{did_you_mean(name, [n for k in kinds for n in registry.names(k)])}; "
-                            "see `crossaug list`"))
+        _fail(CrossaugError(f"nothing registered as {name!r}{did_you_mean(name, complete_name(''))} "
+                            "(see `crossaug list`)"))
     kind = found[0]
     try:
         obj = registry.load(kind, name)
@@ -227,7 +245,8 @@ CONFIG_PATHS = ("input", "output")
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
-        recipe: Optional[str] = typer.Argument(None, help="recipe name (or use --config)"),
+        recipe: Optional[str] = typer.Argument(None, help="recipe name (or use --config)",
+                                               autocompletion=complete_recipe),
         input: Optional[Path] = typer.Option(None, "--input", "-i",
                                              help="JSONL/CSV/TXT file or folder (or run.input in --config)"),
         output: Optional[Path] = typer.Option(None, "--output", "-o",

@@ -23,6 +23,8 @@ from typing import Any
 
 #: a continuation line starts this far in when a row wraps
 INDENT = 4
+#: the fewest characters a table leaves for the cells that wrap
+MIN_TAIL = 24
 
 
 def width(stream: Any = None) -> int | None:
@@ -40,26 +42,28 @@ def wrap(text: str, cols: int | None, indent: int = INDENT) -> list[str]:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], cols: int | None = None) -> list[str]:
-    """Aligned columns; a row longer than ``cols`` wraps its last cell under that column, whole tokens only.
+    """Aligned columns; the cells that do not fit in ``cols`` wrap under the last aligned one, whole tokens only.
 
-    When the leading cells leave too little room for the last one, the whole row wraps
-    instead, with continuation lines indented by :data:`INDENT`.
+    As many leading columns stay aligned as leave :data:`MIN_TAIL` characters for the rest;
+    when not even the first does, each row wraps whole, continuation lines indented by :data:`INDENT`.
     """
     all_rows = [list(headers), *[list(r) for r in rows]]
-    widths = [max(len(r[i]) for r in all_rows) for i in range(len(headers) - 1)]
-    lead = sum(widths) + 2 * len(widths)
+    widths = [max(len(r[i]) for r in all_rows) + 2 for i in range(len(headers) - 1)]
+    keep = len(widths)
+    while cols is not None and keep and sum(widths[:keep]) + MIN_TAIL > cols:
+        keep -= 1
+    lead = sum(widths[:keep])
     lines: list[str] = []
     for r in all_rows:
-        head = "".join(f"{c:<{w}}  " for c, w in zip(r[:-1], widths))
-        line = (head + r[-1]).rstrip()
-        if cols is None or len(line) <= cols:
-            lines.append(line)
-        elif cols - lead >= 20:
-            body = textwrap.wrap(r[-1], cols - lead, break_long_words=False, break_on_hyphens=False) or [""]
-            lines.append((head + body[0]).rstrip())
-            lines.extend(" " * lead + b for b in body[1:])
+        head = "".join(f"{c:<{w}}" for c, w in zip(r[:keep], widths))
+        tail = "  ".join(c for c in r[keep:] if c) if keep < len(widths) else r[-1]
+        if cols is None or len(head + tail) <= cols:
+            lines.append((head + tail).rstrip())
+        elif keep:
+            body = textwrap.wrap(tail, cols - lead, break_long_words=False, break_on_hyphens=False) or [""]
+            lines += [(head + body[0]).rstrip(), *(" " * lead + b for b in body[1:])]
         else:
-            lines.extend(wrap(" ".join(c for c in r if c), cols))
+            lines.extend(wrap("  ".join(c for c in r if c), cols))
     return lines
 
 
@@ -87,4 +91,4 @@ def plain_doc(text: str) -> str:
     return re.sub(r"::$", ":", text, flags=re.M)
 
 
-__all__ = ["width", "wrap", "table", "plain_doc", "INDENT"]
+__all__ = ["width", "wrap", "table", "plain_doc", "INDENT", "MIN_TAIL"]

@@ -35,7 +35,7 @@ def rejection_stage(rec: dict[str, Any]) -> tuple[str, str]:
         return "duplicate", "duplicate id"
     else:
         stage = "recipe" if lineage else "input"
-        reason = re.sub(r"sample '[^']*': | \((?:file|line) [^)]*\)$", "", reason)
+        reason = re.sub(r"^BadSample: |sample '[^']*': |\s*\([^()]*\)", "", reason)  # no ids, paths, details
     reason = re.sub(r"\d+(?:\.\d+)?", "N", reason).strip()
     return stage, (reason if len(reason) <= 80 else reason[:79] + "…") or "rejected"
 

@@ -1,0 +1,151 @@
+"""`crossaug run` as a new user drives it: -p forms, -n, --overwrite, run files, rejections by stage,
+duplicate rows named as `validate` names them, the progress total of a CSV."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from crossaug import registry
+from crossaug.cli import app
+from crossaug.io.datasets import count_records
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def lines(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+
+
+def params_of(out: Path) -> dict:
+    return json.loads((out / "run.json").read_text())["definition"]["params"]
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "in.txt"
+    path.write_text("one small sentence\nanother small sentence\n")
+    return path
+
+
+def test_p_repeated_or_several_pairs_after_one(tmp_path: Path, data: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    res = runner.invoke(app, ["run", "typo", "-i", str(data), "-o", str(a), "-p", "rate=0.4", "ops=[swap]",
+                              "-n", "2"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["run", "-p", "rate=0.4", "-p", "ops=[swap]", "typo", "-i", str(data), "-o", str(b),
+                              "--n", "2"])
+    assert res.exit_code == 0, res.output
+    assert params_of(a) == params_of(b) == {"rate": 0.4, "ops": ["swap"], "n": 2}
+    assert (a / "manifest.jsonl").read_bytes() == (b / "manifest.jsonl").read_bytes()
+    assert len(lines(a)) == 4
+
+
+def test_p_errors_name_the_parameter_given(tmp_path: Path, data: Path) -> None:
+    base = ["run", "typo", "-i", str(data), "-o", str(tmp_path / "o")]
+    res = runner.invoke(app, [*base, "-p", "rate=abc"])
+    assert res.exit_code == 2 and "-p rate=abc: parameter 'rate' of recipe 'typo' expects float, got str" in res.output
+    res = runner.invoke(app, [*base, "-p", "rat=0.5"])
+    assert res.exit_code == 2 and "has no parameter 'rat'; did you mean rate?" in res.output
+    res = runner.invoke(app, [*base, "-p", "n=2", "-n", "4"])
+    assert res.exit_code == 2 and "-p n=2 conflicts with --n 4" in res.output
+    res = runner.invoke(app, [*base, "--bogus"])
+    assert res.exit_code == 2 and "no such option(s) --bogus" in res.output
+    assert not (tmp_path / "o" / "manifest.jsonl").exists()
+
+
+def test_n_conflicts_with_an_alias_of_n(tmp_path: Path, data: Path) -> None:
+    if "eda" not in registry.names("recipe"):
+        pytest.skip("crossaug-text (eda) is not installed")
+    base = ["run", "eda", "-i", str(data), "-o", str(tmp_path / "o")]
+    res = runner.invoke(app, [*base, "-p", "num_aug=2", "-n", "4"])
+    assert res.exit_code == 2 and "-p num_aug=2 conflicts with --n 4" in res.output
+    res = runner.invoke(app, [*base, "-p", "num_aug=abc"])
+    assert res.exit_code == 2 and "parameter 'num_aug' of recipe 'eda' expects int, got str 'abc'" in res.output
+
+
+def test_overwrite_replaces_only_when_asked(tmp_path: Path, data: Path) -> None:
+    out = tmp_path / "o"
+    assert runner.invoke(app, ["run", "typo", "-i", str(data), "-o", str(out), "-n", "1"]).exit_code == 0
+    res = runner.invoke(app, ["run", "typo", "-i", str(data), "-o", str(out), "-n", "3"])
+    assert res.exit_code == 2 and "--overwrite to replace it" in res.output and len(lines(out)) == 2
+    res = runner.invoke(app, ["run", "typo", "-i", str(data), "-o", str(out), "-n", "3", "--resume", "--overwrite"])
+    assert res.exit_code == 2 and "give one of them" in res.output
+    res = runner.invoke(app, ["run", "typo", "-i", str(data), "-o", str(out), "-n", "3", "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert len(lines(out)) == 6 and params_of(out)["n"] == 3
+
+
+def test_a_run_file_carries_the_whole_run_and_flags_override_it(tmp_path: Path, data: Path) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "data.txt").write_text(data.read_text())
+    (folder / "run.yaml").write_text("recipe: typo\nparams: {rate: 0.3, n: 2}\nseed: 5\n"
+                                     "run: {input: data.txt, output: out, workers: 1, executor: serial}\n")
+    res = runner.invoke(app, ["run", "--config", str(folder / "run.yaml")])
+    assert res.exit_code == 0, res.output
+    run_json = json.loads((folder / "out" / "run.json").read_text())
+    assert run_json["seed"] == 5 and run_json["definition"]["params"]["rate"] == 0.3
+    assert len(lines(folder / "out")) == 4
+    other = tmp_path / "other"
+    res = runner.invoke(app, ["run", "-c", str(folder / "run.yaml"), "-o", str(other), "--seed", "7", "-n", "1",
+                              "-p", "rate=0.1"])
+    assert res.exit_code == 0, res.output
+    run_json = json.loads((other / "run.json").read_text())
+    assert run_json["seed"] == 7 and run_json["definition"]["params"] == {"rate": 0.1, "n": 1,
+                                                                         "ops": params_of(other)["ops"]}
+    assert len(lines(other)) == 2
+    (folder / "bad.yaml").write_text("recipe: typo\n")
+    res = runner.invoke(app, ["run", "-c", str(folder / "bad.yaml")])
+    assert res.exit_code == 2 and "give --input and --output" in res.output
+
+
+def test_rejections_by_stage_and_reason_and_duplicates_named_alike(tmp_path: Path) -> None:
+    data = tmp_path / "in.jsonl"
+    rows = [{"id": "r1", "text": "hello there friend"}, {"id": "r1", "text": "again"},
+            {"id": "r2", "txt": "no text field"}, {"id": "r3", "text": "a fine long sentence to keep"}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{not json\n")
+    cfg = tmp_path / "r.yaml"
+    cfg.write_text("recipe: augment\nparams:\n  augmentation: {augmentation: text.typo, params: {rate: 0.5}}\n"
+                   "  n: 2\n  filters: [{filter: text.edit-distance, params: {threshold: 0.0001, unit: char}}]\n")
+    out = tmp_path / "o"
+    res = runner.invoke(app, ["run", "-c", str(cfg), "-i", str(data), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    rej = summary["rejections"]
+    assert rej["duplicate"] == {"duplicate id": 1}
+    assert sum(rej["input"].values()) == 2 and "row has no data field" in rej["input"]
+    assert set(rej) == {"duplicate", "input", "filter text.edit-distance"}
+    assert sum(rej["filter text.edit-distance"].values()) == 4  # every typo variant is farther than 0.0001
+    assert sum(sum(v.values()) for v in rej.values()) == summary["rejected"]
+    assert summary["inputs_without_output"] == ["in-5", "r1", "r1#dup2", "r2", "r3"]
+    closing = res.stderr
+    assert "duplicate 1" in closing and "filter text.edit-distance 4" in closing and "input 2" in closing
+    assert "5 input(s) without output: in-5, r1, r1#dup2, r2, r3" in closing
+    val = runner.invoke(app, ["validate", "-i", str(data), "--json"])
+    assert val.exit_code == 1
+    bad_ids = {b["id"] for b in json.loads(val.stdout)["bad"]}
+    run_bad = {r["id"] for r in lines(out) if not r["kept"] and not r.get("lineage")}
+    assert bad_ids == run_bad == {"r1#dup2", "r2", "in-5"}
+
+
+def test_validate_prints_whole_lines_to_a_file(tmp_path: Path) -> None:
+    data = tmp_path / "in.jsonl"
+    data.write_text(json.dumps({"id": "x" * 30, "txt": "a " * 60}) + "\n")
+    res = runner.invoke(app, ["validate", "-i", str(data)], env={"COLUMNS": "40"})
+    assert res.exit_code == 1
+    first = res.stdout.splitlines()[0]
+    assert first.startswith(f"bad {'x' * 30}: ") and "row has no data field" in first
+
+
+def test_progress_total_counts_csv_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import crossaug.io.datasets as ds
+
+    path = tmp_path / "in.csv"
+    path.write_text('id,text\na,"two\nlines"\nb,plain\n\nc,"x, y"\n')
+    assert count_records(path) == 3  # the header and the blank line are not rows; a quoted newline is no row
+    monkeypatch.setattr(ds, "COUNT_MAX_BYTES", 10)
+    assert count_records(path) is None  # too large to parse twice: an indeterminate bar
+    assert count_records(tmp_path) is None and count_records(["a", "b"]) == 2
