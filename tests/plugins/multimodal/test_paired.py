@@ -417,7 +417,21 @@ def test_process_workers_after_torch_ran_in_parent(checkpoint, tmp_path) -> None
                      batch_size=2, report=False)
     finally:
         torch.set_num_threads(before)
-    serial = (tmp_path / "serial" / "manifest.jsonl").read_bytes()
-    assert serial == (tmp_path / "procs" / "manifest.jsonl").read_bytes()
-    media = lambda d: sorted(p.read_bytes() for p in (tmp_path / d).rglob("*.png"))  # noqa: E731
-    assert len(media("serial")) == 8 and media("serial") == media("procs")
+    # The reproducibility contract: everything but a neural step's ``runtime`` record (its batch
+    # size differs: 8 serial, 2 per worker) is identical; neural pixels agree within 2/255.
+    def lines(d: str) -> list[dict]:
+        out = [json.loads(x) for x in (tmp_path / d / "manifest.jsonl").read_text().splitlines()]
+        for line in out:
+            for step in line.get("lineage", []):
+                step.pop("runtime", None)
+        return out
+
+    assert lines("serial") == lines("procs")
+    from crossaug.testing.tolerance import image_mismatch
+    from PIL import Image
+
+    media = lambda d: sorted((tmp_path / d).rglob("*.png"), key=lambda p: p.relative_to(tmp_path / d))  # noqa: E731
+    assert len(media("serial")) == 8 and len(media("procs")) == 8
+    for a, b in zip(media("serial"), media("procs")):
+        assert a.relative_to(tmp_path / "serial") == b.relative_to(tmp_path / "procs")
+        assert image_mismatch(np.asarray(Image.open(a)), np.asarray(Image.open(b))) is None, a.name
