@@ -112,6 +112,28 @@ def test_fastspeech2_loads_local_dir_and_speaks(tiny_fastspeech2):
     assert out.lineage[-1].model == tiny_fastspeech2
 
 
+def test_fastspeech2_device_dtype_policy_and_nan_is_bad_sample(tiny_fastspeech2):
+    import torch
+    from crossaug import BadSample, ConfigError
+    from crossaug.models import pick_device
+
+    tts = create("transform", "audio.tts.fastspeech2", model=tiny_fastspeech2, g2p="cmudict")
+    assert (tts.device, tts.dtype) == ("auto", "auto")
+    out = tts([Sample("f", {"text": "The cat sat."})], [0])[0]
+    assert out.lineage[-1].runtime["device"] == pick_device("auto")
+    assert out.lineage[-1].runtime["dtype"] == "float32"  # auto on CPU
+    half = create("transform", "audio.tts.fastspeech2", model=tiny_fastspeech2, g2p="cmudict", dtype="bfloat16")
+    assert next(half._load()[0].parameters()).dtype == torch.bfloat16
+    with pytest.raises(ConfigError, match="dtype"):
+        create("transform", "audio.tts.fastspeech2", dtype="half-ish")
+    net = tts._load()[0]
+    with torch.no_grad():
+        next(net.vocoder.parameters()).fill_(float("nan"))  # the vocoder's first conv: NaN audio
+    with pytest.raises(BadSample) as info:
+        tts([Sample("nan-clip", {"text": "The dog ran."})], [0])
+    assert info.value.sample_id == "nan-clip" and "NaN" in str(info.value)
+
+
 def test_fastspeech2_g2p_en_missing_is_explained(tiny_fastspeech2):
     if importlib.util.find_spec("g2p_en") is not None:
         pytest.skip("g2p_en is installed here")

@@ -56,20 +56,29 @@ def _first_param(cls: type, names: Sequence[str]) -> str | None:
     return next((n for n in names if n in accepted), None)
 
 
-def make_tts(name: str, voice: str | None, options: dict[str, Any]) -> Transform:
+def model_settings(cls: type, device: str | None, dtype: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` plus ``device``/``dtype`` for a backend that takes them (``options`` win; ``None``: not set)."""
+    accepted = cls.param_names() if hasattr(cls, "param_names") else []
+    kw = {k: v for k, v in (("device", device), ("dtype", dtype)) if v is not None and k in accepted}
+    return {**kw, **options}
+
+
+def make_tts(name: str, voice: str | None, options: dict[str, Any], device: str | None = None,
+             dtype: str | None = None) -> Transform:
     """The registered text -> audio transform ``name`` (full name or alias); ``voice`` sets its voice or model."""
     full = registry.resolve("transform", name, prefix="audio.tts.", source="text", target="audio")
-    kw = dict(options)
+    kw = model_settings(registry.load("transform", full), device, dtype, dict(options))
     arg = _first_param(registry.load("transform", full), ("voice", "model"))
     if voice and arg:
         kw[arg] = voice
     return registry.create("transform", full, **kw)
 
 
-def make_asr(name: str, model: str | None, options: dict[str, Any]) -> Transform:
+def make_asr(name: str, model: str | None, options: dict[str, Any], device: str | None = None,
+             dtype: str | None = None) -> Transform:
     """The registered audio -> text transform ``name``; ``model`` sets its model id or path."""
     full = registry.resolve("transform", name, prefix="audio.asr.", source="audio", target="text")
-    kw = dict(options)
+    kw = model_settings(registry.load("transform", full), device, dtype, dict(options))
     arg = _first_param(registry.load("transform", full), ("model", "hmm"))
     if model and arg:
         kw[arg] = model
@@ -127,6 +136,11 @@ class BackSpeech(BackModality):
         top_up: extra rounds with new seed keys for inputs left with fewer than ``keep``.
         recase: give kept transcripts the input's casing and punctuation where words align.
         screen: reject transcripts that introduce a word of the ``text.word-screen`` lists.
+        device: torch device of every model step that takes one (FastSpeech2, wav2vec2,
+            Whisper, ...): ``auto`` (cuda, then mps, else cpu) or ``cpu``, ``cuda``, ``cuda:1``;
+            ``tts_options``/``asr_options`` override it per step.
+        dtype: their dtype: ``auto`` (half precision on a GPU, float32 on CPU), ``float32``,
+            ``float16`` or ``bfloat16``.
     """
 
     name: ClassVar[str] = "back-speech"
@@ -140,7 +154,7 @@ class BackSpeech(BackModality):
                  min_distance: float = 0.01, fan_out: Sequence[int] | None = None, keep: int | None = 5,
                  keep_intermediate: bool = True, tts_options: dict[str, Any] | None = None,
                  asr_options: dict[str, Any] | None = None, dedupe: bool = True, top_up: int = 1,
-                 recase: bool = True, screen: bool = True) -> None:
+                 recase: bool = True, screen: bool = True, device: str = "auto", dtype: str = "auto") -> None:
         if isinstance(voices, str):
             voices = [voices]
         tts_full = registry.resolve("transform", tts, prefix="audio.tts.", source="text", target="audio")
@@ -148,8 +162,8 @@ class BackSpeech(BackModality):
         if isinstance(augmentations, str):
             augmentations = [a for a in augmentations.replace("+", ",").split(",") if a]
         aug_list = [str(a) for a in augmentations]
-        forward = [make_tts(tts, v, dict(tts_options or {})) for v in voice_list]
-        backward = make_asr(asr, asr_model, dict(asr_options or {}))
+        forward = [make_tts(tts, v, dict(tts_options or {}), device, dtype) for v in voice_list]
+        backward = make_asr(asr, asr_model, dict(asr_options or {}), device, dtype)
         steps = [make_augmentation(a, semitones, tempo, aug_backend) for a in aug_list]
         augment = None if not steps else steps[0] if len(steps) == 1 else Compose(steps)
         edit = SpokenEditDistance(threshold=threshold, unit=unit, min_distance=min_distance)
@@ -172,6 +186,7 @@ class BackSpeech(BackModality):
         self.asr_options = dict(asr_options or {})
         self.recase = bool(recase)
         self.screen = bool(screen)
+        self.device, self.dtype = device, dtype
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.param_names()}

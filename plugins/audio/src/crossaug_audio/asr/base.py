@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import Audio, Produced, Sample
+from crossaug import Audio, BadSample, Produced, Sample
 from crossaug.transform import Transform
 
 from ..dsp.resample import mix_to_mono, resample
@@ -43,6 +43,14 @@ def prepare_audio(audio: Audio, rate: int) -> tuple[np.ndarray, dict[str, Any]]:
     return np.ascontiguousarray(x, dtype=np.float32), info
 
 
+class NonFiniteOutput(Exception):
+    """Raised by :meth:`ASR.transcribe`: the model's output for clip ``index`` holds a NaN or infinity."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"non-finite model output for clip {index}")
+        self.index = index
+
+
 def clean_transcript(text: str) -> str:
     """Collapse whitespace; strip filler markers such as ``<unk>`` or ``[NOISE]``."""
     words = [w for w in text.split() if not (w.startswith("<") and w.endswith(">"))
@@ -62,13 +70,23 @@ class ASR(Transform):
     batch_size: int = 8
 
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
-        """One transcript per mono float32 array at :attr:`sample_rate`."""
+        """One transcript per mono float32 array at :attr:`sample_rate`.
+
+        A backend raises :class:`NonFiniteOutput` for a clip whose model output holds a NaN
+        or infinity; the sample of that clip becomes a :class:`~crossaug.BadSample`.
+        """
         raise NotImplementedError
 
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         prepared = [prepare_audio(s[self.input_field], self.sample_rate) for s in samples]
         heard = [i for i, (x, _) in enumerate(prepared) if x.size and float(np.max(np.abs(x))) >= SILENCE_PEAK]
-        decoded = self.transcribe([prepared[i][0] for i in heard], [seeds[i] for i in heard]) if heard else []
+        try:
+            decoded = self.transcribe([prepared[i][0] for i in heard], [seeds[i] for i in heard]) if heard else []
+        except NonFiniteOutput as exc:  # never a kept transcript: an error of that sample
+            sample = samples[heard[exc.index]]
+            raise BadSample(f"{self.name}: the model produced NaN or infinite outputs (dtype "
+                            f"{getattr(self, 'runtime_dtype', None) or getattr(self, 'dtype', '?')}); "
+                            "try dtype='float32'", sample_id=sample.id, field=self.input_field) from None
         texts = [""] * len(prepared)
         for i, text in zip(heard, decoded, strict=False):
             texts[i] = text

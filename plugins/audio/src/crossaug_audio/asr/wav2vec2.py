@@ -14,33 +14,47 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import resolve_model
 
+from .._devices import check_batch_size, check_dtype, dtype_kwarg, pick_dtype
 from .._optional import optional_import, torch_device
-from .base import ASR
+from .base import ASR, NonFiniteOutput
 
 
 class Wav2Vec2ASR(ASR):
     """wav2vec 2.0 (Baevski et al., 2020) with a CTC head, greedy decoding.
 
-    Each clip is run on its own (no padding), so a transcript never depends on
-    the other clips of a batch. Greedy CTC is deterministic; the seed is recorded.
+    Up to ``batch_size`` clips share one forward pass: each clip is normalised on its
+    own (as when it runs alone), the clips are sorted by length and zero-padded, and
+    an ``attention_mask`` is passed where the feature extractor returns one
+    (``return_attention_mask``: layer-norm models such as wav2vec2-large-960h-lv60);
+    each clip's CTC frames are cut to its own length before decoding. Group-norm
+    models (wav2vec2-base) take no mask, as their authors recommend: the zero padding
+    enters the first layer's normalisation, so a transcript may differ from the
+    one-clip run (a counted flip under the reproducibility contract; ``batch_size=1``
+    avoids it). Greedy CTC is deterministic; the seed is recorded. NaN or infinite
+    logits are a :class:`~crossaug.BadSample` of that clip's sample.
 
     Args:
         model: Hugging Face id or local directory of a ``*ForCTC`` model with its processor.
         revision: model revision to resolve.
-        device: ``cpu``, ``cuda`` or ``auto``.
+        device: ``auto`` (cuda, then mps, else cpu: :func:`crossaug.models.pick_device`), ``cpu``, ``cuda``.
         lowercase: lower-case the transcript (English wav2vec2 models emit capitals).
         in_field: audio field read (default ``audio``).
         out_field: text field written (default ``text``).
+        dtype: ``auto`` (half precision on a GPU, float32 on CPU: :func:`crossaug.models.pick_dtype`),
+            ``float32``, ``float16`` or ``bfloat16``.
+        batch_size: clips per forward pass.
     """
 
     name: ClassVar[str] = "audio.asr.wav2vec2"
 
     def __init__(self, model: str = "facebook/wav2vec2-base-960h", revision: str | None = None,
-                 device: str = "cpu", lowercase: bool = True, in_field: str | None = None,
-                 out_field: str | None = None) -> None:
+                 device: str = "auto", lowercase: bool = True, in_field: str | None = None,
+                 out_field: str | None = None, dtype: str = "auto", batch_size: int = 8) -> None:
         self.model = model
         self.revision = revision
         self.device = device
+        self.dtype = check_dtype(dtype)
+        self.batch_size = check_batch_size(batch_size)
         self.lowercase = bool(lowercase)
         self.in_field = in_field
         self.out_field = out_field
@@ -52,7 +66,10 @@ class Wav2Vec2ASR(ASR):
             transformers = optional_import("transformers")
             path = resolve_model("transformers", self.model, self.revision)
             processor = transformers.AutoProcessor.from_pretrained(path)
-            net = transformers.AutoModelForCTC.from_pretrained(path).to(torch_device(self.device)).eval()
+            device, dtype = torch_device(self.device), pick_dtype(self.dtype, torch_device(self.device))
+            net = transformers.AutoModelForCTC.from_pretrained(path, **dtype_kwarg(transformers, dtype))
+            net = net.to(device).eval()
+            self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
             self.sample_rate = int(processor.feature_extractor.sampling_rate)
             loaded = self._model = (net, processor)
             self._model_lock = threading.Lock()
@@ -65,15 +82,36 @@ class Wav2Vec2ASR(ASR):
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
         torch = optional_import("torch")
         net, processor = self._load()
-        device = next(net.parameters()).device
-        out = []
+        param = next(net.parameters())
+        extractor = getattr(processor, "feature_extractor", processor)
+        use_mask = bool(getattr(extractor, "return_attention_mask", False))
+        pad_value = float(getattr(extractor, "padding_value", 0.0))
+        values = []
+        for x in waves:
+            if len(x) < self.sample_rate // 10:  # shorter than the conv stack's receptive field
+                x = np.pad(x, (0, self.sample_rate // 10 - len(x)))
+            feats = extractor(x, sampling_rate=self.sample_rate, return_tensors="np")  # normalised alone
+            values.append(np.asarray(feats["input_values"][0], dtype=np.float32))
+        out: list[str] = [""] * len(values)
+        order = sorted(range(len(values)), key=lambda i: len(values[i]))
         with self._model_lock, torch.inference_mode():
-            for x in waves:
-                if len(x) < self.sample_rate // 10:  # shorter than the conv stack's receptive field
-                    x = np.pad(x, (0, self.sample_rate // 10 - len(x)))
-                feats = processor(x, sampling_rate=self.sample_rate, return_tensors="pt")
-                logits = net(feats.input_values.to(device)).logits
-                ids = logits.argmax(dim=-1)[0].cpu().numpy()
-                text = processor.decode(ids)
-                out.append(text.lower() if self.lowercase else text)
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start:start + self.batch_size]
+                lengths = [len(values[i]) for i in chunk]
+                batch = np.full((len(chunk), max(lengths)), pad_value, dtype=np.float32)
+                mask = np.zeros(batch.shape, dtype=np.int64)
+                for row, i in enumerate(chunk):
+                    batch[row, :lengths[row]] = values[i]
+                    mask[row, :lengths[row]] = 1
+                kwargs = {"attention_mask": torch.from_numpy(mask).to(param.device)} if use_mask else {}
+                logits = net(torch.from_numpy(batch).to(param.device, param.dtype), **kwargs).logits
+                self.calls = getattr(self, "calls", 0) + 1
+                frames = net._get_feat_extract_output_lengths(torch.tensor(lengths)).tolist()
+                for row, i in enumerate(chunk):
+                    own = logits[row, :int(frames[row])]
+                    if not bool(torch.isfinite(own).all()):
+                        raise NonFiniteOutput(i)
+                    ids = own.argmax(dim=-1).cpu().numpy()
+                    text = processor.decode(ids)
+                    out[i] = text.lower() if self.lowercase else text
         return out

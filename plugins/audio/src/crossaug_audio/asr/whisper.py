@@ -14,8 +14,9 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, resolve_model
 
+from .._devices import check_batch_size, check_dtype, dtype_kwarg, pick_dtype
 from .._optional import optional_import, torch_device
-from .base import ASR
+from .base import ASR, NonFiniteOutput
 
 #: Whisper reads 30-second windows
 WINDOW_SECONDS = 30
@@ -25,7 +26,10 @@ class WhisperASR(ASR):
     """Whisper (Radford et al., 2022), greedy or beam decoding, 30 s windows joined.
 
     Audio longer than 30 s is cut into consecutive windows whose transcripts are
-    joined. Decoding is deterministic; the seed is recorded.
+    joined. The windows of all clips of a batch are decoded together, ``batch_size``
+    per ``generate`` call (Whisper pads every window to 30 s, so a window's features
+    do not depend on the others). Decoding is deterministic; the seed is recorded. A
+    NaN or infinite logit is a :class:`~crossaug.BadSample` of that clip's sample.
 
     Args:
         model: Hugging Face id or local directory of a Whisper model with its processor.
@@ -35,17 +39,20 @@ class WhisperASR(ASR):
         num_beams: beam width (1: greedy).
         max_new_tokens: most tokens generated per window.
         revision: model revision to resolve.
-        device: ``cpu``, ``cuda`` or ``auto``.
+        device: ``auto`` (cuda, then mps, else cpu: :func:`crossaug.models.pick_device`), ``cpu``, ``cuda``.
         in_field: audio field read (default ``audio``).
         out_field: text field written (default ``text``).
+        dtype: ``auto`` (half precision on a GPU, float32 on CPU: :func:`crossaug.models.pick_dtype`),
+            ``float32``, ``float16`` or ``bfloat16``.
+        batch_size: 30-second windows per ``generate`` call.
     """
 
     name: ClassVar[str] = "audio.asr.whisper"
 
     def __init__(self, model: str = "openai/whisper-base.en", language: str | None = None,
                  task: str | None = "transcribe", num_beams: int = 1, max_new_tokens: int = 200,
-                 revision: str | None = None, device: str = "cpu", in_field: str | None = None,
-                 out_field: str | None = None) -> None:
+                 revision: str | None = None, device: str = "auto", in_field: str | None = None,
+                 out_field: str | None = None, dtype: str = "auto", batch_size: int = 8) -> None:
         if task not in (None, "transcribe", "translate"):
             raise ConfigError(f"task must be 'transcribe', 'translate' or None, got {task!r}")
         if not isinstance(num_beams, int) or num_beams < 1:
@@ -59,6 +66,8 @@ class WhisperASR(ASR):
         self.max_new_tokens = max_new_tokens
         self.revision = revision
         self.device = device
+        self.dtype = check_dtype(dtype)
+        self.batch_size = check_batch_size(batch_size)
         self.in_field = in_field
         self.out_field = out_field
 
@@ -69,8 +78,11 @@ class WhisperASR(ASR):
             transformers = optional_import("transformers")
             path = resolve_model("transformers", self.model, self.revision)
             processor = transformers.WhisperProcessor.from_pretrained(path)
-            net = transformers.WhisperForConditionalGeneration.from_pretrained(path)
-            net = net.to(torch_device(self.device)).eval()
+            device = torch_device(self.device)
+            dtype = pick_dtype(self.dtype, device)
+            net = transformers.WhisperForConditionalGeneration.from_pretrained(path, **dtype_kwarg(transformers, dtype))
+            net = net.to(device).eval()
+            self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
             self.sample_rate = int(processor.feature_extractor.sampling_rate)
             loaded = self._model = (net, processor)
             self._model_lock = threading.Lock()
@@ -92,18 +104,40 @@ class WhisperASR(ASR):
 
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
         torch = optional_import("torch")
+        transformers = optional_import("transformers")
         net, processor = self._load()
-        device = next(net.parameters()).device
+        param = next(net.parameters())
         window = WINDOW_SECONDS * self.sample_rate
-        out = []
+        pieces = [(c, x[start:start + window]) for c, x in enumerate(waves)
+                  for start in range(0, max(1, len(x)), window)]
+        parts: list[list[str]] = [[] for _ in waves]
         with self._model_lock, torch.inference_mode():
-            for x in waves:
-                parts = []
-                for start in range(0, max(1, len(x)), window):
-                    piece = x[start:start + window]
-                    feats = processor.feature_extractor(piece, sampling_rate=self.sample_rate,
-                                                        return_tensors="pt").input_features.to(device)
-                    ids = net.generate(feats, **self._generate_kwargs(net))
-                    parts.append(processor.batch_decode(ids, skip_special_tokens=True)[0].strip())
-                out.append(" ".join(p for p in parts if p))
-        return out
+            for start in range(0, len(pieces), self.batch_size):
+                chunk = pieces[start:start + self.batch_size]
+                feats = processor.feature_extractor([p for _, p in chunk], sampling_rate=self.sample_rate,
+                                                    return_tensors="pt").input_features
+                guard = _guard(transformers, torch, self.num_beams)
+                ids = net.generate(feats.to(param.device, param.dtype), **self._generate_kwargs(net),
+                                   logits_processor=transformers.LogitsProcessorList([guard]))
+                self.calls = getattr(self, "calls", 0) + 1
+                if guard.rows:
+                    raise NonFiniteOutput(chunk[min(guard.rows)][0])
+                for (c, _), text in zip(chunk, processor.batch_decode(ids, skip_special_tokens=True), strict=True):
+                    parts[c].append(text.strip())
+        return [" ".join(p for p in clip if p) for clip in parts]
+
+
+def _guard(transformers: Any, torch: Any, beams: int) -> Any:
+    """A logits processor that records the rows (of ``beams`` beams each) holding a NaN or +inf."""
+
+    class NonFiniteGuard(transformers.LogitsProcessor):
+        def __init__(self) -> None:
+            self.rows: set[int] = set()
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            bad = (torch.isnan(scores) | torch.isposinf(scores)).any(dim=-1)
+            if bool(bad.any()):
+                self.rows.update(int(r) // beams for r in bad.nonzero().flatten().tolist())
+            return scores
+
+    return NonFiniteGuard()

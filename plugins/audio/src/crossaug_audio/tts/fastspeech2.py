@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import Audio, ConfigError, MissingDependency, resolve_model
+from crossaug import Audio, BadSample, ConfigError, MissingDependency, Sample, resolve_model
 
+from .._devices import check_dtype, dtype_kwarg, pick_dtype
 from .._optional import optional_import, torch_device
 from .base import TTS, check_max_chars
 from .g2p import arpabet_tokens, load_cmudict, pocketsphinx_cmudict_path
@@ -36,7 +37,9 @@ class FastSpeech2TTS(TTS):
     what the weights were trained with; needs the ``g2p-en`` package and its NLTK
     data) or offline from the CMU dictionary in the pocketsphinx wheel
     (``g2p="cmudict"``, approximate stress). In eval mode the model is
-    deterministic, so the seed is recorded but unused.
+    deterministic, so the seed is recorded but unused. A NaN or infinite sample in the
+    waveform (half precision overflowing) is a :class:`~crossaug.BadSample` of that
+    sample, never a kept clip.
 
     Args:
         model: Hugging Face id or local directory of a ``FastSpeech2ConformerWithHifiGan``.
@@ -44,17 +47,20 @@ class FastSpeech2TTS(TTS):
             directory when it has one, else ``espnet/fastspeech2_conformer``.
         g2p: ``g2p_en`` or ``cmudict``.
         revision: model revision (commit, tag) to resolve.
-        device: ``cpu``, ``cuda`` or ``auto``.
+        device: ``auto`` (cuda, then mps, else cpu: :func:`crossaug.models.pick_device`), ``cpu``, ``cuda``.
         max_chars: longest chunk synthesised at once.
         in_field: text field read (default ``text``).
         out_field: audio field written (default ``audio``).
+        dtype: ``auto`` (half precision on a GPU, float32 on CPU: :func:`crossaug.models.pick_dtype`),
+            ``float32``, ``float16`` or ``bfloat16``.
     """
 
     name: ClassVar[str] = "audio.tts.fastspeech2"
 
     def __init__(self, model: str = "espnet/fastspeech2_conformer_with_hifigan", tokenizer: str | None = None,
-                 g2p: str = "g2p_en", revision: str | None = None, device: str = "cpu",
-                 max_chars: int = 200, in_field: str | None = None, out_field: str | None = None) -> None:
+                 g2p: str = "g2p_en", revision: str | None = None, device: str = "auto",
+                 max_chars: int = 200, in_field: str | None = None, out_field: str | None = None,
+                 dtype: str = "auto") -> None:
         if g2p not in G2P:
             raise ConfigError(f"g2p must be one of {list(G2P)}, got {g2p!r}")
         self.model = model
@@ -62,6 +68,7 @@ class FastSpeech2TTS(TTS):
         self.g2p = g2p
         self.revision = revision
         self.device = device
+        self.dtype = check_dtype(dtype)
         self.max_chars = check_max_chars(max_chars)
         self.in_field = in_field
         self.out_field = out_field
@@ -83,7 +90,10 @@ class FastSpeech2TTS(TTS):
         else:
             tok_path = resolve_model("transformers", "espnet/fastspeech2_conformer", None)
         device = torch_device(self.device)
-        net = transformers.FastSpeech2ConformerWithHifiGan.from_pretrained(path).to(device).eval()
+        dtype = pick_dtype(self.dtype, device)
+        net = transformers.FastSpeech2ConformerWithHifiGan.from_pretrained(path, **dtype_kwarg(transformers, dtype))
+        net = net.to(device).eval()
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
         vocab_file = Path(tok_path) / "vocab.json"
         if not vocab_file.exists():
             raise ConfigError(f"tokenizer directory {tok_path} has no vocab.json")
@@ -119,5 +129,17 @@ class FastSpeech2TTS(TTS):
                 ids = torch.tensor([self._ids(text, tok, vocab)], dtype=torch.long, device=device)
                 wave = net(input_ids=ids, return_dict=True).waveform
                 x = wave.detach().float().cpu().numpy().reshape(-1)
-                out.append(Audio(np.ascontiguousarray(np.nan_to_num(x), dtype=np.float32), rate))
+                out.append(Audio(np.ascontiguousarray(x, dtype=np.float32), rate))
+        return out
+
+    def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
+        """As :meth:`TTS.transform_batch`; a waveform with a NaN or infinity is that sample's error."""
+        out = []
+        for sample, seed in zip(samples, seeds, strict=True):  # one sample at a time: its own error
+            produced = super().transform_batch([sample], [seed])[0]
+            if not np.isfinite(produced.payload.samples).all():
+                raise BadSample(f"{self.name}: the model produced NaN or infinite audio (dtype "
+                                f"{getattr(self, 'runtime_dtype', None) or self.dtype}); try dtype='float32'",
+                                sample_id=sample.id, field=self.output_field)
+            out.append(produced)
         return out
