@@ -149,3 +149,19 @@ def test_progress_total_counts_csv_rows(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(ds, "COUNT_MAX_BYTES", 10)
     assert count_records(path) is None  # too large to parse twice: an indeterminate bar
     assert count_records(tmp_path) is None and count_records(["a", "b"]) == 2
+
+
+def test_a_str_parameter_takes_the_text_as_written() -> None:
+    from crossaug.cli import check_params
+    from crossaug.errors import ConfigError
+
+    class Tagged:
+        @classmethod
+        def param_info(cls) -> list[dict]:
+            return [{"name": "voice", "type": "str"}, {"name": "k", "type": "int | None"},
+                    {"name": "steps", "type": "Sequence[Step]"}]
+
+    assert check_params("r", Tagged, ["voice=123", "k=null", "steps=[a, b]"]) == {
+        "voice": "123", "k": None, "steps": ["a", "b"]}  # an annotation it cannot read is not checked
+    with pytest.raises(ConfigError, match=r"-p k=true: parameter 'k' of recipe 'r' expects int \| None, got bool"):
+        check_params("r", Tagged, ["k=true"])

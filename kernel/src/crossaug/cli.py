@@ -23,7 +23,7 @@ from .cli_render import plain_doc, table, width, wrap
 from .errors import ConfigError, CrossaugError
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
-                  context_settings={"help_option_names": ["-h", "--help"]},
+                  context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 10_000},
                   help="crossaug: cross-modal data augmentation (Back-Modality and friends).")
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
