@@ -14,7 +14,8 @@ Each output draws a seed from the step's generator; the parameters record the se
 the full prompt and the rewrite, so replay returns the recorded rewrite exactly
 (and regenerates from the seed when given params without one).
 :meth:`LLMRewrite.rewrite` and the batch call ``aug(samples, rngs)`` send many prompts
-per model call.
+per model call: ``batch_size`` prompts of any length in one ``generate`` call, sampled
+with one generator per prompt, so a rewrite depends only on its prompt and seed.
 
 Example:
     >>> from crossaug_text.llm_clients import register_client, unregister_client
@@ -36,6 +37,8 @@ from crossaug import ConfigError, Sample
 from crossaug.augmentation import Augmentation
 from crossaug.rng import draw_seed
 
+from .hf import check_dtype
+
 log = logging.getLogger(__name__)
 
 #: Back-Modality (back-captioning) caption-augmentation instruction.
@@ -56,11 +59,18 @@ class LLMRewrite(Augmentation):
         temperature, top_p, top_k: sampling settings.
         num_beams: beam size when not sampling.
         max_new_tokens: rewrite length limit.
-        batch_size: prompts per model call in the batch API.
-        device: torch device.
+        batch_size: prompts per model call in the batch API (any lengths together: padded,
+            masked, sampled with one generator per prompt).
+        device: torch device; ``auto`` picks cuda, then mps, else cpu (:func:`crossaug.models.pick_device`).
         field: the text field.
         max_input_tokens: longest prompt accepted by the transformers backend; longer
             texts are a ``BadSample`` rather than silently truncated.
+        dtype: ``auto`` (bfloat16/float16 on a GPU, float32 on CPU: :func:`crossaug.models.pick_dtype`),
+            ``float32``, ``float16`` or ``bfloat16``.
+        chat: send the prompt as a user turn of the tokenizer's chat template (causal LMs);
+            ``None``: when the tokenizer has one.
+        stop: strings that end a rewrite (cut there); ``None``: EOS only for chat and seq2seq
+            models, plus the first newline after the rewrite began for base causal LMs.
     """
 
     name: ClassVar[str] = "text.llm-rewrite"
@@ -69,8 +79,9 @@ class LLMRewrite(Augmentation):
     def __init__(self, model: str = "google/flan-t5-base", prompt: str = DEFAULT_PROMPT,
                  template: str = DEFAULT_TEMPLATE, client: str | None = None, revision: str | None = None,
                  do_sample: bool = True, temperature: float = 1.0, top_p: float = 0.95, top_k: int = 50,
-                 num_beams: int = 1, max_new_tokens: int = 64, batch_size: int = 8, device: str = "cpu",
-                 field: str = "text", max_input_tokens: int = 1024) -> None:
+                 num_beams: int = 1, max_new_tokens: int = 64, batch_size: int = 8, device: str = "auto",
+                 field: str = "text", max_input_tokens: int = 1024, dtype: str = "auto",
+                 chat: bool | None = None, stop: Sequence[str] | None = None) -> None:
         if "{text}" not in template:
             raise ConfigError(f"{self.name}: template must contain '{{text}}', got {template!r}")
         try:
@@ -98,6 +109,11 @@ class LLMRewrite(Augmentation):
         self.batch_size = batch_size
         self.device = device
         self.field = field
+        self.dtype = check_dtype(self.name, dtype)
+        self.chat = None if chat is None else bool(chat)
+        if isinstance(stop, str):
+            stop = [stop]
+        self.stop = None if stop is None else [str(x) for x in stop]
 
     @property
     def model_id(self) -> str | None:
@@ -130,11 +146,14 @@ class LLMRewrite(Augmentation):
             return [str(o).strip() for o in outs]
         from .hf import get_generator
 
-        gen = get_generator(self.model, self.revision, self.device)
+        gen = get_generator(self.model, self.revision, self.device, self.dtype)
+        self.runtime_device, self.runtime_dtype = gen.device, gen.dtype_name
         if samples is not None:
             gen.check_lengths(prompts, samples, self.field, self.max_input_tokens)
         return gen.generate(prompts, seeds, self.options(), batch_size=self.batch_size,
-                            max_input_tokens=self.max_input_tokens)
+                            max_input_tokens=self.max_input_tokens, chat=self.chat, stop=self.stop,
+                            sample_ids=None if samples is None else [s.id for s in samples],
+                            step=self.name, field=self.field)
 
     def rewrite(self, texts: Sequence[str], seeds: Sequence[int]) -> list[str]:
         """Batch API: one rewrite per text (the input itself when the model returns nothing)."""

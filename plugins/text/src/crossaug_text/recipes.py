@@ -205,7 +205,8 @@ class CaptionRewriteRecipe(Augment):
         n: rewrites per input.
         do_sample, temperature, top_p, max_new_tokens: generation settings.
         batch_size: prompts per model call.
-        device: torch device.
+        device: torch device (``auto``: cuda, then mps, else cpu).
+        dtype: ``auto`` (half precision on a GPU, float32 on CPU), ``float32``, ``float16``, ``bfloat16``.
         field: the text field.
         filters: optional filters (e.g. ``text.edit-distance``).
     """
@@ -215,18 +216,20 @@ class CaptionRewriteRecipe(Augment):
     def __init__(self, model: str = "google/flan-t5-base", prompt: str = DEFAULT_PROMPT,
                  template: str = DEFAULT_TEMPLATE, client: str | None = None, n: int = 1,
                  do_sample: bool = True, temperature: float = 1.0, top_p: float = 0.95,
-                 max_new_tokens: int = 64, batch_size: int = 8, device: str = "cpu", field: str = "text",
+                 max_new_tokens: int = 64, batch_size: int = 8, device: str = "auto", field: str = "text",
                  filters: Sequence[Filter] | None = None, rewriter: str = "text.llm-rewrite",
-                 rewriter_params: Mapping[str, Any] | None = None) -> None:
+                 rewriter_params: Mapping[str, Any] | None = None, dtype: str = "auto") -> None:
         aug = build_backend("augmentation", rewriter, rewriter_params, prefix="text.", modalities=("text", "text"),
                             required=("field",), model=model, prompt=prompt, template=template, client=client,
                             do_sample=do_sample, temperature=temperature, top_p=top_p,
-                            max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, field=field)
+                            max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, dtype=dtype,
+                            field=field)
         super().__init__(aug, n=n, filters=filters)
         self.rewriter, self.rewriter_params = aug.name, dict(rewriter_params or {})
         self.model, self.prompt, self.template, self.client = model, prompt, template, client
         self.do_sample, self.temperature, self.top_p = do_sample, temperature, top_p
         self.max_new_tokens, self.batch_size, self.device, self.field = max_new_tokens, batch_size, device, field
+        self.dtype = dtype
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         for s in samples:
@@ -263,7 +266,8 @@ class BackTranslationRecipe(BackModality):
         num_beams: beam size of the backward (and non-sampled forward) pass.
         max_new_tokens: length limit of each translation.
         batch_size: sentences per model call.
-        device: torch device.
+        device: torch device of both legs (``auto``: cuda, then mps, else cpu).
+        dtype: ``auto`` (half precision on a GPU, float32 on CPU), ``float32``, ``float16``, ``bfloat16``.
         field: the text field round-tripped.
         filters: filters on the back-translations (e.g. ``text.edit-distance``).
     """
@@ -274,11 +278,12 @@ class BackTranslationRecipe(BackModality):
                  backward_model: str = "Helsinki-NLP/opus-mt-de-en", source_lang: str = "en",
                  pivot_lang: str = "de", fan_out: Sequence[int] = (1, 1, 1), keep: int | None = None,
                  forward_sampling: bool = True, top_k: int = 10, num_beams: int = 4,
-                 max_new_tokens: int = 256, batch_size: int = 8, device: str = "cpu", field: str = "text",
+                 max_new_tokens: int = 256, batch_size: int = 8, device: str = "auto", field: str = "text",
                  filters: Sequence[Filter] | None = None, translator: str = "text.translate",
-                 translator_params: Mapping[str, Any] | None = None) -> None:
+                 translator_params: Mapping[str, Any] | None = None, dtype: str = "auto") -> None:
         mid = f"text.{pivot_lang}"
-        shared = dict(num_beams=num_beams, max_new_tokens=max_new_tokens, batch_size=batch_size, device=device)
+        shared = dict(num_beams=num_beams, max_new_tokens=max_new_tokens, batch_size=batch_size, device=device,
+                      dtype=dtype)
         fwd = build_backend("transform", translator, translator_params, prefix="text.", modalities=("text", "text"),
                             required=("in_field", "out_field"), model=forward_model, source_lang=source_lang,
                             target_lang=pivot_lang, in_field=field, out_field=mid, do_sample=forward_sampling,
@@ -292,6 +297,7 @@ class BackTranslationRecipe(BackModality):
         self.source_lang, self.pivot_lang = source_lang, pivot_lang
         self.forward_sampling, self.top_k, self.num_beams = forward_sampling, top_k, num_beams
         self.max_new_tokens, self.batch_size, self.device, self.field = max_new_tokens, batch_size, device, field
+        self.dtype = dtype
 
     def get_params(self) -> dict[str, Any]:
         return Step.get_params(self)

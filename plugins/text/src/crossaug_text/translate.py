@@ -5,7 +5,9 @@ directory; the languages name the fields (``text`` -> ``text.de``), so a round
 trip is two transforms in a :class:`crossaug.BackModality` (recipe
 ``back-translation``). Sampling (``do_sample=True``, Edunov et al. 2018's
 finding that sampled back-translations train better than beam ones) is seeded
-per sample; beam/greedy decoding is deterministic.
+per sample; beam/greedy decoding is deterministic. Sentences of any length share a
+model call (padding + attention masks; sampling with one generator per sentence, see
+:mod:`crossaug_text.hf`), so a batch of 8 is one ``generate`` call.
 
 Example:
     >>> t = Translate(model="Helsinki-NLP/opus-mt-en-de", source_lang="en", target_lang="de")
@@ -20,6 +22,8 @@ from typing import Any, ClassVar
 
 from crossaug import ConfigError, Produced, Sample
 from crossaug.transform import Transform
+
+from .hf import check_dtype
 
 
 class Translate(Transform):
@@ -38,8 +42,10 @@ class Translate(Transform):
         top_k: with sampling, restrict to the k most likely tokens (0: unrestricted).
         temperature: sampling temperature.
         max_new_tokens: output length limit.
-        batch_size: sentences per model call.
-        device: torch device.
+        batch_size: sentences per model call (padded and masked, any lengths together).
+        device: torch device; ``auto`` picks cuda, then mps, else cpu (:func:`crossaug.models.pick_device`).
+        dtype: ``auto`` (bfloat16/float16 on a GPU, float32 on CPU: :func:`crossaug.models.pick_dtype`),
+            ``float32``, ``float16`` or ``bfloat16``.
         max_input_tokens: longest input accepted; longer texts are a ``BadSample``
             (split them into sentences) rather than silently truncated.
     """
@@ -54,7 +60,8 @@ class Translate(Transform):
                  target_lang: str = "de", in_field: str | None = None, out_field: str | None = None,
                  prefix: str = "", revision: str | None = None, num_beams: int = 1, do_sample: bool = False,
                  top_k: int = 0, temperature: float = 1.0, max_new_tokens: int = 256,
-                 batch_size: int = 8, device: str = "cpu", max_input_tokens: int = 512) -> None:
+                 batch_size: int = 8, device: str = "auto", max_input_tokens: int = 512,
+                 dtype: str = "auto") -> None:
         if not model:
             raise ConfigError(f"{self.name} needs a model id or path")
         if source_lang == target_lang:
@@ -81,6 +88,7 @@ class Translate(Transform):
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
         self.device = device
+        self.dtype = check_dtype(self.name, dtype)
         if not isinstance(max_input_tokens, int) or max_input_tokens < 1:
             raise ConfigError(f"{self.name}: max_input_tokens must be a positive int, got {max_input_tokens!r}")
         self.max_input_tokens = max_input_tokens
@@ -97,11 +105,13 @@ class Translate(Transform):
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         from .hf import get_generator
 
-        gen = get_generator(self.model, self.revision, self.device)
+        gen = get_generator(self.model, self.revision, self.device, self.dtype)
+        self.runtime_device, self.runtime_dtype = gen.device, gen.dtype_name
         texts = [self.prefix + s[self.in_field] for s in samples]
         gen.check_lengths(texts, samples, self.in_field, self.max_input_tokens)
         outs = gen.generate(texts, seeds, self.generation_options(), batch_size=self.batch_size,
-                            max_input_tokens=self.max_input_tokens)
+                            max_input_tokens=self.max_input_tokens, chat=False, stop=(),
+                            sample_ids=[s.id for s in samples], step=self.name, field=self.out_field)
         results = []
         for s, out in zip(samples, outs, strict=False):
             if not out.strip():  # a model may emit only special tokens; never hand on empty text
