@@ -152,7 +152,7 @@ def test_progress_total_counts_csv_rows(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_str_parameter_takes_the_text_as_written() -> None:
-    from crossaug.cli import check_params
+    from crossaug.cli_params import check_params
     from crossaug.errors import ConfigError
 
     class Tagged:

@@ -56,6 +56,7 @@ LAYER_OF: dict[str, str] = {
     # face: what a person at a terminal meets
     "crossaug.cli": "face",
     "crossaug.cli_render": "face",  # the CLI's plain-text tables and docstring rendering
+    "crossaug.cli_params": "face",  # the CLI's -p parsing and checks against a recipe's parameters
     "crossaug.doctor": "face",
     "crossaug.demo": "face",
     "crossaug.default_hooks": "face",

@@ -8,7 +8,6 @@ Output is plain text that never cuts a name or a command (see :mod:`crossaug.cli
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import json
 import sys
@@ -19,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .cli_params import check_n, check_params, did_you_mean, parse_param, prepare_output, split_args
 from .cli_render import plain_doc, table, width, wrap
 from .errors import ConfigError, CrossaugError
 
@@ -36,6 +36,7 @@ def fail(exc: BaseException, code: int = 2) -> None:
 
 
 _fail = fail
+_parse_param = parse_param  # plugins' commands import parse_param, fail, out and console from here
 
 
 def echo(lines: str | list[str]) -> None:
@@ -56,17 +57,6 @@ def _version(value: bool) -> None:
 def _main(_: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
                                  help="print the version and exit")) -> None:
     """crossaug: cross-modal data augmentation (Back-Modality and friends)."""
-
-
-def did_you_mean(name: str, choices: list[str]) -> str:
-    """``"; did you mean a, b?"`` for the close matches of ``name`` among ``choices``, else ``""``.
-
-    Example:
-        >>> did_you_mean("edaa", ["eda", "typo"])
-        '; did you mean eda?'
-    """
-    close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
-    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 _KINDS = ("recipe", "transform", "augmentation", "filter", "modality")
@@ -141,24 +131,6 @@ def describe(name: str = typer.Argument(..., help="a registered name, e.g. back-
     echo(plain_doc(info["doc"]))
 
 
-def parse_param(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` from ``-p`` into ``(key, value)``, the value read as YAML (for plugins' commands too).
-
-    Example:
-        >>> parse_param("n=4"), parse_param("lang=de")
-        (('n', 4), ('lang', 'de'))
-    """
-    import yaml
-
-    if "=" not in text:
-        raise typer.BadParameter(f"expected KEY=VALUE, got {text!r}")
-    key, value = text.split("=", 1)
-    return key.strip(), yaml.safe_load(value)
-
-
-_parse_param = parse_param
-
-
 def _set_limits(max_bytes: list[str], max_text_chars: int | None) -> None:
     """``--max-bytes``/``--max-text-chars`` into the environment, where every worker reads them."""
     import os
@@ -172,71 +144,6 @@ def _set_limits(max_bytes: list[str], max_text_chars: int | None) -> None:
         os.environ[f"CROSSAUG_MAX_BYTES_{kind.strip().upper()}"] = str(parse_size(size))
     if max_text_chars is not None:
         os.environ["CROSSAUG_MAX_TEXT_CHARS"] = str(max_text_chars)
-
-
-_SIMPLE: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
-                                        "None": (type(None),)}
-
-
-def check_params(recipe: str, cls: Any, pairs: list[str]) -> dict[str, Any]:
-    """``-p`` pairs checked against ``cls``'s parameters: an unknown name gets close matches, and a
-    value must fit a simple annotation (``int``, ``float | None``, ``str``, ...; a ``str`` parameter
-    takes the text as written)."""
-    info = {p["name"]: p for p in cls.param_info()} if hasattr(cls, "param_info") else None
-    params: dict[str, Any] = {}
-    for text in pairs:
-        key, value = parse_param(text)
-        if info is not None and key not in info:
-            raise ConfigError(f"recipe {recipe!r} has no parameter {key!r}{did_you_mean(key, list(info))} "
-                              f"(accepted: {', '.join(info)})")
-        hint = str(info[key]["type"]) if info is not None else ""
-        kinds = [k.strip() for k in hint.replace("Optional[", "").replace("]", "").split("|")]
-        if info is not None and all(k in _SIMPLE for k in kinds):
-            fits = any(isinstance(value, t) and (k == "bool" or not isinstance(value, bool))
-                       for k in kinds for t in _SIMPLE[k])
-            if not fits and "str" in kinds and value is not None and not isinstance(value, (list, dict)):
-                value, fits = text.split("=", 1)[1], True
-            if not fits:
-                raise ConfigError(f"-p {text}: parameter {key!r} of recipe {recipe!r} expects {hint}, "
-                                  f"got {type(value).__name__} {value!r}")
-        params[key] = value
-    return params
-
-
-def _split_args(recipe: str | None, extra: list[str], param: list[str]) -> tuple[str | None, list[str]]:
-    """The recipe name and every ``KEY=VALUE`` pair, wherever they stand (``-p a=1 b=2`` leaves ``b=2`` loose)."""
-    loose = ([recipe] if recipe is not None else []) + list(extra)
-    unknown = [a for a in loose if a.startswith("-")]
-    if unknown:
-        raise ConfigError(f"no such option(s) {', '.join(unknown)}; see `crossaug run -h`")
-    names = [a for a in loose if "=" not in a]
-    if len(names) > 1:
-        raise ConfigError(f"one recipe name expected, got {', '.join(names)} (parameters are KEY=VALUE)")
-    return (names[0] if names else None), [*param, *(a for a in loose if "=" in a)]
-
-
-def _check_n(recipe_obj: Any, n: int, given: dict[str, Any], n_param: str) -> None:
-    """``--n`` and a ``-p`` value that sets the same thing (the ``n`` parameter or an alias of it) conflict."""
-    now = recipe_obj.get_params() if hasattr(recipe_obj, "get_params") else {}
-    for key, value in given.items():
-        if key == n_param or (key in now and now[key] != value):
-            raise ConfigError(f"-p {key}={value} conflicts with --n {n} (both set the outputs per input); "
-                              "give one of them")
-
-
-def _prepare_output(output: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to write over a finished or foreign run unless ``--resume`` or ``--overwrite`` says what to do."""
-    import shutil
-
-    if resume and overwrite:
-        raise ConfigError("--resume continues a run and --overwrite replaces it; give one of them")
-    manifest = output / "manifest.jsonl"
-    if resume or not output.is_dir() or not manifest.is_file() or manifest.stat().st_size == 0:
-        return
-    if not overwrite:
-        raise ConfigError(f"{manifest} already exists; pass --resume to continue that run, --overwrite to "
-                          "replace it, or choose a new output directory")
-    shutil.rmtree(output)
 
 
 #: run options a config file's ``run:`` block may hold that the CLI reads itself (paths: from the file's folder)
@@ -293,7 +200,7 @@ def run(ctx: typer.Context,
 
         os.environ[TRUST_ENV] = "1"
     try:
-        recipe, pairs = _split_args(recipe, ctx.args, param)
+        recipe, pairs = split_args(recipe, ctx.args, param)
         opts: dict[str, Any] = {"deterministic": deterministic, "trust_code": trust_code}
         if config is not None:
             cfg = load_config(config)
@@ -318,7 +225,7 @@ def run(ctx: typer.Context,
         recipe_obj = from_dict({"recipe": recipe, "params": params}) if config else registry.create(
             "recipe", recipe, **params)
         if n_cli is not None:
-            _check_n(recipe_obj, n_cli, given, n_param)
+            check_n(recipe_obj, n_cli, given, n_param)
         input, output = input or opts.pop("input", None), output or opts.pop("output", None)
         opts.pop("input", None), opts.pop("output", None)
         if input is None or output is None:
@@ -332,7 +239,7 @@ def run(ctx: typer.Context,
         if address is not None:
             opts.setdefault("executor_options", {})["address"] = address
         _set_limits(max_bytes, max_text_chars)
-        _prepare_output(Path(output), resume, overwrite)
+        prepare_output(Path(output), resume, overwrite)
         result = run_recipe(recipe_obj, input, output, resume=resume, progress=progress,
                             report=not no_report, **opts)
     except CrossaugError as exc:
