@@ -226,8 +226,8 @@ def run(ctx: typer.Context,
             "recipe", recipe, **params)
         if n_cli is not None:
             check_n(recipe_obj, n_cli, given, n_param)
-        input, output = input or opts.pop("input", None), output or opts.pop("output", None)
-        opts.pop("input", None), opts.pop("output", None)
+        from_file = opts.pop("input", None), opts.pop("output", None)
+        input, output = input or from_file[0], output or from_file[1]
         if input is None or output is None:
             raise ConfigError("give --input and --output (or run: {input: ..., output: ...} in --config)")
         for key, value in (("seed", seed), ("workers", workers), ("batch_size", batch_size),
