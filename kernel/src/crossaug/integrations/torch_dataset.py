@@ -321,4 +321,88 @@ class AugmentedIterableDataset(IterableDataset):  # type: ignore[misc]
                     yield aug._out(cand)
 
 
-__all__ = ["AugmentedDataset", "AugmentedIterableDataset", "seed_worker", "collate_samples", "sample_to_dict"]
+class GroupedOutputsDataset(Dataset):  # type: ignore[misc]
+    """Map-style dataset over a finished run's outputs: item ``i`` is one kept output of parent ``i``.
+
+    For augmentations too costly to run each epoch (LLM rewrites, as LaCLIP's), run the
+    recipe once, then train on its outputs: the kept outputs are grouped by parent (in
+    order of first appearance) and each epoch draws one per parent, keyed by
+    ``(seed, epoch, index)`` like :class:`AugmentedDataset` (independent of workers and of
+    the order items are requested in). With ``originals``, an input is a candidate next to
+    its outputs (LaCLIP draws among the original caption and its rewrites); a parent whose
+    outputs were all rejected then still yields its original.
+
+    Args:
+        outputs: produced samples (:class:`~crossaug.Sample`) or manifest lines (dicts with
+            ``parent_id`` and ``kept``, as :func:`crossaug.read_manifest` yields them).
+        seed: root seed of the draws.
+        originals: the input rows (Samples or dicts with ``id``), to draw among as well.
+        format: turns the chosen item into what the model needs (default: the item as given).
+
+    Example:
+        >>> rows = [{"id": "a~0", "parent_id": "a", "kept": True, "text": "x"},
+        ...         {"id": "a~1", "parent_id": "a", "kept": True, "text": "y"},
+        ...         {"id": "b~0", "parent_id": "b", "kept": False, "text": "z"},
+        ...         {"id": "b~1", "parent_id": "b", "kept": True, "text": "w"}]
+        >>> ds = GroupedOutputsDataset(rows, seed=0)
+        >>> len(ds), ds[1]["id"], ds[0]["id"] in ("a~0", "a~1")
+        (2, 'b~1', True)
+    """
+
+    def __init__(self, outputs: Iterable[Any], seed: int = 0, *, originals: Iterable[Any] | None = None,
+                 format: Callable[[Any], Any] | None = None) -> None:
+        _need_torch()
+        if not isinstance(seed, int) or seed < 0:
+            raise ConfigError(f"seed must be a non-negative int, got {seed!r}")
+        groups: dict[str, list[Any]] = {}
+        if originals is not None:
+            for row in originals:
+                rid = row.id if isinstance(row, Sample) else (row.get("id") if isinstance(row, dict) else None)
+                if not rid:
+                    raise ConfigError(f"originals need an id (a Sample or a dict with 'id'), got {type(row).__name__}")
+                groups.setdefault(str(rid), []).append(row)
+        for k, row in enumerate(outputs):
+            if isinstance(row, Sample):
+                parent, kept = row.root_id, row.kept
+            elif isinstance(row, dict):
+                parent, kept = row.get("parent_id") or row.get("id"), bool(row.get("kept", True))
+            else:
+                raise ConfigError(f"output {k}: expected a Sample or a manifest line (dict), got {type(row).__name__}")
+            if parent is None:
+                raise ConfigError(f"output {k} has neither parent_id nor id")
+            if kept:
+                groups.setdefault(str(parent), []).append(row)
+        self.parents = [p for p, g in groups.items() if g]
+        self.groups = [groups[p] for p in self.parents]
+        self.seed, self.format = seed, format
+        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw new picks for ``epoch`` (call before each epoch)."""
+        if not isinstance(epoch, int) or epoch < 0:
+            raise ConfigError(f"epoch must be a non-negative int, got {epoch!r}")
+        self._epoch.fill_(epoch)
+
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch.item())
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def pick_index(self, index: int, epoch: int | None = None) -> int:
+        """Which candidate of group ``index`` is drawn in ``epoch`` (default: the current one)."""
+        epoch = self.epoch if epoch is None else epoch
+        n = len(self.groups[index])
+        return 0 if n == 1 else int(Seeder(self.seed).rng("torch-grouped-pick", epoch, index).integers(n))
+
+    def __getitem__(self, index: int) -> Any:
+        index = int(index)
+        if index < 0:
+            index += len(self)
+        item = self.groups[index][self.pick_index(index)]
+        return self.format(item) if self.format is not None else item
+
+
+__all__ = ["AugmentedDataset", "AugmentedIterableDataset", "GroupedOutputsDataset", "seed_worker",
+           "collate_samples", "sample_to_dict"]

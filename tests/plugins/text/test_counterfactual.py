@@ -1,0 +1,164 @@
+"""CFT-CLIP counterfactual captions (crossaug_text/counterfactual.py) with the offline spaCy NER."""
+
+from __future__ import annotations
+
+import json
+
+import crossaug
+import numpy as np
+import pytest
+from crossaug import ConfigError, Sample, Seeder
+from crossaug.testing import AugmentationContract, RecipeContract
+
+pytest.importorskip("spacy", reason="the [spacy] extra is not installed")
+
+from crossaug_text.counterfactual import (DEFAULT_TYPES, Counterfactual, CounterfactualTextRecipe,  # noqa: E402
+                                          spacy_ner, swap_spans)
+
+NEWS = [
+    "Angela Merkel meets Emmanuel Macron in Berlin on Tuesday.",
+    "Apple unveils its new iPhone at an event in California.",
+    "Serena Williams wins her first match at Wimbledon since 2019.",
+    "Protesters gather outside the White House in Washington on Saturday.",
+    "The United Nations warns of famine in Somalia.",
+    "Lionel Messi celebrates after scoring for Argentina against Brazil.",
+    "Floods force thousands from their homes in Bangladesh last week.",
+    "Microsoft shares rise after strong earnings reported in January.",
+    "Prime Minister Justin Trudeau speaks to reporters in Ottawa.",
+    "Toyota recalls a million cars in Japan over faulty airbags.",
+    "Firefighters battle a wildfire near Athens on Sunday.",
+    "Greta Thunberg addresses climate activists in Stockholm.",
+    "NASA launches a new telescope from Florida in December.",
+    "Elon Musk announces that Tesla will build a factory in Mexico.",
+    "Rescue teams search for survivors after an earthquake in Turkey.",
+    "Pope Francis leads a mass at the Vatican on Christmas Day.",
+    "The European Central Bank raises interest rates in Frankfurt.",
+    "Narendra Modi visits a flooded village in Assam on Monday.",
+    "Barack Obama campaigns for Democrats in Pennsylvania.",
+    "Workers at Amazon warehouses in Germany go on strike in November.",
+]
+
+
+def news_samples():
+    return [Sample(f"n{i}", {"text": t}) for i, t in enumerate(NEWS)]
+
+
+def test_swap_spans_by_hand():
+    assert swap_spans("Obama visited Paris in May", [(14, 19, "Rome"), (0, 5, "Merkel")]) == \
+        "Merkel visited Rome in May"
+    with pytest.raises(ConfigError):
+        swap_spans("abcdef", [(0, 3, "x"), (2, 4, "y")])
+
+
+def test_twenty_news_captions_change_an_entity_and_keep_its_type():
+    nlp = spacy_ner()
+    recipe = CounterfactualTextRecipe()
+    samples = news_samples()
+    recipe.fit(samples)
+    groups = recipe.process(samples, Seeder(0))
+    with_entities = 0
+    for s, [out] in zip(samples, groups):
+        ents = [e for e in nlp(s["text"]).ents if e.label_ in DEFAULT_TYPES]
+        if not ents:
+            assert not out.kept
+            continue
+        with_entities += 1
+        assert out.kept, (s.id, out.reason)
+        assert out.label == "negative" and out["text"] != s["text"]
+        swaps = out.lineage[-1].params["swaps"]
+        assert swaps
+        # recompute where each replacement landed (plain walk over the original offsets)
+        new_ents = {(e.start_char, e.end_char): e.label_ for e in nlp(out["text"]).ents}
+        shift = 0
+        for w in sorted(swaps, key=lambda w: w["start"]):
+            assert s["text"][w["start"]:w["end"]] == w["text"]
+            assert w["replacement"].lower() != w["text"].lower()
+            start = w["start"] + shift
+            end = start + len(w["replacement"])
+            assert out["text"][start:end] == w["replacement"]
+            assert new_ents.get((start, end)) == w["label"], (out["text"], w)  # same type, same NER
+            shift += len(w["replacement"]) - (w["end"] - w["start"])
+    assert with_entities == 20
+
+
+def test_caption_without_entities_is_rejected_with_reason():
+    groups = CounterfactualTextRecipe().process([Sample("x", {"text": "a dog runs across the grass"})], Seeder(0))
+    assert not groups[0][0].kept and "no named entity" in groups[0][0].reason
+
+
+def test_fit_adds_the_datasets_entities_and_seeds_vary_the_choice():
+    aug = Counterfactual(pool=None, entity_types=["GPE"])
+    aug.fit(news_samples())
+    assert {"Berlin", "Somalia", "Ottawa", "Frankfurt"} <= set(aug.entities["GPE"])
+    sample = Sample("s", {"text": "Firefighters battle a wildfire near Athens on Sunday."})
+    reps = {aug.augment(sample, seed).lineage[-1].params["swaps"][0]["replacement"] for seed in range(8)}
+    assert len(reps) > 1 and "Athens" not in reps
+
+
+def test_max_swaps_limits_the_swaps():
+    aug = Counterfactual(max_swaps=1)
+    out = aug.augment(Sample("s", {"text": NEWS[0]}), 3)
+    assert len(out.lineage[-1].params["swaps"]) == 1
+
+
+def _tiny_bert(d):
+    import torch
+    from transformers import BertConfig, BertForMaskedLM, BertTokenizerFast
+
+    words = sorted({w.strip(".,").lower() for t in NEWS for w in t.split()})
+    d.mkdir()
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    tok = BertTokenizerFast(vocab=vocab, do_lower_case=True)
+    assert len(tok) == len(vocab)
+    torch.manual_seed(0)
+    BertForMaskedLM(BertConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                               intermediate_size=32, max_position_embeddings=64)).save_pretrained(d)
+    tok.save_pretrained(d)
+    return str(d)
+
+
+@pytest.mark.model
+def test_masked_language_model_predicts_the_replacement(tmp_path):
+    pytest.importorskip("torch", reason="the [llm] extra is not installed")
+    model = _tiny_bert(tmp_path / "bert")
+    aug = crossaug.create("augmentation", "text.counterfactual", mlm_model=model, verify_type=False, pool=None)
+    out = aug.augment(Sample("s", {"text": "Greta Thunberg addresses climate activists in Stockholm."}), 0)
+    swaps = out.lineage[-1].params["swaps"]
+    assert swaps and all(w["source"] == "mlm" for w in swaps)
+    for w in swaps:
+        assert w["replacement"].lower() != w["text"].lower() and w["replacement"] in out["text"]
+    # with the type check on, an MLM guess the NER does not type alike falls back to the pool
+    checked = Counterfactual(mlm_model=model, max_tries=2).augment(Sample("s", {"text": NEWS[11]}), 0)
+    for w in checked.lineage[-1].params["swaps"]:
+        assert w["source"] in ("mlm", "pool")
+
+
+class TestCounterfactualContract(AugmentationContract):
+    name = "text.counterfactual"
+
+    def good_samples(self):
+        return news_samples()[:3]
+
+    def bad_samples(self):
+        return [(Sample("empty", {"text": " "}), "empty")]
+
+
+class TestCounterfactualTextRecipeContract(RecipeContract):
+    name = "counterfactual-text"
+
+    def good_samples(self):
+        return news_samples()[:4]
+
+
+def test_run_end_to_end(tmp_path):
+    data = tmp_path / "news.jsonl"
+    data.write_text("\n".join(json.dumps({"id": f"n{i}", "text": t, "label": "match"})
+                              for i, t in enumerate(NEWS[:5])) + "\n")
+    result = crossaug.run("counterfactual-text", str(data), tmp_path / "out", seed=0, report=False,
+                          params={"n": 2})
+    lines = list(crossaug.read_manifest(result.output_dir))
+    assert len(lines) == 10 and all(ln["kept"] and ln["label"] == "negative" for ln in lines)
+    for ln in lines:
+        params = ln["lineage"][-1]["params"]
+        assert params["swaps"] and params["original_label"] == "match"
+    assert np.mean([ln["text"] != NEWS[int(ln["parent_id"][1:])] for ln in lines]) == 1.0
