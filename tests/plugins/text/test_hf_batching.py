@@ -236,3 +236,16 @@ def test_device_and_dtype_follow_the_kernel_policy(tiny_marian):
         Translate(model="m", dtype="int8")
     with pytest.raises(ConfigError, match="dtype"):
         LLMRewrite(dtype="float8")
+
+
+def test_strict_mode_runs_one_prompt_per_call(tiny_gpt2, monkeypatch):
+    from crossaug.models import strict_mode
+    from crossaug_text.hf import get_generator
+    from crossaug_text.llm_rewrite import LLMRewrite
+
+    sizes = count_generate(monkeypatch, get_generator(tiny_gpt2))
+    aug = LLMRewrite(model=tiny_gpt2, batch_size=8, max_new_tokens=3)
+    loose = aug.rewrite([s["text"] for s in mixed(3)], [0, 1, 2])
+    with strict_mode():
+        strict = aug.rewrite([s["text"] for s in mixed(3)], [0, 1, 2])
+    assert sizes == [3, 1, 1, 1] and strict == loose

@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, Sample
 from crossaug.augmentation import Augmentation
+from crossaug.models import deterministic, enforce_determinism
 from crossaug.rng import draw_seed
 
 from .hf import check_dtype
@@ -150,7 +151,10 @@ class LLMRewrite(Augmentation):
         self.runtime_device, self.runtime_dtype = gen.device, gen.dtype_name
         if samples is not None:
             gen.check_lengths(prompts, samples, self.field, self.max_input_tokens)
-        return gen.generate(prompts, seeds, self.options(), batch_size=self.batch_size,
+        strict = deterministic()  # strict mode: one prompt per model call, deterministic kernels
+        if strict:
+            enforce_determinism(model_step=True)
+        return gen.generate(prompts, seeds, self.options(), batch_size=1 if strict else self.batch_size,
                             max_input_tokens=self.max_input_tokens, chat=self.chat, stop=self.stop,
                             sample_ids=None if samples is None else [s.id for s in samples],
                             step=self.name, field=self.field)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError
 
-from .._optional import optional_import
+from .._optional import optional_import, torch_device
 from .base import ASR
 
 
@@ -27,7 +27,7 @@ class ESPnetASR(ASR):
             local directory holding ``config.yaml`` and ``model.pth`` (as unpacked from the zoo).
         beam_size: beam width.
         sample_rate: the model's input rate in Hz.
-        device: ``cpu`` or ``cuda``.
+        device: ``auto`` (cuda, then mps, else cpu: :func:`crossaug.models.pick_device`), ``cpu``, ``cuda``.
         in_field: audio field read (default ``audio``).
         out_field: text field written (default ``text``).
     """
@@ -35,7 +35,7 @@ class ESPnetASR(ASR):
     name: ClassVar[str] = "audio.asr.espnet"
 
     def __init__(self, model: str = "pyf98/librispeech_conformer", beam_size: int = 10,
-                 sample_rate: int = 16000, device: str = "cpu", in_field: str | None = None,
+                 sample_rate: int = 16000, device: str = "auto", in_field: str | None = None,
                  out_field: str | None = None) -> None:
         if not isinstance(beam_size, int) or beam_size < 1:
             raise ConfigError(f"beam_size must be a positive integer, got {beam_size!r}")
@@ -59,11 +59,11 @@ class ESPnetASR(ASR):
                 if config is None or weights is None:
                     raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
                 loaded = mod.Speech2Text(asr_train_config=str(config), asr_model_file=str(weights),
-                                         beam_size=self.beam_size, device=self.device)
+                                         beam_size=self.beam_size, device=torch_device(self.device))
             else:
                 optional_import("espnet_model_zoo", "espnet")
                 loaded = mod.Speech2Text.from_pretrained(self.model, beam_size=self.beam_size,
-                                                         device=self.device)
+                                                         device=torch_device(self.device))
             self._model = loaded
             self._model_lock = threading.Lock()
         return loaded

@@ -30,7 +30,7 @@ class FasterWhisperASR(ASR):
         language: spoken language (``None``: detect).
         beam_size: beam width.
         compute_type: CTranslate2 compute type (``int8``, ``float32``, ...).
-        device: ``cpu``, ``cuda`` or ``auto``.
+        device: ``auto`` (CTranslate2's choice: cuda when available, else cpu), ``cpu`` or ``cuda``.
         in_field: audio field read (default ``audio``).
         out_field: text field written (default ``text``).
     """
@@ -38,7 +38,7 @@ class FasterWhisperASR(ASR):
     name: ClassVar[str] = "audio.asr.faster-whisper"
 
     def __init__(self, model: str = "base.en", language: str | None = "en", beam_size: int = 5,
-                 compute_type: str = "int8", device: str = "cpu", in_field: str | None = None,
+                 compute_type: str = "int8", device: str = "auto", in_field: str | None = None,
                  out_field: str | None = None) -> None:
         if not isinstance(beam_size, int) or beam_size < 1:
             raise ConfigError(f"beam_size must be a positive integer, got {beam_size!r}")

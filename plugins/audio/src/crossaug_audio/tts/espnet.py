@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import Audio, ConfigError
 
-from .._optional import optional_import
+from .._optional import optional_import, torch_device
 from .base import TTS, check_max_chars
 
 
@@ -26,7 +26,7 @@ class ESPnetTTS(TTS):
         model: an ESPnet model-zoo tag (needs ``espnet_model_zoo`` and its cache) or a
             local directory with ``config.yaml`` and ``*.pth`` (as unpacked from the zoo).
         vocoder: vocoder tag (``None``: the model's own / Griffin-Lim).
-        device: ``cpu`` or ``cuda``.
+        device: ``auto`` (cuda, then mps, else cpu: :func:`crossaug.models.pick_device`), ``cpu``, ``cuda``.
         max_chars: longest chunk synthesised at once.
         in_field: text field read (default ``text``).
         out_field: audio field written (default ``audio``).
@@ -35,7 +35,7 @@ class ESPnetTTS(TTS):
     name: ClassVar[str] = "audio.tts.espnet"
 
     def __init__(self, model: str = "kan-bayashi/ljspeech_fastspeech2", vocoder: str | None = None,
-                 device: str = "cpu", max_chars: int = 200, in_field: str | None = None,
+                 device: str = "auto", max_chars: int = 200, in_field: str | None = None,
                  out_field: str | None = None) -> None:
         self.model = model
         self.vocoder = vocoder
@@ -57,11 +57,12 @@ class ESPnetTTS(TTS):
                 weights = next(iter(sorted(local.rglob("*.pth"))), None)
                 if config is None or weights is None:
                     raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
-                loaded = mod.Text2Speech(train_config=str(config), model_file=str(weights), device=self.device)
+                loaded = mod.Text2Speech(train_config=str(config), model_file=str(weights),
+                                         device=torch_device(self.device))
             else:
                 optional_import("espnet_model_zoo", "espnet")
                 loaded = mod.Text2Speech.from_pretrained(model_tag=self.model, vocoder_tag=self.vocoder,
-                                                         device=self.device)
+                                                         device=torch_device(self.device))
             self._model = loaded
             self._model_lock = threading.Lock()
         return loaded
