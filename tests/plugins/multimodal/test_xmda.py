@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
+import crossaug
 import numpy as np
 import pytest
-
-import crossaug
 from crossaug import BadSample, ConfigError, Sample, Seeder
 from crossaug.testing import RecipeContract
 from crossaug_multimodal.xmda.mixup import cross_modality_mixup

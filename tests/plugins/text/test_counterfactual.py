@@ -12,8 +12,7 @@ from crossaug.testing import AugmentationContract, RecipeContract
 
 pytest.importorskip("spacy", reason="the [spacy] extra is not installed")
 
-from crossaug_text.counterfactual import (DEFAULT_TYPES, Counterfactual, CounterfactualTextRecipe,  # noqa: E402
-                                          spacy_ner, swap_spans)
+from crossaug_text.counterfactual import DEFAULT_TYPES, Counterfactual, CounterfactualTextRecipe, spacy_ner, swap_spans  # noqa: E402
 
 NEWS = [
     "Angela Merkel meets Emmanuel Macron in Berlin on Tuesday.",

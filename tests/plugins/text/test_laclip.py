@@ -11,9 +11,8 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import ConfigError, MissingResource, Sample, Seeder
-from crossaug.testing import RecipeContract
-from crossaug_text.laclip import (DEFAULT_INSTRUCTION, LaCLIPRecipe, LaCLIPRewrite, build_prompt,
-                                  load_demonstrations)
+from crossaug.testing import AugmentationContract, RecipeContract
+from crossaug_text.laclip import DEFAULT_INSTRUCTION, LaCLIPRecipe, LaCLIPRewrite, build_prompt, load_demonstrations
 from crossaug_text.llm_clients import register_client, unregister_client
 
 CAPTIONS = ["the cat sits on the mat", "a dog runs in the park", "a red car drives down the street"]
@@ -30,7 +29,8 @@ def write_demos(path, pairs):
 
 def test_prompt_is_caption_arrow_rewrite_lines_ending_with_the_query():
     demos = [("a dog", "A puppy."), ("a red car", "A crimson automobile.")]
-    assert build_prompt("a  cat\ton a mat", demos) == "a dog => A puppy.\na red car => A crimson automobile.\na cat on a mat =>"
+    assert build_prompt("a  cat\ton a mat", demos) == \
+        "a dog => A puppy.\na red car => A crimson automobile.\na cat on a mat =>"
     assert build_prompt("x", demos[:1], "Rewrite.") == "Rewrite.\na dog => A puppy.\nx =>"
 
 
@@ -117,6 +117,21 @@ def test_chat_model_gets_the_instruction(tiny_gpt2, tmp_path):
     aug = LaCLIPRewrite(model=str(chat_dir), max_new_tokens=4)
     out = aug.augment(samples()[0], 0)
     assert out.lineage[-1].params["prompt"].startswith(DEFAULT_INSTRUCTION + "\n")
+
+
+@pytest.mark.model
+class TestLaCLIPRewriteContract(AugmentationContract):
+    name = "text.laclip-rewrite"
+
+    @pytest.fixture(autouse=True)
+    def _model(self, tiny_gpt2):
+        self.params = {"model": tiny_gpt2, "max_new_tokens": 5}
+
+    def good_samples(self):
+        return samples()[:2]
+
+    def bad_samples(self):
+        return [(Sample("empty", {"text": ""}), "empty")]
 
 
 @pytest.mark.model
