@@ -323,3 +323,23 @@ def test_back_speech_passes_device_and_dtype_to_every_model_step():
     assert r.to_dict()["params"]["device"] == "cpu" and r.to_dict()["params"]["dtype"] == "bfloat16"
     plain = BackSpeech(device="cuda")  # flite and pocketsphinx take no device: nothing passed
     assert not hasattr(plain.forward[0], "device") and plain.device == "cuda"
+
+
+def test_more_clips_than_a_batch_are_grouped_by_duration(tiny_wav2vec2):
+    samples = clips(8)[::-1] + clips(8)  # 16 clips, durations 0.9 s down to 0.2 s, then up again
+    samples = [s.replace(id=f"{s.id}-{k}") for k, s in enumerate(samples)]
+    asr = create("transform", "audio.asr.wav2vec2", model=tiny_wav2vec2, batch_size=8, device="cpu")
+    net = asr._load()[0]
+    real, seen = net.forward, []
+
+    def forward(x, **kwargs):
+        seen.append(int(x.shape[1]))  # padded width of the batch
+        return real(x, **kwargs)
+
+    net.forward = forward
+    outs = asr(samples, list(range(16)))
+    durations = sorted(len(s["audio"].samples) for s in samples)
+    assert seen == [durations[7], durations[15]]  # the 8 shortest clips together, then the 8 longest
+    assert [o.id for o in outs] == [s.id for s in samples]  # outputs in input order
+    alone = create("transform", "audio.asr.wav2vec2", model=tiny_wav2vec2, batch_size=1, device="cpu")
+    assert [o["text"] for o in outs] == [o["text"] for o in alone(samples, list(range(16)))]

@@ -58,6 +58,15 @@ def clean_transcript(text: str) -> str:
     return " ".join(words)
 
 
+def _duration(sample: Any, field: str) -> float:
+    """Seconds of ``sample``'s audio (0 when it has none: the step's checks report that)."""
+    audio = getattr(sample, "fields", {}).get(field)
+    try:
+        return len(audio.samples) / float(audio.sample_rate)
+    except (AttributeError, TypeError, ZeroDivisionError):
+        return 0.0
+
+
 class ASR(Transform):
     """Base class of speech-recognition transforms (``source`` audio, ``target`` text).
 
@@ -96,6 +105,21 @@ class ASR(Transform):
             if not text:
                 info = {**info, "empty": True}
             out.append(Produced(text, info))
+        return out
+
+    def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
+        """As :meth:`Transform.__call__`, with the clips grouped by duration into model batches.
+
+        More clips than ``batch_size`` are sorted by duration first (outputs are returned in
+        the input order), so a padded batch holds clips of similar length.
+        """
+        if len(samples) <= max(1, int(self.batch_size or 1)):
+            return super().__call__(samples, seeds)
+        order = sorted(range(len(samples)), key=lambda i: _duration(samples[i], self.input_field))
+        done = super().__call__([samples[i] for i in order], [seeds[i] for i in order])
+        out: list[Sample] = list(done)
+        for position, i in enumerate(order):
+            out[i] = done[position]
         return out
 
     def __getstate__(self) -> dict[str, Any]:
