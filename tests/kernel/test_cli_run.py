@@ -115,14 +115,14 @@ def test_rejections_by_stage_and_reason_and_duplicates_named_alike(tmp_path: Pat
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
     rej = summary["rejections"]
-    assert rej["duplicate"] == {"duplicate id": 1}
+    assert rej["duplicate id"] == {"an earlier row has this id": 1}
     assert sum(rej["input"].values()) == 2 and "row has no data field" in rej["input"]
-    assert set(rej) == {"duplicate", "input", "filter text.edit-distance"}
+    assert set(rej) == {"duplicate id", "input", "filter text.edit-distance"}
     assert sum(rej["filter text.edit-distance"].values()) == 4  # every typo variant is farther than 0.0001
     assert sum(sum(v.values()) for v in rej.values()) == summary["rejected"]
     assert summary["inputs_without_output"] == ["in-5", "r1", "r1#dup2", "r2", "r3"]
     closing = res.stderr
-    assert "duplicate 1" in closing and "filter text.edit-distance 4" in closing and "input 2" in closing
+    assert "duplicate id 1" in closing and "filter text.edit-distance 4" in closing and "input 2" in closing
     assert "5 input(s) without output: in-5, r1, r1#dup2, r2, r3" in closing
     val = runner.invoke(app, ["validate", "-i", str(data), "--json"])
     assert val.exit_code == 1
@@ -165,3 +165,17 @@ def test_a_str_parameter_takes_the_text_as_written() -> None:
         "voice": "123", "k": None, "steps": ["a", "b"]}  # an annotation it cannot read is not checked
     with pytest.raises(ConfigError, match=r"-p k=true: parameter 'k' of recipe 'r' expects int \| None, got bool"):
         check_params("r", Tagged, ["k=true"])
+
+
+def test_rejection_stages_of_each_kind_of_line() -> None:
+    from crossaug.runner.summary import rejection_stage
+
+    step = {"kind": "augmentation", "name": "text.typo"}
+    assert rejection_stage({"reason": "duplicate: same output as s~0.0.0", "lineage": [step]}) == (
+        "duplicate output", "same output as an earlier candidate")
+    assert rejection_stage({"reason": "BadSample: sample 'a#dup2': duplicate id 'a'; ids must be unique",
+                            "lineage": []}) == ("duplicate id", "an earlier row has this id")
+    assert rejection_stage({"reason": "BadSample: sample 'x': line 7 is not valid UTF-8 (byte 0xff)",
+                            "lineage": []}) == ("input", "line N is not valid UTF-8")
+    assert rejection_stage({"reason": "ModelError: backend crashed on 3 samples", "lineage": [step]}) == (
+        "recipe", "ModelError: backend crashed on N samples")

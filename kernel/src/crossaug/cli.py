@@ -253,7 +253,7 @@ def closing_lines(s: dict[str, Any]) -> None:
     labels = s.get("labels") or {}
     per_label = ", ".join(f"{k} {v}" for k, v in labels.get("outputs", {}).items())
     by_stage = "; ".join(
-        f"{stage} {sum(why.values())}" + ("" if stage == "duplicate" else " [" + (
+        f"{stage} {sum(why.values())}" + ("" if stage.startswith("duplicate") else " [" + (
             next(iter(why)) if len(why) == 1 else ", ".join(f"{r} {c}" for r, c in why.items())) + "]")
         for stage, why in (s.get("rejections") or {}).items())
     lines = [f"{s['inputs']} inputs → {s['kept']} kept, {s['rejected']} rejected"

@@ -18,8 +18,9 @@ def _reason_key(reason: str) -> str:
 def rejection_stage(rec: dict[str, Any]) -> tuple[str, str]:
     """Where a rejected line was stopped and why, as ``(stage, reason)``, numbers written ``N``.
 
-    Stages: ``input`` (the row did not decode), ``duplicate`` (a repeated id), ``filter NAME``
-    (the filter that said no) and ``recipe`` (a step failed or the recipe dropped the candidate).
+    Stages: ``input`` (the row did not decode), ``duplicate id`` (a repeated input id), ``filter NAME``
+    (the filter that said no), ``duplicate output`` (the same output as an earlier candidate of
+    that input) and ``recipe`` (a step failed or the recipe dropped the candidate).
 
     Example:
         >>> rejection_stage({"reason": "f: distance 0.3 > 0.2", "lineage": [
@@ -32,11 +33,13 @@ def rejection_stage(rec: dict[str, Any]) -> tuple[str, str]:
     if failed is not None:
         stage, reason = f"filter {failed['name']}", reason.removeprefix(f"{failed['name']}:")
     elif "duplicate id " in reason and not lineage:
-        return "duplicate", "duplicate id"
+        return "duplicate id", "an earlier row has this id"
+    elif reason.startswith("duplicate: same output as "):
+        return "duplicate output", "same output as an earlier candidate"
     else:
         stage = "recipe" if lineage else "input"
         reason = re.sub(r"^BadSample: |sample '[^']*': |\s*\([^()]*\)", "", reason)  # no ids, paths, details
-    reason = re.sub(r"\d+(?:\.\d+)?", "N", reason).strip()
+    reason = re.sub(r"(?<![\w.-])\d+(?:\.\d+)?(?!\w)", "N", reason).strip()  # UTF-8 stays
     return stage, (reason if len(reason) <= 80 else reason[:79] + "…") or "rejected"
 
 
