@@ -161,3 +161,39 @@ def test_run_end_to_end(tmp_path):
         params = ln["lineage"][-1]["params"]
         assert params["swaps"] and params["original_label"] == "match"
     assert np.mean([ln["text"] != NEWS[int(ln["parent_id"][1:])] for ln in lines]) == 1.0
+
+
+@pytest.mark.model
+def test_token_classification_ner_backend(tmp_path):
+    pytest.importorskip("torch", reason="the [llm] extra is not installed")
+    import torch
+    from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
+
+    words = sorted({w.strip(".,").lower() for t in NEWS for w in t.split()})
+    vocab = {w: i for i, w in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words])}
+    tok = BertTokenizerFast(vocab=vocab, do_lower_case=True)
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    torch.manual_seed(0)
+    model = BertForTokenClassification(BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        max_position_embeddings=64, num_labels=len(labels), id2label=dict(enumerate(labels)),
+        label2id={lab: i for i, lab in enumerate(labels)}))
+    model.save_pretrained(tmp_path / "ner")
+    tok.save_pretrained(tmp_path / "ner")
+    aug = Counterfactual(ner_model=str(tmp_path / "ner"), entity_types=["PER", "LOC"], verify_type=False)
+    text = NEWS[0]
+    ents = aug.find_entities(text)
+    assert ents, "a random 5-label tagger tags something in a 9-word sentence"
+    for start, end, ent, label in ents:
+        assert 0 <= start < end <= len(text) and text[start:end] == ent and label in ("PER", "LOC")
+    aug.fit(news_samples())  # the pool's names are spaCy-typed: this tagger's types come from the dataset
+    assert set(aug.entities) == {"PER", "LOC"}
+    out = aug.augment(Sample("s", {"text": text}), 0)
+    swaps = out.lineage[-1].params["swaps"]
+    assert swaps and out["text"] != text
+    for w in swaps:
+        rep = w["replacement"]
+        if w["start"] == 0:  # a replacement opening the sentence is capitalised
+            rep = rep[0].lower() + rep[1:]
+        assert w["label"] in ("PER", "LOC")
+        assert rep in aug.entities[w["label"]] or w["replacement"] in aug.entities[w["label"]]

@@ -87,7 +87,8 @@ class XmDARecipe(Recipe):
             for m in self.models:
                 params = {k: v for k, v in defaults.items() if k in accepted}
                 params.update(self.translator_params)
-                built.append(registry.create("transform", self.translator, model=m, **params))
+                built.append(registry.create_named("transform", self.translator, prefix="text.", source="text",
+                                                   target="text", model=m, **params))
             self._translators = built
         return self._translators
 
