@@ -12,7 +12,7 @@ text for prompts of any length, ``batch_size`` prompts per ``generate`` call:
   are sorted by length first, so a batch carries little padding;
 * sampling is batched too, with one ``torch.Generator`` per row: the usual
   temperature / top-k / top-p warping, then Gumbel noise drawn from that row's own
-  generator, and the argmax of ``logits + Gumbel`` is a draw from the warped softmax
+  generator (on the GPU when the model runs on CUDA, else on the CPU), and the argmax of ``logits + Gumbel`` is a draw from the warped softmax
   (the Gumbel-max trick). Row ``i`` consumes its generator's draws in step order,
   whatever else is in the batch, so the output depends only on (prompt, seed);
 * causal LMs whose tokenizer has a chat template get the prompt as a user turn of that
@@ -98,15 +98,16 @@ def _processors(transformers: Any) -> tuple[type, type]:
             return scores
 
     class GumbelNoise(transformers.LogitsProcessor):
-        """Adds Gumbel(0, 1) noise drawn from row ``i``'s own generator (on the CPU) to row ``i``."""
+        """Adds Gumbel(0, 1) noise drawn from row ``i``'s own generator (on that generator's device) to row ``i``."""
 
         def __init__(self, generators: Sequence[Any]) -> None:
             self.generators = list(generators)
 
         def __call__(self, input_ids: Any, scores: Any) -> Any:
             vocab = scores.shape[-1]
-            noise = torch.stack([-torch.empty(vocab, dtype=torch.float32).exponential_(generator=g).log()
-                                 for g in self.generators])
+            draws = [torch.empty(vocab, dtype=torch.float32, device=g.device).exponential_(generator=g)
+                     for g in self.generators]
+            noise = -torch.stack(draws).log()  # -log(Exp(1)) is Gumbel(0, 1)
             return scores.float() + noise.to(scores.device)
 
     return NonFiniteGuard, GumbelNoise
@@ -214,7 +215,10 @@ class TextGenerator:
                 processors.append(transformers.TopKLogitsWarper(int(options["top_k"])))
             if float(options.get("top_p", 1.0)) < 1.0:
                 processors.append(transformers.TopPLogitsWarper(float(options["top_p"])))
-            processors.append(gumbel_cls([torch.Generator().manual_seed(int(s) % (2**63 - 1)) for s in seeds]))
+            # CUDA rows draw on the GPU (no vocabulary-sized copy per step); elsewhere on the CPU
+            where = self.device if str(self.device).startswith("cuda") else "cpu"
+            processors.append(gumbel_cls([torch.Generator(device=where).manual_seed(int(s) % (2**63 - 1))
+                                          for s in seeds]))
         kwargs["logits_processor"] = transformers.LogitsProcessorList(processors)
         if stops and kwargs["num_beams"] == 1:
             kwargs["stopping_criteria"] = self._stopping(transformers, stops, 0 if self.seq2seq else
