@@ -134,7 +134,8 @@ def llm_summary(captions: Sequence[str], metaclass: str | None, llm: Mapping[str
     if len(caps) > max_captions:
         pick = np.random.default_rng(seed).choice(len(caps), size=max_captions, replace=False)
         caps = [caps[int(i)] for i in sorted(pick)]
-    params = {"max_new_tokens": 256, **dict(llm), "template": "{text}", "prompt": ""}
+    # the answer is a list, one phrase per line: no stop at the first newline (base causal LMs' default)
+    params = {"max_new_tokens": 256, "stop": [], **dict(llm), "template": "{text}", "prompt": ""}
     rewriter = crossaug.create("augmentation", "text.llm-rewrite", **params)
     request = summary_request(caps, metaclass, limit)
     answer = rewriter.rewrite([request], [int(seed)])[0]
