@@ -132,3 +132,18 @@ def test_run_end_to_end(tmp_path):
     assert len(lines) == 12 and all(ln["kept"] for ln in lines)
     assert all(np.asarray(ln["meta"]["virtual"] if "meta" in ln else ln["virtual"]).shape == (3, 8) for ln in lines)
     assert lines[0]["lineage"][-1]["name"] == "tmmda"
+
+
+def test_checkpoint_round_trip_gives_the_same_virtual_modalities(tmp_path):
+    from crossaug import MissingResource
+
+    data = samples()
+    trained = TMMDARecipe(min_steps=5, dim=8, hidden=16, save_to=str(tmp_path / "tmmda.pt"))
+    trained.fit(data)
+    loaded = crossaug.create("recipe", "tmmda", checkpoint=str(tmp_path / "tmmda.pt"))
+    assert not loaded.requires_fit
+    a, b = trained.process(data[:3], Seeder(4)), loaded.process(data[:3], Seeder(4))
+    assert [[o.meta["virtual"] for o in g] for g in a] == [[o.meta["virtual"] for o in g] for g in b]
+    assert b[0][0].lineage[-1].model == str(tmp_path / "tmmda.pt")
+    with pytest.raises(MissingResource):
+        TMMDARecipe(checkpoint=str(tmp_path / "none.pt")).process(data[:1], Seeder(0))

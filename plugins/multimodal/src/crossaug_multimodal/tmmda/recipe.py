@@ -43,6 +43,9 @@ class TMMDARecipe(Recipe):
         batch_size, lr: training settings.
         seed: seed of fitting.
         device: torch device.
+        checkpoint: a trained model (:meth:`TMMDATrainer.save`); then no fitting is needed, and the
+            network and mixup settings are the checkpoint's.
+        save_to: where :meth:`fit` writes the trained model (optional).
     """
 
     name: ClassVar[str] = "tmmda"
@@ -51,7 +54,8 @@ class TMMDARecipe(Recipe):
                  task: str = "classification", p_second: float = 0.3, p_third: float = 0.3, dim: int = 32,
                  hidden: int = 64, noise_std: float = 0.1, gan_weight: float = 0.1, jsd_weight: float = 1.0,
                  epochs: int | None = None, min_steps: int = 100, batch_size: int = 32, lr: float = 1e-3,
-                 seed: int = 0, device: str = "cpu") -> None:
+                 seed: int = 0, device: str = "cpu", checkpoint: str | None = None,
+                 save_to: str | None = None) -> None:
         if isinstance(feature_keys, str) or len(feature_keys) != 3:
             raise ConfigError(f"{self.name}: feature_keys must name three meta keys, got {feature_keys!r}")
         if not isinstance(n, int) or n < 1:
@@ -70,12 +74,30 @@ class TMMDARecipe(Recipe):
         self.epochs = None if epochs is None else int(epochs)
         self.min_steps, self.batch_size, self.lr = int(min_steps), int(batch_size), float(lr)
         self.seed, self.device = int(seed), device
+        self.checkpoint = None if checkpoint is None else str(checkpoint)
+        self.save_to = None if save_to is None else str(save_to)
         self._trainer: Any = None
         self.history: list[dict[str, float]] = []
 
     @property  # type: ignore[override]
     def requires_fit(self) -> bool:
-        return self._trainer is None
+        return self._trainer is None and self.checkpoint is None
+
+    @property
+    def model_id(self) -> str | None:
+        return self.checkpoint
+
+    def _load(self) -> Any:
+        if self._trainer is None:
+            if self.checkpoint is None:
+                raise ConfigError(f"{self.name}: call fit(samples) first (crossaug run does) or pass checkpoint=")
+            from .trainer import TMMDATrainer
+
+            trainer, keys = TMMDATrainer.load(self.checkpoint, self.device)
+            if keys is not None and len(keys) != 3:
+                raise ConfigError(f"{self.name}: checkpoint {self.checkpoint} names feature keys {keys}")
+            self._trainer = trainer
+        return self._trainer
 
     def sequences_of(self, sample: Sample, dims: Sequence[int] | None = None) -> list[np.ndarray]:
         """The three ``[T, d]`` sequences stored in ``sample.meta`` (validated)."""
@@ -153,22 +175,23 @@ class TMMDARecipe(Recipe):
                 seqs = [torch.from_numpy(np.stack([rows[i][m] for i in idx])) for m in range(3)]
                 history.append(trainer.step((*seqs, y[idx])))
         self.history, self._trainer = history, trainer
+        if self.save_to:
+            trainer.save(self.save_to, self.feature_keys)
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
-        if self._trainer is None:
-            raise ConfigError(f"{self.name}: call fit(samples) first (crossaug run does)")
+        trainer = self._load()
         torch = __import__("torch")
         out = []
         for sample in samples:
-            seqs = self.sequences_of(sample, self._trainer.feature_dims)
+            seqs = self.sequences_of(sample, trainer.feature_dims)
             batch = [torch.from_numpy(a[None]) for a in seqs]
             group = []
             for k in range(self.n):
                 seed = seeder.integer_seed(self.name, sample.id, k)
-                virtual = self._trainer.virtual(batch, seed=seed)[0]
+                virtual = trainer.virtual(batch, seed=seed)[0]
                 meta = {**sample.meta, "virtual": [[round(float(v), 6) for v in row] for row in virtual.tolist()]}
-                step = self.lineage_step({"feature_keys": self.feature_keys, "p_second": self.p_second,
-                                          "p_third": self.p_third, "steps_trained": len(self.history)}, seed=seed)
+                step = self.lineage_step({"feature_keys": self.feature_keys, "p_second": trainer.p_second,
+                                          "p_third": trainer.p_third, "steps_trained": len(self.history)}, seed=seed)
                 group.append(sample.replace(id=f"{sample.id}~{k}", parent_id=sample.id, meta=meta,
                                             lineage=sample.lineage + (step,)))
             out.append(group)

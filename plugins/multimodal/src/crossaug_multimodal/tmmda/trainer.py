@@ -26,9 +26,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from crossaug import ConfigError
+from crossaug import ConfigError, MissingResource
 
 from ..stylegan2._torch import import_torch
 from .losses import token_jsd
@@ -37,6 +38,8 @@ from .networks import CrossModalFusion, Discriminator, Generator
 
 torch = import_torch()
 import torch.nn.functional as F  # noqa: E402
+
+CHECKPOINT_FORMAT = "crossaug-tmmda"
 
 
 def mix_tokens(projected: Sequence[Any], p_second: float, p_third: float, generator: Any) -> tuple[Any, Any]:
@@ -79,6 +82,10 @@ class TMMDATrainer:
         if task not in ("classification", "regression"):
             raise ConfigError(f"task must be 'classification' or 'regression', got {task!r}")
         mixup_sources([0.5], p_second, p_third)
+        self.config = {"feature_dims": dims, "out_dim": int(out_dim), "task": task, "dim": int(dim),
+                       "hidden": int(hidden), "p_second": float(p_second), "p_third": float(p_third),
+                       "noise_std": float(noise_std), "gan_weight": float(gan_weight),
+                       "jsd_weight": float(jsd_weight), "lr": float(lr)}
         self.feature_dims, self.dim, self.task = dims, int(dim), task
         self.p_second, self.p_third, self.noise_std = float(p_second), float(p_third), float(noise_std)
         self.gan_weight, self.jsd_weight = float(gan_weight), float(jsd_weight)
@@ -142,6 +149,34 @@ class TMMDATrainer:
         return {"task": float(loss_task.detach()), "generator": float(loss_g.detach()),
                 "discriminator": float(loss_d.detach()), "jsd": float(jsd.detach()), "total": float(total.detach())}
 
+    def _modules(self) -> dict[str, Any]:
+        return {"encoders": self.encoders, "generator": self.generator_net, "discriminator": self.discriminator,
+                "fusion": self.fusion}
+
+    def save(self, path: str | Path, feature_keys: Sequence[str] | None = None) -> Path:
+        """Write the networks and their configuration to ``path`` (``torch.save``, plain tensors and values)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"format": CHECKPOINT_FORMAT, "config": self.config,
+                    "feature_keys": list(feature_keys) if feature_keys is not None else None,
+                    "state": {k: m.state_dict() for k, m in self._modules().items()}}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> tuple[TMMDATrainer, list[str] | None]:
+        """A trainer rebuilt from :meth:`save`'s file (``weights_only``: nothing is unpickled), and its feature keys."""
+        path = Path(path)
+        if not path.is_file():
+            raise MissingResource(f"TMMDA checkpoint {str(path)!r}", "train one with fit(..., save_to=...)")
+        data = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+            raise ConfigError(f"{path} is not a TMMDA checkpoint (format {CHECKPOINT_FORMAT!r})")
+        config = dict(data["config"])
+        trainer = cls(config.pop("feature_dims"), config.pop("out_dim"), device=device, **config)
+        for key, module in trainer._modules().items():
+            module.load_state_dict(data["state"][key])
+        return trainer, data.get("feature_keys")
+
     @torch.no_grad()
     def virtual(self, sequences: Sequence[Any], seed: int | None = None) -> Any:
         """The virtual modality ``[N, T, dim]`` for ``sequences`` (seeded mixup and noise when ``seed`` is given)."""
@@ -159,4 +194,4 @@ class TMMDATrainer:
         return self.fusion(raws, self.virtual(sequences))
 
 
-__all__ = ["TMMDATrainer", "mix_tokens"]
+__all__ = ["TMMDATrainer", "mix_tokens", "CHECKPOINT_FORMAT"]
