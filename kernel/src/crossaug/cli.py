@@ -17,12 +17,25 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from .cli_params import check_n, check_params, did_you_mean, parse_param, prepare_output, split_args
 from .cli_render import plain_doc, table, width, wrap
 from .errors import ConfigError, CrossaugError
 
-app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
+
+class _Group(TyperGroup):
+    """Lists each command with its whole first paragraph (click would cut it with "...")."""
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.short_help and cmd.help:
+                cmd.short_help = " ".join(cmd.help.split("\n\n")[0].split())
+        super().format_commands(ctx, formatter)
+
+
+app = typer.Typer(cls=_Group, add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 10_000},
                   help="crossaug: cross-modal data augmentation (Back-Modality and friends).")
 console = Console(stderr=True, soft_wrap=True)
@@ -381,14 +394,6 @@ def _missing_command(message: str) -> Any:
     return missing
 
 
-def whole_short_help(cli: typer.Typer) -> None:
-    """Give each command its whole first paragraph as short help (click would cut it with "...")."""
-    for info in cli.registered_commands:
-        doc = info.help or inspect.getdoc(info.callback) or ""
-        if info.short_help is None and doc:
-            info.short_help = " ".join(doc.split("\n\n")[0].split())
-
-
 def main() -> None:
     """Entry point of the ``crossaug`` script."""
     import logging
@@ -398,15 +403,12 @@ def main() -> None:
 
     get_plugin_manager().hook.crossaug_register_commands(cli=app)
     add_install_hints(app)
-    whole_short_help(app)
     try:
         app()
     except CrossaugError as exc:  # pragma: no cover - commands handle their own
         console.print(f"error: {exc}")
         sys.exit(2)
 
-
-whole_short_help(app)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
