@@ -179,3 +179,28 @@ def test_rejection_stages_of_each_kind_of_line() -> None:
                             "lineage": []}) == ("input", "line N is not valid UTF-8")
     assert rejection_stage({"reason": "ModelError: backend crashed on 3 samples", "lineage": [step]}) == (
         "recipe", "ModelError: backend crashed on N samples")
+
+
+def test_a_run_file_may_list_ops_instead_of_a_recipe(tmp_path: Path, data: Path) -> None:
+    from crossaug.errors import ConfigError
+    from crossaug.serialization import parse_config
+
+    (tmp_path / "ops.yaml").write_text(
+        f"ops:\n  - {{augmentation: text.typo, params: {{rate: 0.2}}}}\n  - {{augmentation: text.typo}}\n"
+        f"  - {{filter: text.edit-distance, params: {{threshold: 0.9}}}}\n"
+        f"params: {{n: 3, compose: {{p: [1.0, 0.0]}}}}\nrun: {{input: {data}, output: out}}\n")
+    res = runner.invoke(app, ["run", "-c", str(tmp_path / "ops.yaml")])
+    assert res.exit_code == 0, res.output
+    d = json.loads((tmp_path / "out" / "run.json").read_text())["definition"]
+    assert d["recipe"] == "augment" and d["params"]["n"] == 3
+    assert [s["params"]["rate"] for s in d["params"]["augmentation"]["params"]["steps"]] == [0.2, 0.05]
+    assert d["params"]["augmentation"]["params"]["p"] == [1.0, 0.0]
+    assert [f["filter"] for f in d["params"]["filters"]] == ["text.edit-distance"]
+    assert len(lines(tmp_path / "out")) == 6
+    for doc, message in [({"ops": [{"filter": "text.edit-distance"}, {"augmentation": "text.typo"}]},
+                          "augmentations, then filters"),
+                         ({"ops": [{"filter": "text.edit-distance"}]}, "at least one augmentation"),
+                         ({"ops": "text.typo"}, "non-empty list of steps"),
+                         ({"ops": [{"augmentation": "text.typo"}], "recipe": "typo"}, "not both")]:
+        with pytest.raises(ConfigError, match=message):
+            parse_config(doc)

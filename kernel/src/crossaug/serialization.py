@@ -9,6 +9,9 @@ A recipe file adds run options::
     seed: 0
     run: {input: data.jsonl, output: out, workers: 2, batch_size: 8, on_error: skip}
 
+``ops: [augmentations..., filters...]`` may stand instead of ``recipe`` (the ``augment``
+recipe over their ``compose``, then the filters).
+
 Example:
     >>> from crossaug.builtin.typo import Typo
     >>> step = from_dict(Typo(rate=0.2).to_dict())
@@ -83,11 +86,15 @@ def parse_config(data: Any, source: str = "<config>") -> RecipeConfig:
     """Validate a loaded YAML/JSON document and build its recipe."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: top level must be a mapping with a 'recipe' key")
-    unknown = set(data) - {"recipe", "params", "seed", "run"}
+    unknown = set(data) - {"recipe", "ops", "params", "seed", "run"}
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)}; expected recipe, params, seed, run")
-    if "recipe" not in data:
-        raise ConfigError(f"{source}: missing 'recipe' (a recipe name such as back-speech)")
+        raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)}; expected recipe or ops, params, seed, run")
+    if "recipe" not in data and "ops" not in data:
+        raise ConfigError(f"{source}: missing 'recipe' (a recipe name such as back-speech) or 'ops' (a list of steps)")
+    if "recipe" in data and "ops" in data:
+        raise ConfigError(f"{source}: give 'recipe' or 'ops', not both")
+    if "ops" in data:  # Data-Juicer style: augmentations in order, then filters -> augment(compose(...), filters)
+        data = {**data, "recipe": "augment", "params": _ops_params(data["ops"], data.get("params") or {}, source)}
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"{source}: seed must be a non-negative integer, got {seed!r}")
@@ -100,6 +107,21 @@ def parse_config(data: Any, source: str = "<config>") -> RecipeConfig:
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     return RecipeConfig(recipe, seed, run)
+
+
+def _ops_params(ops: Any, params: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The ``augment`` recipe's parameters for an ``ops`` list: its augmentations composed, then its filters."""
+    if not isinstance(ops, list) or not ops or not all(_is_step_dict(op) for op in ops):
+        raise ConfigError(f"{source}: ops must be a non-empty list of steps ({{augmentation: NAME, params: ...}})")
+    kinds = ["filter" if "filter" in op else "augmentation" if "augmentation" in op else "other" for op in ops]
+    if "other" in kinds or kinds != sorted(kinds):  # "augmentation" < "filter": augmentations come first
+        raise ConfigError(f"{source}: ops are augmentations, then filters (got {', '.join(kinds)})")
+    augs = [op for op, k in zip(ops, kinds) if k == "augmentation"]
+    if not augs:
+        raise ConfigError(f"{source}: ops need at least one augmentation")
+    composed = {"augmentation": "compose", "params": {"steps": augs, **dict(params.get("compose") or {})}}
+    rest = {k: v for k, v in params.items() if k != "compose"}
+    return {"augmentation": composed, **rest, "filters": [op for op, k in zip(ops, kinds) if k == "filter"]}
 
 
 def load_config(path: str | Path) -> RecipeConfig:
