@@ -135,3 +135,23 @@ def test_fine_tuned_encoder_from_a_local_tiny_model(tmp_path: Path) -> None:
     assert clf.train_loss_ is not None and clf.train_loss_ < 0.3
     again = clf.fresh().fit(train, seed=1)
     assert again.train_loss_ == pytest.approx(clf.train_loss_, rel=1e-5)
+
+
+def test_spectrograms_are_computed_once_per_distinct_clip(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crossaug_eval.classifiers.audio_cnn as audio_cnn
+
+    calls: list[int] = []
+    real = audio_cnn.log_mel
+    monkeypatch.setattr(audio_cnn, "log_mel", lambda x, *a, **k: calls.append(len(x)) or real(x, *a, **k))
+    t = np.arange(8000) / 8000
+    low, high = np.sin(2 * np.pi * 300 * t).astype(np.float32), np.sin(2 * np.pi * 2000 * t).astype(np.float32)
+    clips = [Sample("a", {"audio": Audio(low, 8000)}), Sample("b", {"audio": Audio(high, 8000)}),
+             Sample("a-copy", {"audio": Audio(low.copy(), 8000)})]
+    clf = SpectrogramCNN(seconds=1.0)
+    first = clf._spectrograms(clips)
+    assert len(calls) == 2  # the copy of clip a is the same content
+    assert np.array_equal(first[0], first[2]) and not np.array_equal(first[0], first[1])
+    again = clf.fresh()._spectrograms(clips[::-1])
+    assert len(calls) == 2 and np.array_equal(again[::-1], first)
+    expected = real(high, 8000, 1.0, n_mels=40)
+    assert np.array_equal(first[1, 0], expected)

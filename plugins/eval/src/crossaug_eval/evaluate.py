@@ -39,6 +39,7 @@ from crossaug._json import to_jsonable
 from crossaug.errors import ConfigError, CrossaugError
 from crossaug.io.datasets import iter_records, to_sample
 from crossaug.sample import Sample, modality_of
+from .cells import CellCache
 from .classifiers import DEFAULT_FOR, Classifier, get_classifier
 from .methods import NONE, Method, make_method
 from .metrics.affinity import affinity as affinity_ratio
@@ -129,7 +130,7 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
              protocol: Protocol | None = None, out_dir: str | Path | None = None,
              method_params: Mapping[str, Mapping[str, Any]] | None = None, reference: Any = None,
              report: bool = True, gallery_inputs: int = 30,
-             on_progress: Callable[[str], None] | None = None) -> EvalResult:
+             on_progress: Callable[[str], None] | None = None, cache: CellCache | None = None) -> EvalResult:
     """Compare augmentation methods on a labelled dataset with the few-shot protocol.
 
     Args:
@@ -148,6 +149,9 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
         report: write ``report.html`` (with ``out_dir``).
         gallery_inputs: inputs shown per method in the report's gallery.
         on_progress: called with a line of progress text.
+        cache: a :class:`~crossaug_eval.cells.CellCache`: runs (and affinity) found there are
+            not trained again; each new run is stored as soon as it is measured, so an
+            interrupted grid resumes. Sets whose runs are all cached are not augmented.
     """
     protocol = protocol or Protocol()
     say = on_progress or (lambda msg: log.info("%s", msg))
@@ -165,11 +169,13 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
         named.insert(0, (NONE, NONE, {}))
     built: list[Method] = []
     skipped: dict[str, str] = {}
+    used_params: dict[str, dict[str, Any]] = {}
     for name, spec, params in named:
         key = name or (spec if isinstance(spec, str) else getattr(spec, "name", None) or type(spec).__name__)
         params = {**params, **dict((method_params or {}).get(str(key), {}))}
         try:
             built.append(make_method(spec, name=name, params=params, budget=protocol.budget, field=field))
+            used_params[built[-1].name] = params
         except CrossaugError as exc:
             skipped[str(key)] = f"{type(exc).__name__}: {exc}"
             say(f"skipping {key}: {exc}")
@@ -182,7 +188,15 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
     results: list[dict[str, Any]] = []
     for method in built:
         t0 = time.perf_counter()
+        mparams = used_params.get(method.name)
+        cached_runs = 0
         for (k, s), idx in sorted(sets.items()):
+            found = {t: cache.get(method.name, k, s, t, mparams) for t in range(protocol.train_seeds)} \
+                if cache is not None else {}
+            if found and all(found.values()):  # every run of this set is measured: no augmentation needed
+                results.extend(_run_record(found[t]) for t in range(protocol.train_seeds))
+                cached_runs += protocol.train_seeds
+                continue
             originals = [samples[i] for i in idx]
             try:
                 augs = method.augment(originals, protocol.budget, seed)
@@ -192,18 +206,31 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
                 break
             train = originals + [a for o in originals for a in augs.get(o.id, [])]
             for t in range(protocol.train_seeds):
+                if found.get(t):
+                    results.append(_run_record(found[t]))
+                    cached_runs += 1
+                    continue
+                t_run = time.perf_counter()
                 clf = base.fresh().fit(train, protocol.train_seed(k, s, t))
                 acc = accuracy(test_labels, clf.predict(test_samples))
-                results.append({"method": method.name, "k": k, "data_seed": s, "train_seed": t,
-                                "accuracy": acc, "train_loss": clf.train_loss_, "originals": len(originals),
-                                "augmented": len(train) - len(originals)})
+                run = {"method": method.name, "k": k, "data_seed": s, "train_seed": t,
+                       "accuracy": acc, "train_loss": clf.train_loss_, "originals": len(originals),
+                       "augmented": len(train) - len(originals)}
+                results.append(run)
+                if cache is not None:
+                    cache.put(method.name, k, s, t, {**run, "seconds": round(time.perf_counter() - t_run, 2)},
+                              mparams)
+                    say(f"{method.name} k={k} data seed {s} training seed {t}: {acc:.3f} "
+                        f"({time.perf_counter() - t_run:.0f} s)")
         else:
-            say(f"{method.name}: {len(sets) * protocol.train_seeds} runs in {time.perf_counter() - t0:.1f} s")
+            say(f"{method.name}: {len(sets) * protocol.train_seeds} runs ({cached_runs} cached) in "
+                f"{time.perf_counter() - t0:.1f} s")
             continue
         results = [r for r in results if r["method"] != method.name]
     ran = [m for m in built if m.name not in skipped]
     table = summarise(results, baseline=NONE)
-    quality = _quality(ran, results, samples, labels, pool, test, protocol, base, reference, field, say)
+    quality = _quality(ran, results, samples, labels, pool, test, protocol, base, reference, field, say,
+                       cache=cache, params=used_params)
     info = {"field": field, "classifier": getattr(base, "name", type(base).__name__), "samples": len(samples),
             "pool": len(pool), "test": len(test), "classes": sorted({repr(y) for y in labels}),
             "methods": [m.name for m in ran], "seconds": round(time.perf_counter() - started, 2)}
@@ -215,7 +242,8 @@ def evaluate(dataset: Any, methods: Any = (NONE,), *, field: str | None = None, 
 
 def _quality(methods: list[Method], results: list[dict[str, Any]], samples: list[Sample], labels: list[Any],
              pool: list[int], test: list[int], protocol: Protocol, base: Classifier, reference: Any,
-             field: str, say: Callable[[str], None]) -> dict[str, dict[str, Any]]:
+             field: str, say: Callable[[str], None], cache: CellCache | None = None,
+             params: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     quality: dict[str, dict[str, Any]] = {m.name: {} for m in methods}
     # diversity: training loss with / without augmentation on the same set and seed
     loss = {(r["method"], r["k"], r["data_seed"], r["train_seed"]): r["train_loss"] for r in results}
@@ -232,6 +260,18 @@ def _quality(methods: list[Method], results: list[dict[str, Any]], samples: list
         quality[m.name]["shortfall"] = m.shortfall
     if protocol.affinity_per_class <= 0:
         return quality
+    affinity_keys = ("reference_accuracy", "accuracy_augmented", "affinity", "label_preservation")
+    if cache is not None:
+        todo = []
+        for m in methods:
+            stored = cache.get_quality(m.name, (params or {}).get(m.name))
+            if stored is None:
+                todo.append(m)
+            else:
+                quality[m.name].update({k: v for k, v in stored.items() if k in affinity_keys})
+        if not todo:
+            return quality
+        methods = todo
     # affinity: a reference model trained on clean data, scored on augmented validation data
     per_class: dict[Any, list[int]] = defaultdict(list)
     for i in test:
@@ -265,7 +305,18 @@ def _quality(methods: list[Method], results: list[dict[str, Any]], samples: list
         quality[m.name]["accuracy_augmented"] = acc_aug
         quality[m.name]["affinity"] = affinity_ratio(acc_aug, acc_clean)
         quality[m.name]["label_preservation"] = label_preservation_rate([parent_pred[v.id] for v, _ in pairs], pred)
+    if cache is not None:
+        for m in methods:
+            if "affinity" in quality[m.name]:
+                cache.put_quality(m.name, {k: quality[m.name].get(k) for k in affinity_keys},
+                                  (params or {}).get(m.name))
     return quality
+
+
+def _run_record(cell: Mapping[str, Any]) -> dict[str, Any]:
+    """The run record of a cached cell (the fields :func:`evaluate` itself records)."""
+    return {key: cell.get(key) for key in ("method", "k", "data_seed", "train_seed", "accuracy", "train_loss",
+                                           "originals", "augmented")}
 
 
 def write_eval(out_dir: str | Path, res: EvalResult, methods: list[Method], samples: list[Sample],

@@ -172,7 +172,7 @@ def choose_budget(kept: Sequence[Any], budget: int, rng: np.random.Generator) ->
 
     Example:
         >>> choose_budget(["a", "b", "c"], 2, Seeder(0).rng("b"))
-        ['b', 'c']
+        ['a', 'b']
         >>> len(choose_budget(["a"], 3, Seeder(0).rng("b")))
         3
     """

@@ -4,10 +4,13 @@ Audio is mixed to mono, resampled to 16 kHz, cropped or zero-padded to a fixed
 length and turned into a log-mel spectrogram (25 ms windows, 10 ms hop, 40 mel
 bands: the usual speech front end); a small CNN maps it to an embedding and a
 linear head, trained from scratch (no pretrained audio network ships offline).
+Spectrograms are cached per distinct clip, so a grid of many trainings on the
+same clips computes each once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -88,10 +91,22 @@ class SpectrogramCNN(CNNClassifier):
         self._net: Any = None
         self._classes: list[Any] = []
         self._stats = (0.0, 1.0)
+        self._cache: dict[tuple[Any, ...], np.ndarray] = {}
 
     def _spectrograms(self, samples: Sequence[Sample]) -> np.ndarray:
-        return np.stack([log_mel(s[self.field].samples, s[self.field].sample_rate, self.seconds, n_mels=self.n_mels)
-                         for s in samples])[:, None]
+        # a grid trains many models on the same clips: each distinct clip is transformed once
+        # (keyed by its content; copies made by fresh() share the cache)
+        out = []
+        for s in samples:
+            audio = s[self.field]
+            wave = np.ascontiguousarray(audio.samples)
+            key = (int(audio.sample_rate), wave.shape, str(wave.dtype),
+                   hashlib.blake2b(wave.tobytes(), digest_size=16).digest())
+            spec = self._cache.get(key)
+            if spec is None:
+                spec = self._cache[key] = log_mel(wave, audio.sample_rate, self.seconds, n_mels=self.n_mels)
+            out.append(spec)
+        return np.stack(out)[:, None]
 
     def _inputs(self, samples: Sequence[Sample]) -> Any:
         torch = require_torch()

@@ -14,7 +14,7 @@ import numpy as np
 
 from crossaug.sample import Sample
 from . import Classifier
-from .training import label_index, predict_in_batches, require_torch, train_loop
+from .training import class_targets, label_index, predict_in_batches, require_torch, train_loop
 
 
 def image_tensor(images: Sequence[Any], size: int, channels: int) -> Any:
@@ -66,7 +66,7 @@ class CNNClassifier(Classifier):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(seed))
             net = self._build_net(len(self._classes))
-        targets = torch.tensor([index[s.label] for s in samples])
+        targets = class_targets([s.label for s in samples], index, [s.id for s in samples])
         self.train_loss_ = train_loop(net, self._inputs(samples), targets, seed=seed, epochs=self.epochs,
                                       steps=None if self.epochs else self.steps,
                                       batch_size=self.batch_size, lr=self.lr)

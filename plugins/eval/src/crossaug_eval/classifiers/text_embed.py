@@ -1,7 +1,8 @@
 """Frozen sentence embeddings + logistic regression: the fast text classifier of the evaluation.
 
 Each distinct text is embedded once (the encoder is frozen), so training many
-small classifiers over k-shot sets and their augmentations costs little.
+small classifiers over k-shot sets and their augmentations costs little. Mixed
+labels (``[[y_a, lam], [y_b, 1 - lam]]``) train as weighted rows, one per class.
 """
 
 from __future__ import annotations
@@ -50,18 +51,30 @@ class EmbeddingLogReg(Classifier):
             from sklearn.metrics import log_loss
         except ImportError as exc:
             raise MissingDependency("pip install 'crossaug[eval]'", what="scikit-learn") from exc
-        x = self.features(samples)
-        y = [s.label for s in samples]
-        self._classes = sorted(set(y), key=repr)
+        from ..labels import label_classes, label_weights
+
+        feats = self.features(samples)
+        self._classes = label_classes([s.label for s in samples])
         index = {c: i for i, c in enumerate(self._classes)}
-        yi = np.array([index[v] for v in y])
+        # one row per (sample, class) weighted by the class's share: a hard label is one row of
+        # weight 1, a mixed label several rows; the weighted log-loss is the soft-target loss
+        rows, yi, weight = [], [], []
+        for i, s in enumerate(samples):
+            for cls, share in label_weights(s.label, s.id).items():
+                if share > 0:
+                    rows.append(i)
+                    yi.append(index[cls])
+                    weight.append(share)
         if len(self._classes) == 1:
             self._clf = None
             self.train_loss_ = 0.0
             return self
+        x, y, w = feats[rows], np.array(yi), np.array(weight)
         self._clf = LogisticRegression(C=self.C, max_iter=2000, random_state=seed % (2**32 - 1))
-        self._clf.fit(x, yi)
-        self.train_loss_ = float(log_loss(yi, self._clf.predict_proba(x), labels=list(range(len(self._classes)))))
+        self._clf.fit(x, y, sample_weight=w)
+        # mean over samples of the cross-entropy against each sample's label distribution
+        self.train_loss_ = float(log_loss(y, self._clf.predict_proba(x), sample_weight=w,
+                                          labels=list(range(len(self._classes)))) * w.sum() / len(samples))
         return self
 
     def predict(self, samples: Sequence[Sample]) -> list[Any]:

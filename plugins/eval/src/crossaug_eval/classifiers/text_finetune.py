@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from crossaug.sample import Sample
 from ..embedding import EMBEDDED_MODEL, sentence_model_path
 from . import Classifier
-from .training import label_index, predict_in_batches, require_torch, train_loop
+from .training import class_targets, label_index, predict_in_batches, require_torch, train_loop
 
 
 def _forward(model: Any, batch: dict[str, Any]) -> Any:
@@ -35,18 +35,22 @@ class FineTunedEncoder(Classifier):
             higher suits the tiny few-shot sets).
         batch_size: samples per step.
         max_length: tokens per text.
+        steps: train whole epochs until this many optimiser steps were taken, instead of
+            ``epochs`` passes: the same optimisation budget with and without augmentation
+            (six times more data would otherwise mean six times more steps).
     """
 
     name: ClassVar[str] = "text-finetune"
 
     def __init__(self, field: str = "text", model: str = EMBEDDED_MODEL, epochs: int = 10, lr: float = 1e-4,
-                 batch_size: int = 16, max_length: int = 64) -> None:
+                 batch_size: int = 16, max_length: int = 64, steps: int | None = None) -> None:
         self.field = field
         self.model = model
         self.epochs = epochs
         self.lr = lr
         self.batch_size = batch_size
         self.max_length = max_length
+        self.steps = steps
         self._net: Any = None
         self._classes: list[Any] = []
         self._base: Any = None
@@ -85,9 +89,10 @@ class FineTunedEncoder(Classifier):
             encoder.load_state_dict(state)
             head = torch.nn.Linear(encoder.config.hidden_size, len(self._classes))
         net = torch.nn.ModuleList([encoder, head])
-        targets = torch.tensor([index[s.label] for s in samples])
+        targets = class_targets([s.label for s in samples], index, [s.id for s in samples])
         self.train_loss_ = train_loop(net, self._encode(samples), targets, seed=seed, epochs=self.epochs,
-                                      batch_size=self.batch_size, lr=self.lr, weight_decay=0.01, forward=_forward)
+                                      steps=self.steps, batch_size=self.batch_size, lr=self.lr, weight_decay=0.01,
+                                      forward=_forward)
         self._net = net
         return self
 

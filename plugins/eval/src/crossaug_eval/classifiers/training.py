@@ -19,15 +19,38 @@ def require_torch() -> Any:
 
 
 def label_index(labels: Sequence[Any]) -> tuple[list[Any], dict[Any, int]]:
-    """Sorted distinct labels and their indices."""
-    classes = sorted(set(labels), key=repr)
+    """Sorted distinct classes and their indices (every class a mixed label names counts)."""
+    from ..labels import label_classes
+
+    classes = label_classes(labels)
     return classes, {c: i for i, c in enumerate(classes)}
+
+
+def class_targets(labels: Sequence[Any], index: dict[Any, int], ids: Sequence[str] | None = None) -> Any:
+    """Training targets: class indices when every label is hard, else an ``(n, classes)`` matrix of shares.
+
+    Cross-entropy against the share matrix is the soft-target loss of mixup-style labels
+    (see :mod:`crossaug_eval.labels`); a hard label is a one-hot row of it.
+    """
+    from ..labels import is_soft, label_weights
+
+    torch = require_torch()
+    if not any(is_soft(y) for y in labels):
+        return torch.tensor([index[y] for y in labels])
+    out = torch.zeros((len(labels), len(index)), dtype=torch.float32)
+    for i, y in enumerate(labels):
+        for cls, share in label_weights(y, None if ids is None else ids[i]).items():
+            out[i, index[cls]] += share
+    return out
 
 
 def train_loop(model: Any, inputs: Any, targets: Any, *, seed: int, epochs: int | None, batch_size: int,
                lr: float, weight_decay: float = 0.0, forward: Callable[[Any, Any], Any] | None = None,
                params: Any = None, steps: int | None = None) -> float:
     """Train ``model`` with Adam(W) and cross-entropy; return the mean loss of the last epoch.
+
+    ``targets`` holds class indices, or an ``(n, classes)`` float matrix of class shares
+    (soft targets, see :func:`class_targets`).
 
     ``steps`` (when given) trains whole epochs until at least that many optimiser steps
     were taken, so small and large (augmented) training sets get the same optimisation
