@@ -15,6 +15,9 @@ batching, the summary). Ratios are what to compare: absolute rates depend on the
 machine and its load (printed first).
 
     python benchmarks/kernel_runner.py [--inputs 20000] [--n 2] [--recipes typo,eda] [--repeats 2]
+
+Each configuration runs ``--repeats`` times, interleaved, and the best rate of each is kept,
+so that a load spike from other processes does not land on one configuration only.
 """
 
 from __future__ import annotations
@@ -56,15 +59,20 @@ def shares(summary: dict, name: str) -> str:
     return ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in stages.items())
 
 
-def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int) -> dict:
-    out = {"bare": bare_loop(name, texts, n)}
-    for workers in (1, 2):
-        start = time.perf_counter()
-        res = crossaug.run(name, data, tmp / f"{name}-w{workers}-{time.time_ns()}", params={"n": n, **PARAMS[name]},
-                           workers=workers, batch_size=64, report=False)
-        out[workers] = len(texts) / (time.perf_counter() - start)
-        out[f"summary{workers}"] = res.summary
-    return out
+def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats: int) -> dict:
+    """Best rate of each of (a), (b), (c) over ``repeats`` interleaved rounds (load spikes hit all three)."""
+    best: dict = {"bare": 0.0, 1: 0.0, 2: 0.0}
+    bare_loop(name, texts[:50], n)  # warm up: lazy resources (WordNet, language id) load here, not in (a)
+    for _ in range(repeats):
+        best["bare"] = max(best["bare"], bare_loop(name, texts, n))
+        for workers in (1, 2):
+            start = time.perf_counter()
+            res = crossaug.run(name, data, tmp / f"{name}-w{workers}-{time.time_ns()}",
+                               params={"n": n, **PARAMS[name]}, workers=workers, batch_size=64, report=False)
+            rate = len(texts) / (time.perf_counter() - start)
+            if rate > best[workers]:
+                best[workers], best[f"summary{workers}"] = rate, res.summary
+    return best
 
 
 def main() -> None:
@@ -72,7 +80,7 @@ def main() -> None:
     ap.add_argument("--inputs", type=int, default=20000)
     ap.add_argument("--n", type=int, default=2, help="outputs per input")
     ap.add_argument("--recipes", default="typo,eda")
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=2, help="interleaved rounds; the best of each is kept")
     args = ap.parse_args()
     os.environ["CROSSAUG_NO_PROGRESS"] = "1"
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
@@ -82,15 +90,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "in.txt"
         data.write_text("\n".join(texts) + "\n")
-        for repeat in range(args.repeats):
-            for name in args.recipes.split(","):
-                r = measure(name, texts, data, Path(tmp), args.n)
-                print(f"\n## {name} (repeat {repeat + 1})")
-                print(f"bare loop              {r['bare']:9.0f} inputs/s")
-                print(f"crossaug.run 1 worker  {r[1]:9.0f} inputs/s   ratio to bare loop: {r[1] / r['bare']:.2f}")
-                print(f"crossaug.run 2 workers {r[2]:9.0f} inputs/s   ratio 2/1 workers:  {r[2] / r[1]:.2f}")
-                print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
-                print(f"time shares, 2 workers: {shares(r['summary2'], name)} (worker time summed)")
+        for name in args.recipes.split(","):
+            r = measure(name, texts, data, Path(tmp), args.n, args.repeats)
+            print(f"\n## {name} (best of {args.repeats} interleaved rounds)")
+            print(f"bare loop              {r['bare']:9.0f} inputs/s")
+            print(f"crossaug.run 1 worker  {r[1]:9.0f} inputs/s   ratio to bare loop: {r[1] / r['bare']:.2f}")
+            print(f"crossaug.run 2 workers {r[2]:9.0f} inputs/s   ratio 2/1 workers:  {r[2] / r[1]:.2f}")
+            print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
+            print(f"time shares, 2 workers: {shares(r['summary2'], name)} (worker time summed)")
 
 
 if __name__ == "__main__":
