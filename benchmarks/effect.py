@@ -57,6 +57,10 @@ IMAGE_METHODS = ["image-ops", "mixgen", "cmda", "paired-stylegan2"]
 AUDIO_METHODS = ["audio-ops", "audiomentations.default"]
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 CLASSIFIERS = {"text": "text-finetune", "image": "image-cnn", "audio": "audio-cnn"}
+#: parameters a method needs to give ``budget`` different outputs per input (``--param`` overrides):
+#: CMDA with every candidate (the paper's m') makes one output per input; 4 random cluster mates
+#: per output (the recipe's softmax-variant default) make distinct ones
+METHOD_PARAMS: dict[str, dict[str, Any]] = {"cmda": {"n_mix": 4}}
 ALIASES = {"text-embed": "text-embed-lr"}
 
 #: Speakers of the synthesised spoken digits: every flite voice, and espeak-ng English voices x
@@ -268,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     names = [m for m in (args.methods.split(",") if args.methods else default) if m and m != "none"]
     import yaml
 
-    params: dict[str, dict] = {}
+    params: dict[str, dict] = {m: dict(v) for m, v in METHOD_PARAMS.items() if m in names}
     for p in args.param:
         key, _, value = p.partition("=")
         method, _, name = key.rpartition(".")
