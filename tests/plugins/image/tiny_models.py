@@ -190,16 +190,22 @@ def build_clip(path: Path, seed: int = 0) -> Path:
     return path
 
 
-def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32) -> Path:
-    """A tiny Stable Diffusion pipeline (UNet 16/32 channels, 2-block VAE, 2-layer CLIP text encoder, DDIM)."""
+def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32, in_channels: int = 4,
+                           pipeline: str = "StableDiffusionPipeline") -> Path:
+    """A tiny Stable Diffusion pipeline (UNet 16/32 channels, 2-block VAE, 2-layer CLIP text encoder, DDIM).
+
+    ``in_channels=9`` with ``StableDiffusionInpaintPipeline`` makes an inpainting model,
+    ``in_channels=8`` with ``StableDiffusionInstructPix2PixPipeline`` an InstructPix2Pix one.
+    """
+    import diffusers
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
     tok = clip_tokenizer(path / "_tok", max_length=16)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=sample_size // 4,
-                                in_channels=4, out_channels=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                                in_channels=in_channels, out_channels=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
                                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=16,
                                 attention_head_dim=4, norm_num_groups=8)
     vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
@@ -210,7 +216,7 @@ def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32) -> 
                                         bos_token_id=0, eos_token_id=1, pad_token_id=1))
     sched = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                           set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text, tokenizer=tok, scheduler=sched,
+    pipe = getattr(diffusers, pipeline)(unet=unet, vae=vae, text_encoder=text, tokenizer=tok, scheduler=sched,
                                    safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(path)
     return path
@@ -218,3 +224,71 @@ def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32) -> 
 
 __all__ = ["make_image", "build_blip", "build_vit_gpt2", "build_git", "build_clip", "build_stable_diffusion",
            "clip_tokenizer", "WORDS"]
+
+
+def build_owlvit(path: Path, seed: int = 0) -> Path:
+    """A tiny OWL-ViT open-vocabulary detector (2-layer towers, 32x32 images, 16 patches)."""
+    import torch
+    from transformers import OwlViTConfig, OwlViTForObjectDetection, OwlViTProcessor
+
+    try:
+        from transformers import OwlViTImageProcessorPil as ImageProcessor
+    except ImportError:  # pragma: no cover - transformers without the PIL backend split
+        from transformers import OwlViTImageProcessor as ImageProcessor
+
+    from transformers import CLIPTokenizer
+
+    # OWL-ViT masks a text query whose first token id is 0, so the start token must not be id 0
+    vocab_file, merges = _bpe_files(path / "_tok", byte_level=False)
+    vocab = {"<|pad|>": 0, **{k: v + 1 for k, v in json.loads(vocab_file.read_text()).items()}}
+    vocab_file.write_text(json.dumps(vocab))
+    tok = CLIPTokenizer(str(vocab_file), str(merges), model_max_length=16)
+    cfg = OwlViTConfig(
+        text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=16, bos_token_id=1, eos_token_id=2,
+                         pad_token_id=2),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=32, patch_size=8),
+        projection_dim=32)
+    torch.manual_seed(seed)
+    OwlViTForObjectDetection(cfg).eval().save_pretrained(path)
+    improc = ImageProcessor(size={"height": 32, "width": 32}, crop_size={"height": 32, "width": 32})
+    OwlViTProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
+    return path
+
+
+def build_blip2(path: Path, seed: int = 0) -> Path:
+    """A tiny BLIP-2 (2-layer ViT, 2-layer Q-Former with 4 queries, 2-layer OPT) with a byte-level BPE tokenizer."""
+    import torch
+    from transformers import (
+        Blip2Config,
+        Blip2ForConditionalGeneration,
+        Blip2Processor,
+        BlipImageProcessorPil,
+        GPT2Tokenizer,
+    )
+
+    vocab, merges = _bpe_files(path, byte_level=True)
+    tok = GPT2Tokenizer(str(vocab), str(merges), model_max_length=64)
+    tok.add_special_tokens({"pad_token": "<pad>"})
+    tok.add_tokens(["<image>"], special_tokens=True)
+    tok.image_token = "<image>"
+    image_id = tok.convert_tokens_to_ids("<image>")
+    eos = tok.eos_token_id
+    cfg = Blip2Config(
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=32, patch_size=8),
+        qformer_config=dict(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                            intermediate_size=37, encoder_hidden_size=32, max_position_embeddings=64),
+        text_config=dict(model_type="opt", vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, ffn_dim=37,
+                         num_attention_heads=4, word_embed_proj_dim=32, max_position_embeddings=64,
+                         bos_token_id=eos, eos_token_id=eos, pad_token_id=tok.pad_token_id),
+        num_query_tokens=4, image_token_index=image_id)
+    torch.manual_seed(seed)
+    model = Blip2ForConditionalGeneration(cfg).eval()
+    model.generation_config.eos_token_id = eos
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(path)
+    Blip2Processor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok,
+                   num_query_tokens=4).save_pretrained(path)
+    return path

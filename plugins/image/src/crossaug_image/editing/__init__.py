@@ -1,0 +1,1 @@
+"""Image-conditioned diffusion transforms: img2img (SDEdit), inpainting, InstructPix2Pix."""

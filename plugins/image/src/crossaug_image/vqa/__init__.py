@@ -1,0 +1,1 @@
+"""Visual question answering / instruction-following captioning (BLIP-2, InstructBLIP)."""
