@@ -87,3 +87,17 @@ def test_long_and_unusual_inputs(tiny_marian):
     outs = t([Sample(f"u{i}", {"text": x}) for i, x in enumerate(["東京は首都です。", "a cat 🐱 and Москва", "🎉"])],
              [0, 1, 2])
     assert all(o.fields["text.de"].strip() for o in outs)  # unknown characters map to <unk>; never empty
+
+
+def test_back_translation_dedupe_rejects_repeated_outputs(tiny_marian):
+    """Greedy legs make every candidate of an input the same: dedupe keeps one, the rest are 'duplicate'."""
+    params = dict(forward_model=tiny_marian[0], backward_model=tiny_marian[1], fan_out=[3, 1, 1],
+                  forward_sampling=False, num_beams=1, max_new_tokens=6)
+    plain = crossaug.create("recipe", "back-translation", **params)
+    deduped = crossaug.create("recipe", "back-translation", dedupe=True, **params)
+    a = plain([good()[0]], 0, kept_only=False)
+    b = deduped([good()[0]], 0, kept_only=False)
+    assert sum(c.kept for c in a) == 3 and len({c.fields["text"] for c in a}) == 1
+    assert sum(c.kept for c in b) == 1
+    assert all("duplicate" in (c.reason or "") for c in b if not c.kept)
+    assert deduped.to_dict()["params"]["dedupe"] is True and deduped.to_dict()["params"]["top_up"] == 0

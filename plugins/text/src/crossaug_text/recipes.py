@@ -270,6 +270,9 @@ class BackTranslationRecipe(BackModality):
         dtype: ``auto`` (half precision on a GPU, float32 on CPU), ``float32``, ``float16``, ``bfloat16``.
         field: the text field round-tripped.
         filters: filters on the back-translations (e.g. ``text.edit-distance``).
+        dedupe: reject a passing back-translation equal to another kept one of the same input.
+        top_up: extra rounds with new seed keys for inputs left with fewer than ``keep`` passing
+            candidates (bounded; 0: none).
     """
 
     name: ClassVar[str] = "back-translation"
@@ -280,7 +283,8 @@ class BackTranslationRecipe(BackModality):
                  forward_sampling: bool = True, top_k: int = 10, num_beams: int = 4,
                  max_new_tokens: int = 256, batch_size: int = 8, device: str = "auto", field: str = "text",
                  filters: Sequence[Filter] | None = None, translator: str = "text.translate",
-                 translator_params: Mapping[str, Any] | None = None, dtype: str = "auto") -> None:
+                 translator_params: Mapping[str, Any] | None = None, dtype: str = "auto",
+                 dedupe: bool = False, top_up: int = 0) -> None:
         mid = f"text.{pivot_lang}"
         shared = dict(num_beams=num_beams, max_new_tokens=max_new_tokens, batch_size=batch_size, device=device,
                       dtype=dtype)
@@ -291,7 +295,8 @@ class BackTranslationRecipe(BackModality):
         bwd = build_backend("transform", translator, translator_params, prefix="text.", modalities=("text", "text"),
                             required=("in_field", "out_field"), model=backward_model, source_lang=pivot_lang,
                             target_lang=source_lang, in_field=mid, out_field=field, **shared)
-        super().__init__(forward=fwd, backward=bwd, filters=filters, fan_out=fan_out, keep=keep)
+        super().__init__(forward=fwd, backward=bwd, filters=filters, fan_out=fan_out, keep=keep, dedupe=dedupe,
+                         top_up=top_up)
         self.translator, self.translator_params = fwd.name, dict(translator_params or {})
         self.forward_model, self.backward_model = forward_model, backward_model
         self.source_lang, self.pivot_lang = source_lang, pivot_lang

@@ -67,6 +67,8 @@ class BackCaptioning(BackModality):
         dtype: dtype of both models (``auto``: half precision on a GPU, float32 on CPU).
         caption_field: field holding the (rewritten) caption in the outputs.
         keep_intermediate: keep ``caption_field`` in the outputs.
+        top_up: extra rounds with new seed keys for inputs left with fewer than ``keep`` passing
+            candidates (bounded; 0: none).
     """
 
     name: ClassVar[str] = "back-captioning"
@@ -79,7 +81,7 @@ class BackCaptioning(BackModality):
                  image_params: Mapping[str, Any] | None = None, l: int = 2, m: int = 2, n: int = 2,
                  keep: int | None = 5, filters: Sequence[Filter] | None = None, device: str = "auto",
                  dtype: str = "auto",
-                 caption_field: str = "text.caption", keep_intermediate: bool = True) -> None:
+                 caption_field: str = "text.caption", keep_intermediate: bool = True, top_up: int = 0) -> None:
         forward = build("transform", captioner, caption_params, model=or_unset(caption_model), prompt=prompt,
                         out_field=caption_field, device=device, dtype=or_auto(dtype))
         augment = (build("augmentation", rewriter, {**rewriter_defaults(rewriter), **dict(rewriter_params or {})},
@@ -87,7 +89,7 @@ class BackCaptioning(BackModality):
         backward = build("transform", text_to_image, image_params, model=or_unset(image_model),
                          in_field=caption_field, out_field="image", device=device, dtype=or_auto(dtype))
         super().__init__(forward=forward, backward=backward, augment=augment, filters=filters,
-                         fan_out=(l, m, n), keep=keep, keep_intermediate=keep_intermediate)
+                         fan_out=(l, m, n), keep=keep, keep_intermediate=keep_intermediate, top_up=top_up)
         self.captioner = captioner
         self.caption_model = caption_model
         self.prompt = prompt

@@ -56,6 +56,9 @@ class BackImagination(BackModality):
         dtype: dtype of both models (``auto``: half precision on a GPU, float32 on CPU).
         image_field: field holding the imagined image in the outputs.
         keep_intermediate: keep ``image_field`` in the outputs.
+        dedupe: reject a passing caption equal to another kept one of the same input (reason ``duplicate``).
+        top_up: extra rounds with new seed keys for inputs left with fewer than ``keep`` passing
+            candidates (bounded; 0: none).
     """
 
     name: ClassVar[str] = "back-imagination"
@@ -69,7 +72,8 @@ class BackImagination(BackModality):
                  caption_params: Mapping[str, Any] | None = None, n: int = 2, m: int = 1, l: int = 2,
                  keep: int | None = 5, filters: Sequence[Filter] | None = None, device: str = "auto",
                  dtype: str = "auto",
-                 image_field: str = "image.imagined", keep_intermediate: bool = True) -> None:
+                 image_field: str = "image.imagined", keep_intermediate: bool = True, dedupe: bool = False,
+                 top_up: int = 0) -> None:
         t2i = build("transform", text_to_image, image_params, model=or_unset(image_model), in_field="text",
                     out_field=image_field, device=device, dtype=or_auto(dtype))
         forward = ResampleGrayscale(t2i, threshold=grayscale_threshold, max_retries=max_retries,
@@ -81,7 +85,7 @@ class BackImagination(BackModality):
         grey = Grayscale(threshold=grayscale_threshold, field=image_field, method=grayscale_method)
         super().__init__(forward=forward, backward=backward, augment=augment,
                          filters=[grey, *(filters or [])], fan_out=(n, m, l), keep=keep,
-                         keep_intermediate=keep_intermediate)
+                         keep_intermediate=keep_intermediate, dedupe=dedupe, top_up=top_up)
         self.filters_extra = list(filters or [])
         self.text_to_image = text_to_image
         self.image_model = image_model
