@@ -50,6 +50,7 @@ ALLOW: dict[tuple[str, str], str] = {
     ("docs/mixgen.md", "mixgen_pair(img_a"): "fragment: placeholders for the user's images and captions",
     ("docs/mixgen.md", "recipe(samples"): "fragment: `samples` stands for the user's image-text pairs",
     ("docs/paired-stylegan2.md", "load_digits()"): "long run: trains a StyleGAN2 on the digits (minutes)",
+    ("docs/image-editing.md", "cat.jpg"): "real weights: Grounding DINO, SD inpainting and BLIP-2 from the hub",
     ("docs/diff-ii.md", "pets/"): "real weights (Stable Diffusion) and the user's image folder",
     ("docs/diff-ii.md", 'device="cuda"'): "GPU and real weights (Stable Diffusion)",
     ("docs/evaluation.md", "crossaug eval"): "long run: a few-shot evaluation (minutes)",
