@@ -205,7 +205,8 @@ def build_stable_diffusion(path: Path, seed: int = 0, sample_size: int = 32, in_
     tok = clip_tokenizer(path / "_tok", max_length=16)
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=sample_size // 4,
-                                in_channels=in_channels, out_channels=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+                                in_channels=in_channels, out_channels=4,
+                                down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
                                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=16,
                                 attention_head_dim=4, norm_num_groups=8)
     vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,

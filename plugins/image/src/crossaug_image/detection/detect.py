@@ -32,7 +32,7 @@ from .._backend import check_device, check_dtype, pick_device, pick_dtype, requi
 from .._models import locate, snapshot_hash
 
 
-def clip_box(box: Sequence[float], width: int, height: int) -> list[float]:
+def clip_box(box: Sequence[float], width: float, height: float) -> list[float]:
     """``[x0, y0, x1, y1]`` clipped to the image and rounded to 0.01 pixel.
 
     Example:
@@ -40,6 +40,7 @@ def clip_box(box: Sequence[float], width: int, height: int) -> list[float]:
         [0.0, 2.5, 48.0, 10.0]
     """
     x0, y0, x1, y1 = (float(v) for v in box)
+    width, height = float(width), float(height)
     return [round(min(max(x0, 0.0), width), 2), round(min(max(y0, 0.0), height), 2),
             round(min(max(x1, 0.0), width), 2), round(min(max(y1, 0.0), height), 2)]
 
