@@ -207,3 +207,58 @@ def test_instruct_edit_guidance_scales_matter_and_are_recorded(pix2pix_dir, tiny
     assert not np.array_equal(_px(a["image"]), _px(b["image"]))
     with pytest.raises(ConfigError):
         create("transform", "image.instruct-edit", image_guidance_scale=0.5)
+
+
+# -- safety checker hits and non-finite pixels ------------------------------------
+
+
+def _safety_checker(weight: float):
+    """A tiny real StableDiffusionSafetyChecker; concept weight -2 flags every image, +2 none."""
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor
+
+    cfg = CLIPConfig(text_config=dict(vocab_size=50, hidden_size=16, intermediate_size=37, num_hidden_layers=1,
+                                      num_attention_heads=2),
+                     vision_config=dict(hidden_size=16, intermediate_size=37, num_hidden_layers=1,
+                                        num_attention_heads=2, image_size=32, patch_size=8), projection_dim=8)
+    torch.manual_seed(0)
+    checker = StableDiffusionSafetyChecker(cfg).eval()
+    with torch.no_grad():
+        checker.concept_embeds_weights.fill_(weight)
+        checker.special_care_embeds_weights.fill_(abs(weight))
+    return checker, CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+
+
+def _editor(kind, sd_dir, inpaint_dir, pix2pix_dir, **extra):
+    model = {"image.img2img": sd_dir, "image.inpaint": inpaint_dir, "image.instruct-edit": pix2pix_dir}[kind]
+    return create("transform", kind, model=model, **RUN, **extra)
+
+
+@pytest.mark.parametrize("kind, extra", [("image.img2img", {"strength": 0.5}), ("image.img2img", {"strength": 1.0}),
+                                         ("image.inpaint", {}), ("image.instruct-edit", {})])
+@pytest.mark.parametrize("weight, flagged", [(-2.0, True), (2.0, False)])
+def test_safety_checker_hits_are_rejections_with_reason_nsfw(kind, extra, weight, flagged, sd_dir, inpaint_dir,
+                                                             pix2pix_dir, tiny):
+    from crossaug_image.text_to_image.base import NSFW_REASON
+
+    t = _editor(kind, sd_dir, inpaint_dir, pix2pix_dir, **extra)
+    t.pipeline.safety_checker, t.pipeline.feature_extractor = _safety_checker(weight)
+    out = t(_images(tiny)[:2], [1, 2])
+    assert [o.kept for o in out] == [not flagged] * 2
+    for o in out:
+        assert o.lineage[-1].params["nsfw"] is flagged
+        if flagged:
+            assert o.reason == NSFW_REASON
+
+
+@pytest.mark.parametrize("kind", ["image.img2img", "image.inpaint", "image.instruct-edit"])
+def test_nan_pixels_are_an_error_of_that_sample(kind, sd_dir, inpaint_dir, pix2pix_dir, tiny):
+    import torch
+
+    t = _editor(kind, sd_dir, inpaint_dir, pix2pix_dir, **({"strength": 0.5} if kind == "image.img2img" else {}))
+    with torch.no_grad():  # a broken decoder: every pixel NaN
+        t.pipeline.vae.decoder.conv_out.bias.fill_(float("nan"))
+    with pytest.raises(BadSample, match="NaN or infinite pixels") as info:
+        t(_images(tiny)[:2], [1, 2])
+    assert info.value.sample_id == "e0" and info.value.field == "image"
