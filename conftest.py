@@ -30,7 +30,10 @@ def _register_fixture_plugins() -> None:
     import tempfile
     from importlib import metadata
 
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
 
     target = Path(tempfile.mkdtemp(prefix="crossaug-test-plugins-"))
     atexit.register(shutil.rmtree, target, True)
