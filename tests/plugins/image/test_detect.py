@@ -124,3 +124,44 @@ def test_phrase_needing_a_label_names_the_sample(owl_dir):
     with pytest.raises(BadSample, match="no label") as info:
         t([Sample("unlabelled", {"image": Image.new("RGB", (16, 16))})], [0])
     assert "unlabelled" in str(info.value)
+
+
+# -- Grounding DINO: the same transform, token-span labels and a text threshold --------
+
+
+@pytest.fixture(scope="module")
+def gdino_dir(tmp_path_factory, tiny):
+    pytest.importorskip("transformers", reason="detection needs crossaug-image[transformers]")
+    return str(tiny.build_grounding_dino(tmp_path_factory.mktemp("grounding-dino")))
+
+
+class TestGroundingDinoContract(TransformContract):
+    name = "image.detect"
+
+    @pytest.fixture(autouse=True)
+    def _model(self, gdino_dir, tiny):
+        type(self).params = {"model": gdino_dir, "phrases": ["a {label}", "a tree"], "threshold": 0.0,
+                             "text_threshold": 0.0, "device": "cpu"}
+        self._tiny = tiny
+
+    def good_samples(self):
+        return _images(self._tiny)[:2]
+
+    def bad_samples(self):
+        return [(Sample("nolabel", {"image": Image.new("RGB", (16, 16))}), "no label")]
+
+
+def test_grounding_dino_boxes_lie_in_the_image_and_threshold_applies(gdino_dir, tiny):
+    s = _images(tiny)[0]
+    make = lambda th: create("transform", "image.detect", model=gdino_dir, phrases=["a cat", "a dog"],  # noqa: E731
+                             threshold=th, text_threshold=0.0, device="cpu")
+    det = json.loads(make(0.0)([s], [0])[0]["text.detections"])
+    assert len(det["boxes"]) == 10  # one per query at threshold 0
+    assert all(0 <= b[0] <= b[2] <= 48 and 0 <= b[1] <= b[3] <= 40 for b in det["boxes"])
+    assert det["scores"] == sorted(det["scores"], reverse=True)
+    assert all("cat" in lab or "dog" in lab for lab in det["labels"])  # spans of the phrases' tokens
+    low = sorted(det["scores"])
+    cut = (low[4] + low[5]) / 2  # between two recorded (rounded) scores
+    kept = json.loads(make(cut)([s], [0])[0]["text.detections"])
+    assert kept["scores"] == [x for x in det["scores"] if x > cut]
+    assert json.loads(make(1.0)([s], [0])[0]["text.detections"])["boxes"] == []

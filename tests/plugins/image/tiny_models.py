@@ -293,3 +293,34 @@ def build_blip2(path: Path, seed: int = 0) -> Path:
     Blip2Processor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok,
                    num_query_tokens=4).save_pretrained(path)
     return path
+
+
+def build_grounding_dino(path: Path, seed: int = 0) -> Path:
+    """A tiny Grounding DINO (4-stage Swin with 8 channels, 2-layer BERT, d_model 32, 10 queries, 96px images)."""
+    import torch
+    from transformers import (
+        BertTokenizer,
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoImageProcessorPil,
+        GroundingDinoProcessor,
+        SwinConfig,
+    )
+
+    path.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, "."]
+    (path / "vocab.txt").write_text("\n".join(words) + "\n")
+    tok = BertTokenizer(str(path / "vocab.txt"), model_max_length=32)
+    backbone = SwinConfig(window_size=7, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], image_size=96,
+                          out_features=["stage2", "stage3", "stage4"], out_indices=[2, 3, 4])
+    text = dict(model_type="bert", vocab_size=len(words), hidden_size=32, num_hidden_layers=2,
+                num_attention_heads=4, intermediate_size=37, max_position_embeddings=64)
+    cfg = GroundingDinoConfig(backbone_config=backbone, text_config=text, d_model=32, num_queries=10,
+                              encoder_layers=1, decoder_layers=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+                              encoder_attention_heads=2, decoder_attention_heads=2, num_feature_levels=4,
+                              encoder_n_points=2, decoder_n_points=2, max_text_len=32)
+    torch.manual_seed(seed)
+    GroundingDinoForObjectDetection(cfg).eval().save_pretrained(path)
+    improc = GroundingDinoImageProcessorPil(size={"shortest_edge": 96, "longest_edge": 128})
+    GroundingDinoProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
+    return path
