@@ -58,13 +58,13 @@ def _plain_greedy(blip2_dir, image, prompt, max_new_tokens):
     proc = AutoProcessor.from_pretrained(blip2_dir)
     model = AutoModelForImageTextToText.from_pretrained(blip2_dir).eval()
     inputs = proc(images=[image], text=[prompt], return_tensors="pt")
-    ids = inputs["input_ids"]
+    ids = inputs.pop("input_ids")
+    inputs.pop("attention_mask")  # the rest: pixel values (and InstructBLIP's Q-Former instruction)
     eos = model.generation_config.eos_token_id
     chosen, probs = [], []
     with torch.no_grad():
         for _ in range(max_new_tokens):
-            logits = model(pixel_values=inputs["pixel_values"], input_ids=ids,
-                           attention_mask=torch.ones_like(ids)).logits[0, -1]
+            logits = model(**inputs, input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1]
             p = torch.softmax(logits.float(), -1)
             tok = int(torch.argmax(p))
             chosen.append(tok)
@@ -86,6 +86,31 @@ def test_answer_and_confidence_match_a_plain_greedy_loop(blip2_dir, tiny):
     assert out["text"] == text
     assert p["confidence"] == pytest.approx(conf, abs=1e-5)
     assert 0.0 < p["confidence"] <= 1.0 and p["mode"] == "greedy"
+
+
+@pytest.fixture(scope="module")
+def instructblip_dir(tmp_path_factory, tiny):
+    pytest.importorskip("transformers", reason="VQA needs crossaug-image[transformers]")
+    return str(tiny.build_instructblip(tmp_path_factory.mktemp("instructblip")))
+
+
+class TestInstructBlipContract(TestVqaContract):
+    @pytest.fixture(autouse=True)
+    def _model(self, instructblip_dir, tiny):
+        type(self).params = {"model": instructblip_dir, "question_field": "text.question",
+                             "prompt_template": "{question}", **RUN}
+        self._tiny = tiny
+
+
+def test_instructblip_answer_and_confidence_match_a_plain_greedy_loop(instructblip_dir, tiny):
+    s = _images(tiny)[2]
+    t = create("transform", "image.vqa", model=instructblip_dir, question_field="text.question",
+               prompt_template="{question}", **RUN)
+    out = t([s], [0])[0]
+    assert out.lineage[-1].params["prompt"] == "what colour is the car?"
+    text, conf = _plain_greedy(instructblip_dir, s["image"].convert("RGB"), "what colour is the car?",
+                               RUN["max_new_tokens"])
+    assert out["text"] == text and out.lineage[-1].params["confidence"] == pytest.approx(conf, abs=1e-5)
 
 
 def test_sampling_depends_on_the_seed_only(blip2_dir, tiny):

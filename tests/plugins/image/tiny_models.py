@@ -324,3 +324,43 @@ def build_grounding_dino(path: Path, seed: int = 0) -> Path:
     improc = GroundingDinoImageProcessorPil(size={"shortest_edge": 96, "longest_edge": 128})
     GroundingDinoProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
     return path
+
+
+def build_instructblip(path: Path, seed: int = 0) -> Path:
+    """A tiny InstructBLIP (as :func:`build_blip2`, plus a BERT word-piece tokenizer for the Q-Former's instruction)."""
+    import torch
+    from transformers import (
+        BertTokenizer,
+        BlipImageProcessorPil,
+        GPT2Tokenizer,
+        InstructBlipConfig,
+        InstructBlipForConditionalGeneration,
+        InstructBlipProcessor,
+    )
+
+    vocab, merges = _bpe_files(path, byte_level=True)
+    tok = GPT2Tokenizer(str(vocab), str(merges), model_max_length=64)
+    tok.add_special_tokens({"pad_token": "<pad>"})
+    tok.add_tokens(["<image>"], special_tokens=True)
+    tok.image_token = "<image>"
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, ".", "?"]
+    (path / "qformer_vocab.txt").write_text("\n".join(words) + "\n")
+    qtok = BertTokenizer(str(path / "qformer_vocab.txt"), model_max_length=32)
+    eos = tok.eos_token_id
+    cfg = InstructBlipConfig(
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=32, patch_size=8),
+        qformer_config=dict(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                            intermediate_size=37, encoder_hidden_size=32, max_position_embeddings=64, pad_token_id=0),
+        text_config=dict(model_type="opt", vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, ffn_dim=37,
+                         num_attention_heads=4, word_embed_proj_dim=32, max_position_embeddings=64,
+                         bos_token_id=eos, eos_token_id=eos, pad_token_id=tok.pad_token_id),
+        num_query_tokens=4, image_token_index=tok.convert_tokens_to_ids("<image>"))
+    torch.manual_seed(seed)
+    model = InstructBlipForConditionalGeneration(cfg).eval()
+    model.generation_config.eos_token_id = eos
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(path)
+    InstructBlipProcessor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok,
+                          qformer_tokenizer=qtok, num_query_tokens=4).save_pretrained(path)
+    return path
