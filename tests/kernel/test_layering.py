@@ -31,7 +31,6 @@ LAYER_OF: dict[str, str] = {
     "crossaug.registry": "core",
     "crossaug.importing": "core",
     "crossaug.models": "core",
-    "crossaug.precision": "core",  # device/dtype policy next to models
     "crossaug.precision": "core",  # training precision and torch threads of every torch step
     "crossaug.cache": "core",  # Transform.__call__ consults the result cache; backends share models through it
     "crossaug.step": "core",

@@ -151,7 +151,7 @@ class BackModality(Recipe):
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         self.check(samples)
         results = self._round(samples, seeder, 0)
-        for parent, cands in zip(samples, results):
+        for cands in results:
             self._dedupe(cands)
         for r in range(1, self.top_up + 1 if self.keep else 1):
             short = [si for si, cands in enumerate(results) if sum(c.kept for c in cands) < (self.keep or 0)]
@@ -179,7 +179,7 @@ class BackModality(Recipe):
 
     def _round(self, samples: Sequence[Sample], seeder: Seeder, rnd: int) -> list[list[Sample]]:
         """One pass of F, H, G and the filters; round ``r`` > 0 uses forward indices from ``r*l``."""
-        l, m, n = self.fan_out
+        l, m, n = self.fan_out  # noqa: E741 - the paper's l, m, n
         # F: l intermediate samples per input
         f_items = [(s, i % len(self.forward), seeder.integer_seed("F", s.id, i))
                    for s in samples for i in range(rnd * l, rnd * l + l)]
@@ -212,7 +212,7 @@ class BackModality(Recipe):
             for x, r in zip(run, self._run_transforms(self.backward, [g_items[x] for x in run])):
                 g_out[x] = r
             run = []  # G rejected some of the chosen (e.g. nsfw): draw replacements from each reserve
-            for si, order in reserve.items():
+            for order in reserve.values():
                 short = self.keep - sum(g_out[position[key]].kept for key in order["chosen"])  # type: ignore[operator]
                 more, order["rest"] = order["rest"][:max(0, short)], order["rest"][max(0, short):]
                 order["chosen"] += more
@@ -244,7 +244,8 @@ class BackModality(Recipe):
                 for parent, cands in zip(samples, per_input)]
 
     def _preselect(self, samples: Sequence[Sample], g_keys: list[tuple[int, int, int, int]], seeder: Seeder
-                   ) -> tuple[dict[tuple[int, int, int, int], tuple[str, LineageStep]], dict[int, dict[str, list[Any]]]]:
+                   ) -> tuple[dict[tuple[int, int, int, int], tuple[str, LineageStep]],
+                              dict[int, dict[str, list[Any]]]]:
         """Candidates that keep-k would drop, decided before G runs (G is then skipped for them).
 
         Only when no filter and no ``dedupe`` follow G: :meth:`_keep`'s uniform draw of

@@ -281,4 +281,5 @@ def list_plugins(kinds: list[str] | None = None, *, load_all: bool = True) -> li
     return rows
 
 
-__all__ = ["GROUPS", "entry_points", "names", "load", "load_many", "create", "resolve", "create_named", "list_plugins", "PluginInfo", "install_hint"]
+__all__ = ["GROUPS", "entry_points", "names", "load", "load_many", "create", "resolve", "create_named",
+           "list_plugins", "PluginInfo", "install_hint"]

@@ -8,11 +8,9 @@ from typing import ClassVar
 
 from crossaug import BackModality, Sample, Seeder
 from crossaug.transform import Transform
-
 from crossaug_audio.augmentations.pitch_shift import PitchShift
 from crossaug_audio.empty_transcript import EmptyTranscript
 from crossaug_audio.spoken_edit_distance import SpokenEditDistance
-from crossaug_audio.spoken_form import spoken_form
 from crossaug_audio.tts.flite import FliteTTS
 
 from .conftest import NEEDS_FLITE, NEEDS_SOX

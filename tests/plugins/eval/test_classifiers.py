@@ -109,7 +109,7 @@ def _tiny_bert(path: Path) -> Path:
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
     path.mkdir(parents=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "great", "fine", "bad", "awful", "poor", "movie", "a"]
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "good", "great", "fine", "bad", "awful", "poor", "movie", "a"]  # noqa: E501
     BertTokenizerFast(vocab={w: i for i, w in enumerate(vocab)}).save_pretrained(path)
     cfg = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                      intermediate_size=32, max_position_embeddings=32)

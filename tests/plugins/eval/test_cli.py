@@ -18,7 +18,8 @@ register(app)
 
 TOPICS = {"food": ["the soup was hot and tasty", "fresh bread and butter for breakfast", "a spicy curry with rice",
                    "grilled fish with lemon", "chocolate cake for dessert", "a bowl of ripe strawberries"],
-          "sport": ["the striker scored a late goal", "she won the tennis final", "the marathon runners crossed the line",
+          "sport": ["the striker scored a late goal", "she won the tennis final",
+                    "the marathon runners crossed the line",
                     "a home run in the ninth inning", "the team lost the match", "he swam fifty metres freestyle"]}
 
 

@@ -9,10 +9,10 @@ from typing import Any, ClassVar
 import pytest
 from crossaug import ConfigError, Filter, Sample, Seeder
 from crossaug.builtin.typo import Typo
+from crossaug.recipe import Augment
 from crossaug_eval import Protocol, evaluate
 from crossaug_eval.methods import make_method
 from crossaug_eval.protocol import choose_budget, k_shot_indices, nested_k_shot, stratified_split
-from crossaug.recipe import Augment
 
 LABELS = ["a"] * 12 + ["b"] * 10 + ["c"] * 8
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import ClassVar
 
@@ -43,7 +43,7 @@ def available_languages() -> list[str]:
     return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".txt"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def blocked_phrases(lang: str = "en") -> frozenset[tuple[str, ...]]:
     """The listed words and phrases of ``lang``, each as a tuple of word tokens."""
     path = resources.files("crossaug") / "data" / "blocklists" / f"{lang}.txt"

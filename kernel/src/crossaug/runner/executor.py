@@ -175,7 +175,7 @@ class Executor(abc.ABC):
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release workers."""
 
 

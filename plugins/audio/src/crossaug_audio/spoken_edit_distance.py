@@ -12,7 +12,8 @@ Example:
     >>> spoken_word_distance("remains utterly satisfied".split(), "remain sutterly satisfied".split())
     1
     >>> f = SpokenEditDistance()
-    >>> round(f.distance("This is a shot of cannery row in 1932.", "this is a shot of cannery row in nineteen thirty two"), 3)
+    >>> heard = "this is a shot of cannery row in nineteen thirty two"
+    >>> round(f.distance("This is a shot of cannery row in 1932.", heard), 3)
     0.0
 """
 

@@ -157,7 +157,7 @@ def _contraction(word: str) -> str:
 
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.I)
 _TAG = re.compile(r"(?<!\w)[#@](\w+)")
-_CURRENCY = re.compile(r"(?P<cur>[$£€¥])\s?(?P<amt>\d[\d,]*(?:\.\d+)?)\s?(?P<scale>k|m|bn|b|thousand|million|billion)?\b",
+_CURRENCY = re.compile(r"(?P<cur>[$£€¥])\s?(?P<amt>\d[\d,]*(?:\.\d+)?)\s?(?P<scale>k|m|bn|b|thousand|million|billion)?\b",  # noqa: E501
                        re.I)
 _PERCENT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?(?:%|percent\b|per cent\b)")
 _TIME = re.compile(r"\b(\d{1,2}):(\d{2})\s?([ap]\.?m\.?)?(?!\w)", re.I)

@@ -20,8 +20,8 @@ from typing import Any
 
 _LAZY = {
     "Protocol": ".protocol",
-    "evaluate": ".evaluate",
-    "EvalResult": ".evaluate",
+    "evaluate": ".evaluation",
+    "EvalResult": ".evaluation",
     "Classifier": ".classifiers",
     "get_classifier": ".classifiers",
     "summarise": ".stats",

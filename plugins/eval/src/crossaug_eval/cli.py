@@ -1,4 +1,7 @@
-"""``crossaug eval`` and ``crossaug metrics``: registered through the ``crossaug_register_commands`` hook (see :mod:`crossaug_eval.hooks`)."""
+"""``crossaug eval`` and ``crossaug metrics``.
+
+Registered through the ``crossaug_register_commands`` hook (see :mod:`crossaug_eval.hooks`).
+"""
 
 from __future__ import annotations
 
@@ -26,9 +29,11 @@ def eval_command(
         train_seeds: int = typer.Option(1, "--train-seeds", help="trainings per draw (T)"),
         budget: int = typer.Option(5, help="augmented samples per original, same for every method"),
         test_per_class: int = typer.Option(100, "--test-per-class", help="held-out test examples per class"),
-        affinity_per_class: int = typer.Option(20, "--affinity-per-class", help="validation examples per class for affinity (0: skip)"),
+        affinity_per_class: int = typer.Option(
+            20, "--affinity-per-class", help="validation examples per class for affinity (0: skip)"),
         field: Optional[str] = typer.Option(None, help="field to classify (default: first text/image/audio field)"),
-        classifier: Optional[str] = typer.Option(None, help="text-embed-lr, text-finetune, image-cnn, audio-cnn or module:attr"),
+        classifier: Optional[str] = typer.Option(
+            None, help="text-embed-lr, text-finetune, image-cnn, audio-cnn or module:attr"),
         seed: int = typer.Option(0, help="root seed"),
         limit: Optional[int] = typer.Option(None, help="use only the first LIMIT rows of the dataset")) -> None:
     """Does augmentation help? Few-shot accuracy per method and k with 95% intervals and paired tests."""
@@ -36,7 +41,8 @@ def eval_command(
 
     from crossaug.cli import console, fail, out, parse_param
     from crossaug.errors import CrossaugError
-    from .evaluate import evaluate, load_samples
+
+    from .evaluation import evaluate, load_samples
     from .protocol import Protocol
 
     try:
@@ -71,6 +77,7 @@ def metrics_command(directory: Path = typer.Argument(..., help="a run's output d
     from crossaug.cli import fail, out
     from crossaug.errors import CrossaugError
     from crossaug.report import write_report
+
     from .metrics.run import quality_metrics
 
     if not (directory / "manifest.jsonl").exists():

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
 from crossaug.errors import MissingDependency
 
 log = logging.getLogger(__name__)

@@ -33,6 +33,7 @@ from crossaug.errors import ConfigError, CrossaugError
 from crossaug.recipe import Augment, Recipe
 from crossaug.rng import Seeder
 from crossaug.sample import Sample
+
 from .protocol import choose_budget
 
 log = logging.getLogger(__name__)

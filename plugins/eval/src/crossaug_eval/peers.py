@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug.augmentation import Augmentation
 from crossaug.errors import BadSample, MissingDependency, MissingResource
 from crossaug.rng import draw_seed

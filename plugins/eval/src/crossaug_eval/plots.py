@@ -77,13 +77,13 @@ def line_chart(series: dict[str, Sequence[tuple[float, float, float, float]]], x
         path = " ".join(f"{'M' if i == 0 else 'L'}{xpos[p[0]] + off:.1f},{ypos(p[1]):.1f}" for i, p in enumerate(pts))
         out.append(f'<g class="series" data-name="{html.escape(name)}"><path d="{path}" fill="none" '
                    f'stroke="{color}" stroke-width="1.8"/>')
-        for x, y, l, h in pts:
+        for x, y, lo, h in pts:
             cx = xpos[x] + off
-            if l is not None and h is not None and not (math.isnan(l) or math.isnan(h)):
-                out.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{ypos(l):.1f}" y2="{ypos(h):.1f}" '
+            if lo is not None and h is not None and not (math.isnan(lo) or math.isnan(h)):
+                out.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{ypos(lo):.1f}" y2="{ypos(h):.1f}" '
                            f'stroke="{color}" stroke-width="1"/>')
             out.append(f'<circle cx="{cx:.1f}" cy="{ypos(y):.1f}" r="3" fill="{color}">'
-                       f'<title>{html.escape(name)} k={_fmt(x)}: {y:.3f} [{_fmt(l)}, {_fmt(h)}]</title></circle>')
+                       f'<title>{html.escape(name)} k={_fmt(x)}: {y:.3f} [{_fmt(lo)}, {_fmt(h)}]</title></circle>')
         out.append("</g>")
         ly = top + 10 + si * 16
         out.append(f'<line x1="{left + pw + 10}" x2="{left + pw + 28}" y1="{ly}" y2="{ly}" stroke="{color}" '

@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-
 from crossaug.errors import ConfigError
 from crossaug.rng import Seeder
 

@@ -12,7 +12,8 @@ text for prompts of any length, ``batch_size`` prompts per ``generate`` call:
   are sorted by length first, so a batch carries little padding;
 * sampling is batched too, with one ``torch.Generator`` per row: the usual
   temperature / top-k / top-p warping, then Gumbel noise drawn from that row's own
-  generator (on the GPU when the model runs on CUDA, else on the CPU), and the argmax of ``logits + Gumbel`` is a draw from the warped softmax
+  generator (on the GPU when the model runs on CUDA, else on the CPU), and the argmax of
+  ``logits + Gumbel`` is a draw from the warped softmax
   (the Gumbel-max trick). Row ``i`` consumes its generator's draws in step order,
   whatever else is in the batch, so the output depends only on (prompt, seed);
 * causal LMs whose tokenizer has a chat template get the prompt as a user turn of that

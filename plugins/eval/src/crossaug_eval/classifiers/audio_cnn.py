@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug.sample import Sample
+
 from .image_cnn import CNNClassifier, small_cnn
 from .training import require_torch
 

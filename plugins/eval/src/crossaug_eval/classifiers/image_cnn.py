@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug.sample import Sample
+
 from . import Classifier
 from .training import class_targets, label_index, predict_in_batches, require_torch, train_loop
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-
 from crossaug.errors import MissingDependency
 from crossaug.sample import Sample
+
 from ..embedding import EMBEDDED_MODEL, shared_embedder
 from . import Classifier
 

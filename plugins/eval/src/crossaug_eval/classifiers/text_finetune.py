@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from crossaug.sample import Sample
+
 from ..embedding import EMBEDDED_MODEL, sentence_model_path
 from . import Classifier
 from .training import class_targets, label_index, predict_in_batches, require_torch, train_loop

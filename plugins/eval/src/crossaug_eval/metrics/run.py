@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from crossaug._json import to_jsonable
 from crossaug.builtin.edit_distance import normalised_edit_distance
 from crossaug.runner.manifest import read_manifest
 from crossaug.sample import modality_of
+
 from .dispersion import mean_distance_to, mean_pairwise_distance, pixel_features
 from .filters import filter_ratios
 from .preservation import label_preservation_rate

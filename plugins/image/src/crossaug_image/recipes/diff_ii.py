@@ -319,7 +319,7 @@ class DiffII(Recipe):
                                             lambda: ddim_invert(self.pipeline, [img], [prompt], params))
 
     def _build_suffixes(self, digests: Sequence[str]) -> None:
-        from ..diff_ii.suffixes import summarise_dataset, suffixes_for_class
+        from ..diff_ii.suffixes import suffixes_for_class, summarise_dataset
 
         if self.suffixes is not None:
             for lab in self._members:

@@ -34,11 +34,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from crossaug._json import to_jsonable
 from crossaug.errors import ConfigError, CrossaugError
 from crossaug.io.datasets import iter_records, to_sample
 from crossaug.sample import Sample, modality_of
+
 from .cells import CellCache
 from .classifiers import DEFAULT_FOR, Classifier, get_classifier
 from .methods import NONE, Method, make_method
