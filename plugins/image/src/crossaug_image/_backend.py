@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from crossaug import ConfigError, MissingDependency
 from crossaug.models import DTYPE_ALIASES, pick_device, pick_dtype  # noqa: F401  (the kernel's policy, re-exported)
+
+from ._models import locate
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,37 @@ def diffusers_dtype_kwarg(dtype: Any) -> dict[str, Any]:
     return {"dtype": dtype} if hasattr(deprecation_utils, "_resolve_dtype") else {"torch_dtype": dtype}
 
 
+class LazyModel:
+    """Mixin of backends whose model loads lazily into the attributes named by ``loaded``.
+
+    Pickling (for process workers) drops the loaded objects and :meth:`close` releases them.
+    """
+
+    #: instance attributes holding loaded objects
+    loaded: ClassVar[tuple[str, ...]] = ("_model", "_processor")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for attr in self.loaded:
+            state[attr] = None
+        return state
+
+    def close(self) -> None:
+        for attr in self.loaded:
+            setattr(self, attr, None)
+
+    def _load_prologue(self, library: str) -> tuple[Any, str, str, Any]:
+        """Import torch and ``library``, locate the model for it, pick device and dtype.
+
+        Returns ``(module, path, device, dtype)``.
+        """
+        require("torch")
+        module = require(library)
+        path = locate(library, self.model, self.revision, self.allow_download)
+        device = pick_device(self.device)
+        return module, path, device, pick_dtype(self.dtype, device)
+
+
 def no_progress(pipe: Any) -> Any:
     """Silence a diffusers pipeline's progress bar (logging is the place for progress)."""
     if hasattr(pipe, "set_progress_bar_config"):
@@ -66,5 +99,5 @@ def no_progress(pipe: Any) -> Any:
     return pipe
 
 
-__all__ = ["require", "check_device", "check_dtype", "pick_device", "pick_dtype",
+__all__ = ["require", "LazyModel", "check_device", "check_dtype", "pick_device", "pick_dtype",
            "no_progress", "diffusers_dtype_kwarg", "DEVICES", "DTYPES"]

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
-from .._backend import check_device, check_dtype, pick_device, pick_dtype
+from .._backend import LazyModel, check_device, check_dtype, pick_device, pick_dtype
 from .sampling import NonFiniteScores
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def clean_caption(text: str) -> str:
     return text
 
 
-class Captioner(Transform):
+class Captioner(LazyModel, Transform):
     """Base class of captioning transforms (``source="image"``, ``target="text"``).
 
     Subclasses set ``name``, call :meth:`_init_common` from ``__init__`` and implement
@@ -119,18 +119,6 @@ class Captioner(Transform):
         self.out_field = out_field
         self._model: Any = None
         self._processor: Any = None
-
-    # -- lineage / pickling ----------------------------------------------
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_model"] = None
-        state["_processor"] = None
-        return state
-
-    def close(self) -> None:
-        self._model = None
-        self._processor = None
 
     # -- backend ---------------------------------------------------------
     def _torch_device_dtype(self) -> tuple[str, Any]:

@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
-from .._backend import check_device, check_dtype, pick_device, pick_dtype, require
-from .._models import locate, snapshot_hash
+from .._backend import LazyModel, check_device, check_dtype
+from .._models import snapshot_hash
 
 
 def clip_box(box: Sequence[float], width: float, height: float) -> list[float]:
@@ -45,7 +45,7 @@ def clip_box(box: Sequence[float], width: float, height: float) -> list[float]:
             round(min(max(x1, 0.0), width), 2), round(min(max(y1, 0.0), height), 2)]
 
 
-class ZeroShotDetect(Transform):
+class ZeroShotDetect(LazyModel, Transform):
     """Detect the given phrases in an image: boxes, labels and scores.
 
     Args:
@@ -107,20 +107,8 @@ class ZeroShotDetect(Transform):
     def output_field(self) -> str:
         return self.out_field or "text.detections"
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_model"] = state["_processor"] = None
-        return state
-
-    def close(self) -> None:
-        self._model = self._processor = None
-
     def load(self) -> None:
-        require("torch")
-        tf = require("transformers")
-        path = locate("transformers", self.model, self.revision, self.allow_download)
-        device = pick_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
+        tf, path, device, dtype = self._load_prologue("transformers")
         if device == "cpu":
             from crossaug.precision import apply_torch_threads
 

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import BadSample, ConfigError, MissingResource, Produced, Sample, Transform, torch_generator
 
-from .._backend import check_device, check_dtype, diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype, require
+from .._backend import LazyModel, check_device, check_dtype, diffusers_dtype_kwarg, no_progress
 from .._models import locate, snapshot_hash
 from ..text_to_image.base import NSFW_REASON, fill_template
 from ..text_to_image.settings import check_scheduler, make_scheduler, read_configs, resolve_settings
@@ -45,7 +45,7 @@ def to_pil(arr: Any) -> tuple[Any, bool]:
     return Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), mode="RGB"), finite
 
 
-class ImageEdit(Transform):
+class ImageEdit(LazyModel, Transform):
     """Base class of image -> image diffusion transforms (``source="image"``, ``target="image"``).
 
     Subclasses set ``name``, ``pipeline_class`` and implement :meth:`row_settings` (the
@@ -59,6 +59,7 @@ class ImageEdit(Transform):
     pipeline_class: ClassVar[str] = ""
     #: default classifier-free guidance when the model family gives none of its own
     default_guidance: ClassVar[float | None] = None
+    loaded: ClassVar[tuple[str, ...]] = ("_pipe",)
 
     def _init_common(self, model: str, revision: str | None, prompt_field: str | None, prompt_template: str,
                      num_inference_steps: int | None, guidance_scale: float | None, scheduler: str | None,
@@ -94,14 +95,6 @@ class ImageEdit(Transform):
         self._pipe: Any = None
         self._resolved: dict[str, Any] | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_pipe"] = None
-        return state
-
-    def close(self) -> None:
-        self._pipe = None
-
     # -- settings and loading -------------------------------------------------
     def generation_settings(self) -> dict[str, Any]:
         """Resolved steps, guidance, scheduler and snapshot (read from configs on disk, no weights)."""
@@ -120,11 +113,7 @@ class ImageEdit(Transform):
         return dict(self._resolved)
 
     def load(self) -> None:
-        require("torch")
-        diffusers = require("diffusers")
-        path = locate("diffusers", self.model, self.revision, self.allow_download)
-        device = pick_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
+        diffusers, path, device, dtype = self._load_prologue("diffusers")
         kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(dtype), "revision": self.revision}
         if not self.safety_checker:
             kwargs.update(safety_checker=None, requires_safety_checker=False)

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, MissingResource, torch_generator
 
-from .._backend import check_device, check_dtype, diffusers_dtype_kwarg, no_progress, pick_device, pick_dtype, require
+from .._backend import LazyModel, check_device, check_dtype, diffusers_dtype_kwarg, no_progress
 from .._models import locate, snapshot_hash
 from .base import TextToImage
 from .settings import check_scheduler, make_scheduler, read_configs, resolve_settings
@@ -34,7 +34,7 @@ from .settings import check_scheduler, make_scheduler, read_configs, resolve_set
 log = logging.getLogger(__name__)
 
 
-class StableDiffusionTextToImage(TextToImage):
+class StableDiffusionTextToImage(LazyModel, TextToImage):
     """Generate one image per (text, seed) with a diffusers text-to-image pipeline.
 
     Args:
@@ -61,6 +61,7 @@ class StableDiffusionTextToImage(TextToImage):
     """
 
     name: ClassVar[str] = "image.text-to-image.diffusers"
+    loaded: ClassVar[tuple[str, ...]] = ("_pipe",)
 
     def __init__(self, model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", revision: str | None = None,
                  num_inference_steps: int | None = None, guidance_scale: float | None = None,
@@ -101,14 +102,6 @@ class StableDiffusionTextToImage(TextToImage):
         self._pipe: Any = None
         self._resolved: dict[str, Any] | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_pipe"] = None
-        return state
-
-    def close(self) -> None:
-        self._pipe = None
-
     def _local_path(self) -> str | None:
         try:
             return locate("diffusers", self.model, self.revision, allow_download=False)
@@ -132,11 +125,7 @@ class StableDiffusionTextToImage(TextToImage):
         return dict(self._resolved)
 
     def load(self) -> None:
-        require("torch")
-        diffusers = require("diffusers")
-        path = locate("diffusers", self.model, self.revision, self.allow_download)
-        device = pick_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
+        diffusers, path, device, dtype = self._load_prologue("diffusers")
         kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(dtype), "revision": self.revision}
         if not self.safety_checker:
             kwargs.update(safety_checker=None, requires_safety_checker=False)

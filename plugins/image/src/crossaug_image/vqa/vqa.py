@@ -25,15 +25,15 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_generator
 
-from .._backend import check_device, check_dtype, pick_device, pick_dtype, require
-from .._models import locate, snapshot_hash
+from .._backend import LazyModel, check_device, check_dtype
+from .._models import snapshot_hash
 from ..captioning.base import clean_caption
 from ..captioning.sampling import NonFiniteScores, make_finite_check, make_row_sampler
 
 MODES = ("greedy", "sample")
 
 
-class VisualQuestionAnswer(Transform):
+class VisualQuestionAnswer(LazyModel, Transform):
     """Answer a question about an image (or follow an instruction), with the answer's confidence.
 
     Args:
@@ -100,20 +100,8 @@ class VisualQuestionAnswer(Transform):
         self._model: Any = None
         self._processor: Any = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_model"] = state["_processor"] = None
-        return state
-
-    def close(self) -> None:
-        self._model = self._processor = None
-
     def load(self) -> None:
-        require("torch")
-        tf = require("transformers")
-        path = locate("transformers", self.model, self.revision, self.allow_download)
-        device = pick_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
+        tf, path, device, dtype = self._load_prologue("transformers")
         self._processor = tf.AutoProcessor.from_pretrained(path, revision=self.revision)
         self._model = tf.AutoModelForImageTextToText.from_pretrained(path, revision=self.revision,
                                                                      dtype=dtype).to(device).eval()
