@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import BadSample, ConfigError, MissingResource, Produced, Sample, Transform, torch_generator
+from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_generator
 
-from .._backend import LazyModel, check_device, check_dtype, diffusers_dtype_kwarg, no_progress
-from .._models import locate, snapshot_hash
+from .._backend import check_device, check_dtype
+from .._pipeline import DiffusersPipeline
 from ..text_to_image.base import NSFW_REASON, fill_template
-from ..text_to_image.settings import check_scheduler, make_scheduler, read_configs, resolve_settings
+from ..text_to_image.settings import check_scheduler
 
 
 def make_prompt(template: str, text: str | None, label: Any) -> str:
@@ -45,7 +45,7 @@ def to_pil(arr: Any) -> tuple[Any, bool]:
     return Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), mode="RGB"), finite
 
 
-class ImageEdit(LazyModel, Transform):
+class ImageEdit(DiffusersPipeline, Transform):
     """Base class of image -> image diffusion transforms (``source="image"``, ``target="image"``).
 
     Subclasses set ``name``, ``pipeline_class`` and implement :meth:`row_settings` (the
@@ -55,11 +55,8 @@ class ImageEdit(LazyModel, Transform):
 
     source: ClassVar[str] = "image"
     target: ClassVar[str] = "image"
-    #: the diffusers pipeline class (a name in the ``diffusers`` namespace)
-    pipeline_class: ClassVar[str] = ""
     #: default classifier-free guidance when the model family gives none of its own
     default_guidance: ClassVar[float | None] = None
-    loaded: ClassVar[tuple[str, ...]] = ("_pipe",)
 
     def _init_common(self, model: str, revision: str | None, prompt_field: str | None, prompt_template: str,
                      num_inference_steps: int | None, guidance_scale: float | None, scheduler: str | None,
@@ -98,43 +95,8 @@ class ImageEdit(LazyModel, Transform):
     # -- settings and loading -------------------------------------------------
     def generation_settings(self) -> dict[str, Any]:
         """Resolved steps, guidance, scheduler and snapshot (read from configs on disk, no weights)."""
-        if self._resolved is None:
-            try:
-                path: str | None = locate("diffusers", self.model, self.revision, allow_download=False)
-            except MissingResource:
-                path = None
-            guidance = self.guidance_scale if self.guidance_scale is not None else self.default_guidance
-            resolved = resolve_settings(self.model, self.num_inference_steps, guidance, self.scheduler,
-                                        read_configs(path))
-            resolved["snapshot"] = snapshot_hash(path) if path else None
-            if path is None:
-                return resolved
-            self._resolved = resolved
-        return dict(self._resolved)
-
-    def load(self) -> None:
-        diffusers, path, device, dtype = self._load_prologue("diffusers")
-        kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(dtype), "revision": self.revision}
-        if not self.safety_checker:
-            kwargs.update(safety_checker=None, requires_safety_checker=False)
-        if device == "cpu":
-            from crossaug.precision import apply_torch_threads
-
-            apply_torch_threads()
-        pipe = getattr(diffusers, self.pipeline_class).from_pretrained(path, **kwargs)
-        self._resolved = None
-        settings = self.generation_settings()
-        if settings["scheduler"] is not None:
-            pipe.scheduler = make_scheduler(diffusers, settings["scheduler"], pipe.scheduler.config)
-        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-        self._pipe = no_progress(pipe.to(device))
-
-    @property
-    def pipeline(self) -> Any:
-        """The loaded diffusers pipeline (loaded on first access)."""
-        if self._pipe is None:
-            self.load()
-        return self._pipe
+        guidance = self.guidance_scale if self.guidance_scale is not None else self.default_guidance
+        return self._settings(guidance)
 
     # -- per-row hooks ----------------------------------------------------------
     def row_settings(self, sample: Sample, seed: int) -> dict[str, Any]:

@@ -24,17 +24,17 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import ConfigError, MissingResource, torch_generator
+from crossaug import ConfigError, torch_generator
 
-from .._backend import LazyModel, check_device, check_dtype, diffusers_dtype_kwarg, no_progress
-from .._models import locate, snapshot_hash
+from .._backend import check_device, check_dtype
+from .._pipeline import DiffusersPipeline
 from .base import TextToImage
-from .settings import check_scheduler, make_scheduler, read_configs, resolve_settings
+from .settings import check_scheduler
 
 log = logging.getLogger(__name__)
 
 
-class StableDiffusionTextToImage(LazyModel, TextToImage):
+class StableDiffusionTextToImage(DiffusersPipeline, TextToImage):
     """Generate one image per (text, seed) with a diffusers text-to-image pipeline.
 
     Args:
@@ -61,7 +61,7 @@ class StableDiffusionTextToImage(LazyModel, TextToImage):
     """
 
     name: ClassVar[str] = "image.text-to-image.diffusers"
-    loaded: ClassVar[tuple[str, ...]] = ("_pipe",)
+    pipeline_class: ClassVar[str] = "AutoPipelineForText2Image"
 
     def __init__(self, model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5", revision: str | None = None,
                  num_inference_steps: int | None = None, guidance_scale: float | None = None,
@@ -102,51 +102,13 @@ class StableDiffusionTextToImage(LazyModel, TextToImage):
         self._pipe: Any = None
         self._resolved: dict[str, Any] | None = None
 
-    def _local_path(self) -> str | None:
-        try:
-            return locate("diffusers", self.model, self.revision, allow_download=False)
-        except MissingResource:
-            return None
-
     def generation_settings(self) -> dict[str, Any]:
         """The resolved generation settings: family, steps, guidance, scheduler, size, snapshot.
 
         Read from the model id and the configs on disk (no weights loaded); after
         :meth:`load`, also the device and dtype the pipeline runs in.
         """
-        if self._resolved is None:
-            path = self._local_path()
-            resolved = resolve_settings(self.model, self.num_inference_steps, self.guidance_scale,
-                                        self.scheduler, read_configs(path))
-            resolved.update(height=self.height, width=self.width, snapshot=snapshot_hash(path) if path else None)
-            if path is None:  # not on disk yet (downloaded at load): resolve again then
-                return resolved
-            self._resolved = resolved
-        return dict(self._resolved)
-
-    def load(self) -> None:
-        diffusers, path, device, dtype = self._load_prologue("diffusers")
-        kwargs: dict[str, Any] = {**diffusers_dtype_kwarg(dtype), "revision": self.revision}
-        if not self.safety_checker:
-            kwargs.update(safety_checker=None, requires_safety_checker=False)
-        if device == "cpu":
-            from crossaug.precision import apply_torch_threads
-
-            apply_torch_threads()
-        pipe = diffusers.AutoPipelineForText2Image.from_pretrained(path, **kwargs)
-        self._resolved = None
-        settings = self.generation_settings()
-        if settings["scheduler"] is not None:
-            pipe.scheduler = make_scheduler(diffusers, settings["scheduler"], pipe.scheduler.config)
-        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-        self._pipe = no_progress(pipe.to(device))
-
-    @property
-    def pipeline(self) -> Any:
-        """The loaded diffusers pipeline (loaded on first access)."""
-        if self._pipe is None:
-            self.load()
-        return self._pipe
+        return self._settings(self.guidance_scale, height=self.height, width=self.width)
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[tuple[Any, dict[str, Any]]]:
         import torch
