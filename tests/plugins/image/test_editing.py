@@ -212,24 +212,6 @@ def test_instruct_edit_guidance_scales_matter_and_are_recorded(pix2pix_dir, tiny
 # -- safety checker hits and non-finite pixels ------------------------------------
 
 
-def _safety_checker(weight: float):
-    """A tiny real StableDiffusionSafetyChecker; concept weight -2 flags every image, +2 none."""
-    import torch
-    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
-    from transformers import CLIPConfig, CLIPImageProcessor
-
-    cfg = CLIPConfig(text_config=dict(vocab_size=50, hidden_size=16, intermediate_size=37, num_hidden_layers=1,
-                                      num_attention_heads=2),
-                     vision_config=dict(hidden_size=16, intermediate_size=37, num_hidden_layers=1,
-                                        num_attention_heads=2, image_size=32, patch_size=8), projection_dim=8)
-    torch.manual_seed(0)
-    checker = StableDiffusionSafetyChecker(cfg).eval()
-    with torch.no_grad():
-        checker.concept_embeds_weights.fill_(weight)
-        checker.special_care_embeds_weights.fill_(abs(weight))
-    return checker, CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-
-
 def _editor(kind, sd_dir, inpaint_dir, pix2pix_dir, **extra):
     model = {"image.img2img": sd_dir, "image.inpaint": inpaint_dir, "image.instruct-edit": pix2pix_dir}[kind]
     return create("transform", kind, model=model, **RUN, **extra)
@@ -243,7 +225,7 @@ def test_safety_checker_hits_are_rejections_with_reason_nsfw(kind, extra, weight
     from crossaug_image.text_to_image.base import NSFW_REASON
 
     t = _editor(kind, sd_dir, inpaint_dir, pix2pix_dir, **extra)
-    t.pipeline.safety_checker, t.pipeline.feature_extractor = _safety_checker(weight)
+    t.pipeline.safety_checker, t.pipeline.feature_extractor = tiny.build_safety_checker(weight)
     out = t(_images(tiny)[:2], [1, 2])
     assert [o.kept for o in out] == [not flagged] * 2
     for o in out:

@@ -60,30 +60,11 @@ def test_a_turbo_directory_gets_turbo_defaults_and_they_are_recorded(sd_dir, tmp
     assert params["scheduler"] == "DDIMScheduler"  # the pipeline's own, named
 
 
-def _safety_checker(weight: float):
-    """A tiny real StableDiffusionSafetyChecker; concept weight -2 flags every image, +2 none."""
-    import torch
-    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
-    from transformers import CLIPConfig, CLIPImageProcessor
-
-    cfg = CLIPConfig(text_config=dict(vocab_size=50, hidden_size=16, intermediate_size=37, num_hidden_layers=1,
-                                      num_attention_heads=2),
-                     vision_config=dict(hidden_size=16, intermediate_size=37, num_hidden_layers=1,
-                                        num_attention_heads=2, image_size=32, patch_size=8), projection_dim=8)
-    torch.manual_seed(0)
-    checker = StableDiffusionSafetyChecker(cfg).eval()
-    with torch.no_grad():
-        checker.concept_embeds_weights.fill_(weight)
-        checker.special_care_embeds_weights.fill_(abs(weight))
-    proc = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    return checker, proc
-
-
 @pytest.mark.model
 @pytest.mark.parametrize("weight, flagged", [(-2.0, True), (2.0, False)])
-def test_safety_checker_hits_are_rejections_with_reason_nsfw(sd_dir, weight, flagged):
+def test_safety_checker_hits_are_rejections_with_reason_nsfw(sd_dir, weight, flagged, tiny):
     t = create("transform", "image.text-to-image.diffusers", model=sd_dir, **T2I)
-    t.pipeline.safety_checker, t.pipeline.feature_extractor = _safety_checker(weight)
+    t.pipeline.safety_checker, t.pipeline.feature_extractor = tiny.build_safety_checker(weight)
     out = t(TEXTS, [1, 2])
     assert [o.kept for o in out] == [not flagged] * 2
     for o in out:

@@ -364,3 +364,21 @@ def build_instructblip(path: Path, seed: int = 0) -> Path:
     InstructBlipProcessor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok,
                           qformer_tokenizer=qtok, num_query_tokens=4).save_pretrained(path)
     return path
+
+
+def build_safety_checker(weight: float) -> tuple[Any, Any]:
+    """A tiny real StableDiffusionSafetyChecker; concept weight -2 flags every image, +2 none."""
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor
+
+    cfg = CLIPConfig(text_config=dict(vocab_size=50, hidden_size=16, intermediate_size=37, num_hidden_layers=1,
+                                      num_attention_heads=2),
+                     vision_config=dict(hidden_size=16, intermediate_size=37, num_hidden_layers=1,
+                                        num_attention_heads=2, image_size=32, patch_size=8), projection_dim=8)
+    torch.manual_seed(0)
+    checker = StableDiffusionSafetyChecker(cfg).eval()
+    with torch.no_grad():
+        checker.concept_embeds_weights.fill_(weight)
+        checker.special_care_embeds_weights.fill_(abs(weight))
+    return checker, CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
