@@ -134,3 +134,82 @@ def test_bad_parameters():
                    {"top_p": 0.0}):
         with pytest.raises(ConfigError):
             create("transform", "image.vqa", **params)
+
+
+def _plain_sampled(model_dir, image, prompt, max_new_tokens, generator):
+    """Ancestral sampling (temperature 1, no top-k/top-p) as a loop of full forward passes with one generator."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    proc = AutoProcessor.from_pretrained(model_dir)
+    model = AutoModelForImageTextToText.from_pretrained(model_dir).eval()
+    inputs = proc(images=[image], text=[prompt], return_tensors="pt")
+    ids = inputs.pop("input_ids")
+    inputs.pop("attention_mask")
+    eos = model.generation_config.eos_token_id
+    chosen, probs = [], []
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            logits = model(**inputs, input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, -1]
+            p = torch.softmax(logits.float(), -1)
+            tok = int(torch.multinomial(p, 1, generator=generator))
+            chosen.append(tok)
+            probs.append(float(p[tok]))
+            ids = torch.cat([ids, torch.tensor([[tok]])], dim=1)
+            if tok == eos:
+                break
+    text = " ".join(proc.tokenizer.decode(chosen, skip_special_tokens=True).split())
+    return text, sum(probs) / len(probs)
+
+
+SAMPLE3 = {**RUN, "max_new_tokens": 6, "do_sample": True, "num_return_sequences": 3, "top_p": 1.0}
+
+
+def test_several_sampled_answers_each_match_a_plain_sampling_loop(blip2_dir, tiny):
+    import numpy as np
+    from crossaug import torch_generator
+
+    s = _images(tiny)[1]
+    t = create("transform", "image.vqa", model=blip2_dir, question_field="text.question", **SAMPLE3)
+    out = t([s], [11])[0]
+    p = out.lineage[-1].params
+    assert p["mode"] == "sample" and len(p["answers"]) == len(p["confidences"]) == 3
+    children = np.random.SeedSequence(11).spawn(3)
+    for j, child in enumerate(children):
+        gen = torch_generator(int(child.generate_state(2, np.uint32).view(np.uint64)[0] >> 1))
+        text, conf = _plain_sampled(blip2_dir, s["image"].convert("RGB"), p["prompt"], 6, gen)
+        assert p["answers"][j] == text
+        assert p["confidences"][j] == pytest.approx(conf, abs=1e-5)
+    best = max(range(3), key=lambda j: (p["confidences"][j], -j))
+    assert p["index"] == best and out["text"] == p["answers"][best] and p["confidence"] == p["confidences"][best]
+    assert len(set(p["answers"])) > 1, "three seeded draws from a random model should not all agree"
+
+
+def test_several_answers_do_not_depend_on_batch_mates(blip2_dir, tiny):
+    t = create("transform", "image.vqa", model=blip2_dir, question_field="text.question", **SAMPLE3)
+    samples = _images(tiny)
+    together = [o.lineage[-1].params["answers"] for o in t(samples, [3, 4, 5])]
+    alone = [t([s], [seed])[0].lineage[-1].params["answers"] for s, seed in zip(samples, [3, 4, 5])]
+    assert together == alone
+
+
+def test_do_sample_is_sample_mode_and_top_k_one_is_greedy(blip2_dir, tiny):
+    s = _images(tiny)[0]
+    base = {"model": blip2_dir, "question_field": "text.question", **RUN}
+    by_flag = create("transform", "image.vqa", do_sample=True, **base)
+    by_mode = create("transform", "image.vqa", mode="sample", **base)
+    assert by_flag.mode == "sample" and by_flag([s], [7])[0]["text"] == by_mode([s], [7])[0]["text"]
+    greedy = create("transform", "image.vqa", **base)([s], [0])[0]
+    assert create("transform", "image.vqa", do_sample=False, **base)([s], [0])[0]["text"] == greedy["text"]
+    top1 = create("transform", "image.vqa", do_sample=True, top_k=1, num_return_sequences=2, **base)([s], [9])[0]
+    p = top1.lineage[-1].params
+    assert p["answers"] == [greedy["text"]] * 2 and p["top_k"] == 1
+    assert p["confidences"][0] == pytest.approx(greedy.lineage[-1].params["confidence"], abs=1e-5)
+
+
+def test_sampling_parameters_are_checked():
+    for params in ({"num_return_sequences": 2}, {"num_return_sequences": 0}, {"do_sample": "yes"},
+                   {"do_sample": False, "mode": "sample"}, {"do_sample": True, "top_k": -1},
+                   {"do_sample": True, "temperature": 0.0}):
+        with pytest.raises(ConfigError):
+            create("transform", "image.vqa", **params)

@@ -10,7 +10,11 @@ InstructBLIP, by hub id or local directory).
 Each answer's confidence, the mean probability the model gave the answer's tokens (the
 raw, unprocessed distribution; the end token included when generated), is recorded in
 lineage with the question and the prompt. Decoding is greedy by default (the answer
-depends only on image and prompt) or seeded sampling (one generator per item).
+depends only on image and prompt) or seeded sampling (``do_sample=True``: one generator
+per answer, derived from the item's seed only, so an answer never depends on its batch
+mates). With ``num_return_sequences=n`` (sampling) each image gets ``n`` answers, each
+with its confidence, in lineage (``answers``, ``confidences``); the output is the most
+confident one (``index``).
 
 Example:
     >>> t = VisualQuestionAnswer(question="what colour is the {label}?")
@@ -23,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_generator
 
 from .._backend import LazyModel, check_device, check_dtype
@@ -48,8 +53,13 @@ class VisualQuestionAnswer(LazyModel, Transform):
             ``Question: {question} Answer:``, BLIP-2's VQA prompt; ``{question}`` alone for
             InstructBLIP instructions).
         mode: ``greedy`` (default) or ``sample`` (seeded, ``temperature``/``top_k``/``top_p``).
+        do_sample: ``True`` for ``mode="sample"``, ``False`` for ``mode="greedy"``
+            (default ``None``: ``mode`` decides; naming both differently is an error).
+        num_return_sequences: answers per image, each with its confidence (default 1;
+            more than 1 needs sampling).
         max_new_tokens: answer length limit (default 30).
-        temperature, top_k, top_p: sampling settings (defaults 1.0, 0, 0.9; ours).
+        temperature, top_k, top_p: sampling settings (defaults 1.0, 0, 0.9; ours; top-k is
+            applied before top-p).
         batch_size: images per forward pass (rows whose prompts tokenize to equal length share one).
         device, dtype: the kernel's policy.
         allow_download: let ``from_pretrained`` download weights missing on disk.
@@ -63,7 +73,8 @@ class VisualQuestionAnswer(LazyModel, Transform):
     def __init__(self, model: str = "Salesforce/blip2-opt-2.7b", revision: str | None = None,
                  question: str = "what does the image show?", question_field: str | None = None,
                  text_field: str = "text", prompt_template: str = "Question: {question} Answer:",
-                 mode: str = "greedy", max_new_tokens: int = 30, temperature: float = 1.0, top_k: int = 0,
+                 mode: str = "greedy", do_sample: bool | None = None, num_return_sequences: int = 1,
+                 max_new_tokens: int = 30, temperature: float = 1.0, top_k: int = 0,
                  top_p: float = 0.9, batch_size: int = 8, device: str = "auto", dtype: str = "auto",
                  allow_download: bool = False, in_field: str | None = None, out_field: str | None = None) -> None:
         if not isinstance(model, str) or not model:
@@ -74,6 +85,20 @@ class VisualQuestionAnswer(LazyModel, Transform):
             raise ConfigError(f"{self.name}: prompt_template must contain {{question}}, got {prompt_template!r}")
         if mode not in MODES:
             raise ConfigError(f"{self.name}: mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if do_sample is not None:
+            if not isinstance(do_sample, bool):
+                raise ConfigError(f"{self.name}: do_sample must be true, false or None, got {do_sample!r}")
+            wanted = "sample" if do_sample else "greedy"
+            if mode != "greedy" and mode != wanted:
+                raise ConfigError(f"{self.name}: do_sample={do_sample} contradicts mode={mode!r}")
+            mode = wanted
+        if not isinstance(num_return_sequences, int) or isinstance(num_return_sequences, bool) \
+                or num_return_sequences < 1:
+            raise ConfigError(f"{self.name}: num_return_sequences must be a positive integer, "
+                              f"got {num_return_sequences!r}")
+        if num_return_sequences > 1 and mode != "sample":
+            raise ConfigError(f"{self.name}: num_return_sequences={num_return_sequences} needs do_sample=True "
+                              "(greedy decoding gives one answer)")
         if not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise ConfigError(f"{self.name}: max_new_tokens must be a positive integer, got {max_new_tokens!r}")
         if temperature <= 0 or not 0 < top_p <= 1 or top_k < 0:
@@ -87,6 +112,8 @@ class VisualQuestionAnswer(LazyModel, Transform):
         self.text_field = text_field
         self.prompt_template = prompt_template
         self.mode = mode
+        self.do_sample = mode == "sample"
+        self.num_return_sequences = num_return_sequences
         self.max_new_tokens = max_new_tokens
         self.temperature = float(temperature)
         self.top_k = int(top_k)
@@ -126,9 +153,26 @@ class VisualQuestionAnswer(LazyModel, Transform):
         q = " ".join(q.split())
         return q, self.prompt_template.replace("{question}", q)
 
+    def generators(self, seed: int) -> list[Any]:
+        """One ``torch.Generator`` per returned answer, derived from the item's ``seed`` only.
+
+        With one answer it is ``torch_generator(seed)``; with several, child seeds of a
+        ``numpy.random.SeedSequence(seed)``.
+        """
+        n = self.num_return_sequences
+        if n == 1:
+            return [torch_generator(int(seed))]
+        return [torch_generator(int(c.generate_state(2, np.uint32).view(np.uint64)[0] >> 1))
+                for c in np.random.SeedSequence(int(seed)).spawn(n)]
+
     def answer(self, images: Sequence[Any], prompts: Sequence[str],
                seeds: Sequence[int]) -> list[tuple[str, float]]:
-        """``(answer, confidence)`` per image; the prompts of one call tokenize to equal length."""
+        """``(answer, confidence)`` per row; the prompts of one call tokenize to equal length.
+
+        In sample mode ``seeds`` holds one seed per row (an image repeated for several answers
+        comes with its per-answer seeds, see :meth:`generators`); pass ``torch.Generator``
+        objects instead of ints to use them directly.
+        """
         import torch
 
         if self._model is None:
@@ -143,7 +187,7 @@ class VisualQuestionAnswer(LazyModel, Transform):
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
         processors = [make_finite_check(1)]
         if self.mode == "sample":
-            gens = [torch_generator(int(s)) for s in seeds]
+            gens = [s if isinstance(s, torch.Generator) else torch_generator(int(s)) for s in seeds]
             processors.append(make_row_sampler(gens, self.temperature, self.top_k, self.top_p))
         with torch.inference_mode():
             out = model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, num_beams=1,
@@ -171,21 +215,36 @@ class VisualQuestionAnswer(LazyModel, Transform):
         for i, (_, p) in enumerate(qp):
             groups.setdefault(len(self._processor.tokenizer(p)["input_ids"]), []).append(i)
         results: list[Any] = [None] * len(samples)
+        n = self.num_return_sequences
         for idx in groups.values():
+            rows = [i for i in idx for _ in range(n)]  # n rows per image, answers of one image adjacent
+            row_seeds: list[Any] = ([g for i in idx for g in self.generators(seeds[i])] if n > 1
+                                    else [seeds[i] for i in idx])
             try:
-                found = self.answer([samples[i][self.input_field].convert("RGB") for i in idx],
-                                    [qp[i][1] for i in idx], [seeds[i] for i in idx])
+                found = self.answer([samples[i][self.input_field].convert("RGB") for i in rows],
+                                    [qp[i][1] for i in rows], row_seeds)
             except NonFiniteScores as exc:
                 raise BadSample(f"{self.name}: the model produced NaN or infinite token scores (dtype "
                                 f"{getattr(self, 'runtime_dtype', None) or self.dtype}); try dtype='float32'",
-                                sample_id=samples[idx[exc.inputs[0]]].id, field=self.input_field) from exc
-            for i, (text, conf) in zip(idx, found):
-                if not text.strip():
+                                sample_id=samples[rows[exc.inputs[0]]].id, field=self.input_field) from exc
+            for k, i in enumerate(idx):
+                mine = found[k * n:(k + 1) * n]
+                if not any(text.strip() for text, _ in mine):
                     raise BadSample(f"{self.name}: the model produced an empty answer", sample_id=samples[i].id,
                                     field=self.input_field)
-                results[i] = Produced(text, {"question": qp[i][0], "prompt": qp[i][1], "mode": self.mode,
-                                             "confidence": round(conf, 6),
-                                             "snapshot": getattr(self, "snapshot", None)})
+                info: dict[str, Any] = {"question": qp[i][0], "prompt": qp[i][1], "mode": self.mode}
+                if n == 1:
+                    text, conf = mine[0]
+                else:
+                    live = [j for j, (t, _) in enumerate(mine) if t.strip()]
+                    pick = max(live, key=lambda j: (mine[j][1], -j))  # most confident, first on ties
+                    text, conf = mine[pick]
+                    info.update(answers=[t for t, _ in mine], confidences=[round(c, 6) for _, c in mine],
+                                index=pick)
+                info.update(confidence=round(conf, 6), snapshot=getattr(self, "snapshot", None))
+                if self.mode == "sample":
+                    info.update(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
+                results[i] = Produced(text, info)
         return results
 
 
