@@ -107,6 +107,23 @@ class ClipScore(Filter):
             out.extend(torch.nn.functional.cosine_similarity(img.float(), txt.float(), dim=-1).tolist())
         return out
 
+    def image_features(self, images: Sequence[Any]) -> Any:
+        """L2-normalised CLIP image embeddings, an ``(n, d)`` float64 array (e.g. for a linear probe)."""
+        import numpy as np
+        import torch
+
+        if self._model is None:
+            self.load()
+        out = []
+        for start in range(0, len(images), self.batch_size):
+            imgs = [im.convert("RGB") for im in images[start:start + self.batch_size]]
+            pix = self._processor(images=imgs, return_tensors="pt")["pixel_values"]
+            with torch.inference_mode():
+                feats = self._model.get_image_features(pixel_values=pix.to(self._model.device, self._model.dtype))
+            feats = getattr(feats, "pooler_output", feats).float()
+            out.append(torch.nn.functional.normalize(feats, dim=-1).cpu().numpy().astype(np.float64))
+        return np.concatenate(out) if out else np.zeros((0, 0))
+
     def _text(self, cand: Sample, parent: Sample) -> str:
         if self.text_from == "label":
             if cand.label is None:
