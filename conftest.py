@@ -16,7 +16,8 @@ from pathlib import Path
 
 os.environ.setdefault(
     "CROSSAUG_PLUGINS",
-    "crossaug-text,crossaug-audio,crossaug-image,crossaug-multimodal,crossaug-eval,crossaug-example-plugin",
+    "crossaug-text,crossaug-audio,crossaug-image,crossaug-multimodal,crossaug-eval,crossaug-ray,"
+    "crossaug-example-plugin",
 )
 os.environ.setdefault("CROSSAUG_NO_PROGRESS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

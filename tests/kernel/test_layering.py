@@ -44,13 +44,14 @@ LAYER_OF: dict[str, str] = {
     "crossaug.backmodality": "core",
     "crossaug.serialization": "core",
     "crossaug.builtin": "core",
-    "crossaug.plain": "core",  # crossaug.augment on plain values; Augmentation uses its payload converters
+    "crossaug.payloads": "core",  # plain values to payloads and back (Augmentation(...), crossaug.augment)
+    "crossaug.produced": "core",  # a transform's output with lineage info; the result cache stores it
+    "crossaug.plain": "core",  # crossaug.augment on plain values
     "crossaug.io.limits": "core",  # input size caps, read by the modalities when they decode
     # run: reading datasets, running recipes over them, writing and showing results
     "crossaug.io": "run",
     "crossaug.runner": "run",
     "crossaug.report": "run",
-    "crossaug.integrations": "run",
     "crossaug.testing": "run",
     # face: what a person at a terminal meets
     "crossaug.cli": "face",
@@ -163,32 +164,27 @@ def test_plugins_never_import_each_other() -> None:
     assert not bad, "plugins importing other plugins:\n" + "\n".join(bad)
 
 
-def test_no_import_circle_among_module_level_imports() -> None:
-    """Importing any kernel module never needs itself half-imported: the eager import graph has no circle."""
+def import_graph() -> dict[str, dict[str, list[int]]]:
+    """module -> {kernel module it imports -> lines}, lazy imports included (TYPE_CHECKING excluded)."""
     mods = kernel_modules()
-    graph: dict[str, set[str]] = {}
+    graph: dict[str, dict[str, list[int]]] = {}
     for module, (path, is_pkg) in mods.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
-        probe_targets = set()
-        for node in top.body:
-            if isinstance(node, ast.ImportFrom):
-                package = module if is_pkg else module.rpartition(".")[0]
-                base = (package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else [])
-                target = ".".join(base + ([node.module] if node.module else [])) if node.level else node.module or ""
-                for alias in node.names:
-                    sub = f"{target}.{alias.name}"
-                    probe_targets.add(sub if sub in mods else target)
-            else:
-                probe_targets.update(a.name for a in node.names)
-        graph[module] = {t for t in probe_targets if t in mods and t != module}
+        graph[module] = {}
+        for line, target, _ in imports_of(module, path, is_pkg, set(mods)):
+            if target in mods and target != module:
+                graph[module].setdefault(target, []).append(line)
+    return graph
+
+
+def find_circle(graph: dict[str, dict[str, list[int]]]) -> list[str] | None:
+    """One import circle of ``graph`` (``[a, b, ..., a]``), or None (depth-first search, colours)."""
     state: dict[str, int] = {}
     path: list[str] = []
 
     def visit(m: str) -> list[str] | None:
         state[m] = 1
         path.append(m)
-        for n in sorted(graph[m]):
+        for n in sorted(graph.get(m, ())):
             if state.get(n) == 1:
                 return path[path.index(n):] + [n]
             if n not in state and (found := visit(n)):
@@ -198,6 +194,24 @@ def test_no_import_circle_among_module_level_imports() -> None:
         return None
 
     for m in sorted(graph):
-        if m not in state:
-            circle = visit(m)
-            assert circle is None, "module-level import circle: " + " -> ".join(circle)
+        if m not in state and (circle := visit(m)):
+            return circle
+    return None
+
+
+def test_no_import_circle_in_the_kernel() -> None:
+    """No kernel module needs itself, directly or through others, not even through a lazy import."""
+    graph = import_graph()
+    circle = find_circle(graph)
+    if circle:
+        steps = [f"{a} -> {b} (line {', '.join(map(str, graph[a][b]))})" for a, b in zip(circle, circle[1:])]
+        raise AssertionError("import circle:\n  " + "\n  ".join(steps))
+
+
+def test_the_circle_check_sees_lazy_circles() -> None:
+    """The checker itself: a circle closed by a lazy import is found; a chain is not a circle."""
+    assert find_circle({"a": {"b": [1]}, "b": {"c": [2]}, "c": {}}) is None
+    assert find_circle({"a": {"b": [1]}, "b": {"c": [2]}, "c": {"a": [9]}}) == ["a", "b", "c", "a"]
+    graph = import_graph()
+    assert "crossaug.step" in graph["crossaug.transform"]  # module-level import
+    assert "crossaug.registry" in graph["crossaug.modality"]  # an import inside a function

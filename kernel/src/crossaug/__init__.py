@@ -30,7 +30,7 @@ _LAZY = {
     "Step": ".step",
     "Augmentation": ".augmentation",
     "Transform": ".transform",
-    "Produced": ".transform",
+    "Produced": ".produced",
     "Filter": ".filter",
     "Recipe": ".recipe",
     "Augment": ".recipe",

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 _AS_IS = frozenset({str, int, bool, type(None)})
+#: classes written as their ``to_dict()``; :class:`~crossaug.step.Step` adds itself (it imports this module)
+DICT_TYPES: list[type] = []
 
 
 def to_jsonable(value: Any) -> Any:
@@ -45,8 +47,6 @@ def to_jsonable(value: Any) -> Any:
         return f
     if isinstance(value, PurePath):
         return str(value)
-    from .step import Step  # local: avoid an import cycle
-
-    if isinstance(value, Step):
+    if DICT_TYPES and isinstance(value, tuple(DICT_TYPES)):
         return value.to_dict()
     return value

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import BadSample, ConfigError
+from .payloads import from_payload, to_payload
 from .sample import Sample, modality_of
 from .step import Step
 from .timing import timed
@@ -108,8 +109,6 @@ class Augmentation(Step):
             return [self.augment(s, r) for s, r in zip(data, rngs)]
         if isinstance(data, Sample):
             return self.augment(data, rng)
-        from .plain import from_payload, to_payload
-
         if len(self.fields) != 1:
             raise ConfigError(f"{self.name} reads fields {list(self.fields)}; pass a Sample, not a bare payload")
         field = self.fields[0]

@@ -12,7 +12,7 @@
   does not change.
 
 Entries are ``.npz`` files holding a JSON description and plain numeric arrays
-(texts, numbers, arrays, images, audio, :class:`~crossaug.transform.Produced`); they
+(texts, numbers, arrays, images, audio, :class:`~crossaug.produced.Produced`); they
 are read with ``allow_pickle=False``, so reading an entry executes nothing. An entry
 in any other form (a pickle, an object array) is refused and recomputed; values of
 other types are not cached.
@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .produced import Produced
 from .timing import timed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -156,8 +157,6 @@ def _encode(value: Any, arrays: list[Any]) -> Any:
     """A JSON description of ``value``; its arrays are appended to ``arrays``."""
     import numpy as np
 
-    from .transform import Produced
-
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
@@ -188,9 +187,7 @@ def _decode(node: Any, arrays: Any) -> Any:
     if "dict" in node:
         return {k: _decode(v, arrays) for k, v in node["dict"].items()}
     if "produced" in node:
-        from .transform import Produced
-
-        return Produced(_decode(node["produced"], arrays), _decode(node["info"], arrays))
+            return Produced(_decode(node["produced"], arrays), _decode(node["info"], arrays))
     if "array" in node:
         return arrays[f"a{int(node['array'])}"]
     if "audio" in node:
@@ -301,9 +298,9 @@ def active_cache() -> DiskCache | None:
 
 def step_cache_key(step: Transform, payload: Any, seed: int) -> str:
     """The cache key of ``step`` applied to ``payload`` with ``seed``."""
-    from .step import _distribution_of
+    from .step import distribution_of_module
 
-    plugin, version = _distribution_of(type(step).__module__)
+    plugin, version = distribution_of_module(type(step).__module__)
     return DiskCache.key({"step": step.to_dict(), "plugin": plugin, "version": version,
                           "model": step.model_id, "revision": step.model_revision,
                           "field": step.input_field}, payload_digest(payload), int(seed))

@@ -117,48 +117,6 @@ RUNTIME_LIBRARIES = ("torch", "transformers", "diffusers")
 _deterministic = False
 
 
-def uses_models(step: Any, depth: int = 3) -> bool:
-    """Whether ``step`` or a step it holds (attributes, lists of steps) is neural."""
-    from .step import Step
-
-    if isinstance(step, Step) and step.is_neural:
-        return True
-    if depth == 0:
-        return False
-    for value in getattr(step, "__dict__", {}).values():
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if any(isinstance(v, Step) and uses_models(v, depth - 1) for v in items):
-            return True
-    return False
-
-
-def model_settings(step: Any, depth: int = 3) -> dict[str, dict[str, Any]]:
-    """Resolved settings of the model steps in ``step``, by step name, for ``run.json``.
-
-    A step reports them through a ``generation_settings()`` method (text-to-image: steps,
-    guidance, scheduler, model snapshot); its device and dtype are added as the device
-    policy resolves them (see :func:`runtime_of`).
-    """
-    from .step import Step
-
-    found: dict[str, dict[str, Any]] = {}
-
-    def visit(node: Any, left: int) -> None:
-        report = getattr(node, "generation_settings", None)
-        if isinstance(node, Step) and callable(report) and node.name not in found:
-            runtime = runtime_of(node)
-            found[node.name] = {**report(), "device": runtime["device"], "dtype": runtime["dtype"]}
-        if left == 0:
-            return
-        for value in getattr(node, "__dict__", {}).values():
-            for item in value if isinstance(value, (list, tuple)) else [value]:
-                if isinstance(item, Step):
-                    visit(item, left - 1)
-
-    visit(step, depth)
-    return found
-
-
 def machine_device(probe: bool = False) -> str:
     """The machine's accelerator for ``run.json``: ``cuda (<name>)``, ``mps`` or ``cpu``.
 
@@ -295,7 +253,5 @@ def download_hint(kind: str, name: str) -> str:
     return f"pass a local path to the {kind} model"
 
 
-__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "model_settings", "machine_device",
-           "uses_models",
-           "runtime_of", "deterministic", "strict_mode", "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs",
-           "download_hint"]
+__all__ = ["resolve_model", "pick_device", "pick_dtype", "DTYPE_ALIASES", "machine_device", "runtime_of",
+           "deterministic", "strict_mode", "enforce_determinism", "find_in_hf_cache", "hf_cache_dirs", "download_hint"]

@@ -14,42 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from . import registry
+from .augmentation import Augmentation
 from .errors import ConfigError
+from .payloads import from_payload, is_audio_pair, to_payload
+from .recipe import Augment, Recipe
 from .rng import Seeder
-from .sample import Sample, modality_of
-
-
-def _audio_pair(value: Any) -> bool:
-    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], (int, np.integer))
-
-
-def to_payload(value: Any, field: str, sample_rate: int | None, sample_id: str) -> Any:
-    """Coerce a plain value into ``field``'s modality (an array with ``sample_rate`` becomes audio)."""
-    from .modality import get_modality
-
-    if sample_rate is not None and isinstance(value, np.ndarray):
-        value = (value, int(sample_rate))
-    return get_modality(modality_of(field)).coerce(value, sample_id=sample_id, field=field)
-
-
-def from_payload(payload: Any, like: Any) -> Any:
-    """``payload`` in the form of the input ``like`` (arrays stay arrays, ``(array, rate)`` pairs stay pairs)."""
-    from .modalities.audio import Audio
-
-    if isinstance(payload, Audio) and _audio_pair(like):
-        return payload.samples, payload.sample_rate
-    if isinstance(like, np.ndarray):
-        return payload.samples if isinstance(payload, Audio) else np.asarray(payload)
-    return payload
+from .sample import Sample
 
 
 def _build(recipe: Any, n: int | None, params: dict[str, Any] | None) -> Any:
-    from . import registry
-    from .augmentation import Augmentation
-    from .recipe import Augment, Recipe
-
     if isinstance(recipe, str):
         kind = "augmentation" if recipe in registry.names("augmentation") else "recipe"
         recipe = registry.create(kind, recipe, **(params or {}))
@@ -80,14 +54,14 @@ def augment(data: Any, recipe: Any, *, n: int | None = None, seed: int = 0, samp
         field: the field the inputs fill (default: the recipe's first required field, else guessed).
         kept_only: drop outputs a filter rejected. return_samples: Samples (with lineage), not values.
     """
-    single = not isinstance(data, (list, tuple)) or _audio_pair(data)
+    single = not isinstance(data, (list, tuple)) or is_audio_pair(data)
     items = [data] if single else list(data)
     rec = _build(recipe, n, params)
     if not items:
         return []
     first = items[0]
     field = field or next(iter(rec.required_fields()), None) or (
-        "text" if isinstance(first, str) else "audio" if sample_rate or _audio_pair(first)
+        "text" if isinstance(first, str) else "audio" if sample_rate or is_audio_pair(first)
         or type(first).__name__ == "Audio" else "image")
     samples = [Sample(str(i), {field: to_payload(x, field, sample_rate, str(i))}) for i, x in enumerate(items)]
     if rec.requires_fit:
@@ -98,4 +72,4 @@ def augment(data: Any, recipe: Any, *, n: int | None = None, seed: int = 0, samp
     return out[0] if single else out
 
 
-__all__ = ["augment", "to_payload", "from_payload"]
+__all__ = ["augment"]

@@ -1,8 +1,8 @@
 """Discovery of named things through entry points; stevedore loads them.
 
 Groups: ``crossaug.modalities``, ``crossaug.transforms``,
-``crossaug.augmentations``, ``crossaug.filters``, ``crossaug.recipes`` and
-``crossaug.hooks``. :func:`names` and :func:`entry_points` list without importing
+``crossaug.augmentations``, ``crossaug.filters``, ``crossaug.recipes``,
+``crossaug.hooks`` and ``crossaug.executors``. :func:`names` and :func:`entry_points` list without importing
 anything, from :mod:`importlib.metadata` (which knows each entry point's
 distribution, so discovery can be filtered per distribution). :func:`load`,
 :func:`load_many` and :func:`list_plugins` choose the names first, then load them
@@ -36,6 +36,7 @@ GROUPS: dict[str, str] = {
     "filter": "crossaug.filters",
     "recipe": "crossaug.recipes",
     "hook": "crossaug.hooks",
+    "executor": "crossaug.executors",
 }
 KERNEL_DIST = "crossaug"
 

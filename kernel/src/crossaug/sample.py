@@ -62,7 +62,7 @@ class LineageStep:
         out: dict[str, Any] = {}
         for name in _STEP_FIELDS:
             value = getattr(self, name)
-            if value is None or value == ():
+            if value is None or (type(value) is tuple and not value):  # never ``==`` on a numpy score
                 continue
             if name == "parent_ids":
                 value = list(value)

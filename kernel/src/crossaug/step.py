@@ -18,12 +18,13 @@ import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ._json import to_jsonable
+from ._json import DICT_TYPES, to_jsonable
+from .models import runtime_of
 from .sample import LineageStep
 
 
 @functools.cache
-def _distribution_of(module: str) -> tuple[str | None, str | None]:
+def distribution_of_module(module: str) -> tuple[str | None, str | None]:
     """(distribution name, version) of the plugin whose entry points live in ``module``'s package.
 
     Looks only at crossaug entry points (cheap), not at every installed distribution.
@@ -120,10 +121,8 @@ class Step:
 
     def lineage_step(self, params: Mapping[str, Any] | None = None, **extra: Any) -> LineageStep:
         """A :class:`LineageStep` naming this step, its plugin and model (and runtime, if neural)."""
-        plugin, version = _distribution_of(type(self).__module__)
+        plugin, version = distribution_of_module(type(self).__module__)
         if self.is_neural and "runtime" not in extra:
-            from .models import runtime_of
-
             extra["runtime"] = runtime_of(self)
         return LineageStep(
             name=self.name or type(self).__name__, kind=self.kind, plugin=plugin,
@@ -135,4 +134,45 @@ class Step:
         """Release models or processes held by the step (optional)."""
 
 
-__all__ = ["Step"]
+DICT_TYPES.append(Step)  # to_jsonable writes a step as its to_dict()
+
+
+def uses_models(step: Any, depth: int = 3) -> bool:
+    """Whether ``step`` or a step it holds (attributes, lists of steps) is neural."""
+    if isinstance(step, Step) and step.is_neural:
+        return True
+    if depth == 0:
+        return False
+    for value in getattr(step, "__dict__", {}).values():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if any(isinstance(v, Step) and uses_models(v, depth - 1) for v in items):
+            return True
+    return False
+
+
+def model_settings(step: Any, depth: int = 3) -> dict[str, dict[str, Any]]:
+    """Resolved settings of the model steps in ``step``, by step name, for ``run.json``.
+
+    A step reports them through a ``generation_settings()`` method (text-to-image: steps,
+    guidance, scheduler, model snapshot); its device and dtype are added as the device
+    policy resolves them (see :func:`runtime_of`).
+    """
+    found: dict[str, dict[str, Any]] = {}
+
+    def visit(node: Any, left: int) -> None:
+        report = getattr(node, "generation_settings", None)
+        if isinstance(node, Step) and callable(report) and node.name not in found:
+            runtime = runtime_of(node)
+            found[node.name] = {**report(), "device": runtime["device"], "dtype": runtime["dtype"]}
+        if left == 0:
+            return
+        for value in getattr(node, "__dict__", {}).values():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, Step):
+                    visit(item, left - 1)
+
+    visit(step, depth)
+    return found
+
+
+__all__ = ["Step", "uses_models", "model_settings", "distribution_of_module"]

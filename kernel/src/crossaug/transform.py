@@ -18,23 +18,15 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .cache import active_cache, cached_transform_batch
 from .errors import BadSample
 from .models import deterministic, enforce_determinism, runtime_of
+from .produced import Produced
 from .sample import Sample, modality_of
 from .step import Step
 from .timing import timed
-
-
-@dataclass(frozen=True)
-class Produced:
-    """An output payload plus information to record in lineage (e.g. ASR confidence)."""
-
-    payload: Any
-    info: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Transform(Step):

@@ -1,5 +1,5 @@
 """LaCLIP in-context caption rewriting (crossaug_text/laclip.py) and the per-epoch pick of its outputs
-(crossaug.integrations.torch_dataset.GroupedOutputsDataset)."""
+(crossaug_integrations.torch_dataset.GroupedOutputsDataset)."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ class TestLaCLIPRecipeContract(RecipeContract):
 @pytest.mark.model
 def test_run_end_to_end_then_one_rewrite_per_epoch(tiny_gpt2, tmp_path):
     pytest.importorskip("torch")
-    from crossaug.integrations.torch_dataset import GroupedOutputsDataset
+    from crossaug_integrations.torch_dataset import GroupedOutputsDataset
 
     data = tmp_path / "captions.jsonl"
     data.write_text("\n".join(json.dumps({"id": s.id, "text": s["text"]}) for s in samples()) + "\n")
@@ -177,7 +177,7 @@ def test_run_end_to_end_then_one_rewrite_per_epoch(tiny_gpt2, tmp_path):
 
 def test_grouped_outputs_dataset_draws_uniformly_among_kept_outputs():
     pytest.importorskip("torch")
-    from crossaug.integrations.torch_dataset import GroupedOutputsDataset
+    from crossaug_integrations.torch_dataset import GroupedOutputsDataset
 
     rows = [Sample("a~0", {"text": "x"}, parent_id="a"), Sample("a~1", {"text": "y"}, parent_id="a"),
             Sample("a~2", {"text": "z"}, parent_id="a"),

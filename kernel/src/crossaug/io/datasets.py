@@ -60,7 +60,8 @@ class RawRecord:
     error_field: str | None = None
 
 
-def _known_modalities() -> set[str]:
+def known_modalities() -> set[str]:
+    """Names of the registered modalities: a column named after one (or ``text.en``) is a data field."""
     from .. import registry
 
     return set(registry.names("modality"))
@@ -247,7 +248,7 @@ def _iter_folder(root: Path) -> Iterator[RawRecord]:
 
 def iter_records(source: Any) -> Iterator[RawRecord]:
     """Stream :class:`RawRecord` items from a path, an iterable or a Hugging Face dataset."""
-    modalities = _known_modalities()
+    modalities = known_modalities()
     if isinstance(source, (str, Path)):
         path = Path(source)
         if not path.exists():
@@ -345,4 +346,11 @@ def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
     return Sample(record.id, fields, label=record.label, meta=meta)
 
 
-__all__ = ["RawRecord", "iter_records", "to_sample", "dedupe", "count_records", "EXTENSIONS"]
+def row_to_sample(row: Any, index: int, required: Iterable[str] = (), modalities: set[str] | None = None) -> Sample:
+    """One in-memory row (a Sample, a dict of columns, a string) as the runner decodes it; id ``str(index)`` if none."""
+    rec = _record(row, index, None, known_modalities() if modalities is None else modalities, None, None)
+    return to_sample(rec, required)
+
+
+__all__ = ["RawRecord", "iter_records", "to_sample", "row_to_sample", "known_modalities", "dedupe", "count_records",
+           "EXTENSIONS"]

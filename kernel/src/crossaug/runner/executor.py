@@ -4,7 +4,8 @@
 error policy); executors call it on batches of input records and must yield
 results **in submission order**, so the manifest is byte-identical whatever the
 executor, worker count or batch size. A distributed engine plugs in by
-implementing :class:`Executor`.
+implementing :class:`Executor` and registering it as a ``crossaug.executors``
+entry point (``crossaug-ray`` does).
 
 Example:
     >>> ex = make_executor("serial", 1)
@@ -27,17 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import registry
 from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
-from ..models import enforce_determinism, strict_mode, uses_models
+from ..models import enforce_determinism, strict_mode
 from ..precision import apply_torch_threads, set_worker_count
 from ..recipe import Recipe, check_output_ids
 from ..rng import Seeder, take_rng_time
 from ..sample import Sample
+from ..step import uses_models
 from ..timing import take_timings, timed
-from .records import dumps, rejection_record, sample_record
+from .records import dumps, rejection_record, sample_block
 from .summary import Tally
 
 log = logging.getLogger(__name__)
@@ -117,6 +120,7 @@ class BatchTask:
         took = -time.perf_counter()
         required = self.recipe.required_fields()
         lines: dict[int, list[dict[str, Any]]] = {}
+        produced: dict[int, tuple[Sample, list[Sample]]] = {}
         valid: list[tuple[int, Sample]] = []
         for i, rec in enumerate(records):
             try:
@@ -155,10 +159,16 @@ class BatchTask:
                 elif not group:
                     lines[i] = [rejection_record(records[i], "recipe produced no candidates", self.recipe_name)]
                 else:
-                    lines[i] = [sample_record(o, sample, self.recipe_name, self.out_dir) for o in group]
+                    produced[i] = (sample, group)
         tally = Tally()
         entries = []
         for i, rec in enumerate(records):
+            done = produced.get(i)
+            if done is not None:  # lines joined from encoded pieces, no dict per line (the same bytes)
+                for o in done[1]:
+                    tally.add_sample(o)
+                entries.append((rec.id, sample_block(done[1], done[0], self.recipe_name, self.out_dir)))
+                continue
             for line in lines[i]:
                 tally.add(line)
             entries.append((rec.id, "".join(dumps(line) + "\n" for line in lines[i]).encode("utf-8")))
@@ -272,16 +282,22 @@ def _fork_default() -> bool:
     return method == "fork"
 
 
+#: executors of other distributions the install hint knows (name -> kernel extra)
+EXTRAS = {"ray": "ray"}
+
+
 def make_executor(name: str = "auto", workers: int = 1, **options: Any) -> Executor:
-    """``auto`` (serial for 1 worker, else processes), ``serial``, ``process``, ``thread`` or ``ray``.
-
-    ``ray`` takes the options of :class:`~crossaug.runner.ray_executor.RayExecutor` (``address``, ...).
+    """``auto`` (serial for 1 worker, else processes), ``serial``, ``process``, ``thread``, or a
+    registered one (``crossaug.executors`` entry points, e.g. ``ray`` from ``crossaug-ray``), built
+    as ``cls(workers, **options)``.
     """
-    if name == "ray":
-        from .ray_executor import RayExecutor, import_ray
-
-        import_ray()  # fail before the run starts when ray is missing
-        return RayExecutor(max(1, workers), **options)
+    if name not in ("auto", "serial", "process", "thread"):
+        if name not in registry.names("executor"):
+            if name in EXTRAS:
+                raise MissingDependency(f"pip install 'crossaug[{EXTRAS[name]}]'", what=f"the {name} executor")
+            raise ConfigError(f"unknown executor {name!r}; expected auto, serial, process, thread"
+                              + "".join(f" or {n}" for n in registry.names("executor")))
+        return registry.load("executor", name)(max(1, workers), **options)
     if options.get("address") is not None:
         raise ConfigError(f"--address is for the ray executor, not {name!r}")
     options.pop("address", None)
@@ -289,9 +305,7 @@ def make_executor(name: str = "auto", workers: int = 1, **options: Any) -> Execu
         name = "serial" if workers <= 1 else "process"
     if name == "serial":
         return SerialExecutor()
-    if name in ("process", "thread"):
-        return LocalExecutor(workers, name, **options)
-    raise ConfigError(f"unknown executor {name!r}; expected auto, serial, process, thread or ray")
+    return LocalExecutor(workers, name, **options)
 
 
 __all__ = ["Executor", "SerialExecutor", "LocalExecutor", "BatchTask", "BatchResult", "make_executor"]

@@ -62,13 +62,31 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _plain(_ADDRESS.sub("", str(value)))
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+_ENCODE = _ENCODER.encode
+try:  # the C encoder built once, not once per line as JSONEncoder.encode does; the same text
+    from json.encoder import c_make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - CPython always has it
+    _c_make_encoder = None
+if _c_make_encoder is not None:
+    _C_ENCODE = _c_make_encoder(None, _ENCODER.default, json.encoder.encode_basestring, None, ": ", ", ",
+                                False, False, False)
+
+    def _encode_value(value: Any) -> str:
+        """JSON text of ``value`` exactly as :data:`_ENCODE` writes it (no circularity check: a cycle
+        raises ``RecursionError``, which callers handle like any value JSON cannot hold)."""
+        if type(value) is str:
+            return _STR(value)
+        return "".join(_C_ENCODE(value, 0))
+else:  # pragma: no cover
+    _encode_value = _ENCODE
+_STR = json.encoder.encode_basestring
 
 
 def dumps(record: dict[str, Any]) -> str:
     """Stable JSON for one manifest line; never raises (values JSON cannot hold are made plain)."""
     try:
-        text = _ENCODE(record)
+        text = _encode_value(record)
         text.encode("utf-8")
         return text
     except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
@@ -152,6 +170,81 @@ def sample_record(sample: Sample, parent: Sample | None, recipe: str, out_dir: P
         rec["meta"] = to_jsonable(dict(sample.meta))
     rec["lineage"] = [step.to_dict() for step in sample.lineage]
     return rec
+
+
+#: record keys the runner writes itself: a field with one of these names takes the dict path
+_RECORD_KEYS = frozenset({"id", "parent_id", "recipe", "kept", "reason", "label", "parent", "meta", "lineage"})
+_last_parent_json: tuple[Any, Path, str] = (None, Path(), "")
+
+
+def _parent_json(sample: Sample, out_dir: Path) -> str:
+    global _last_parent_json
+    cached = _last_parent_json
+    if cached[0] is sample and cached[1] == out_dir:
+        return cached[2]
+    text = _encode_value(_parent_fields(sample, out_dir))
+    _last_parent_json = (sample, out_dir, text)
+    return text
+
+
+def _line_text(sample: Sample, parent: Sample | None, recipe_json: str, out_dir: Path,
+               steps: dict[int, str]) -> str:
+    """The text :func:`sample_line` writes, joined from encoded pieces instead of encoding one dict.
+
+    JSON text is compositional, so each piece is encoded on its own by the same encoder, in the
+    dict's key order. ``steps`` caches the text of lineage steps shared by an input's outputs.
+    Raises what the encoder raises on values JSON cannot hold (the caller falls back to the dict).
+    """
+    parent_id = sample.parent_id if sample.parent_id is not None else sample.id
+    reason = sample.reason
+    label = sample.label
+    parts = ['{"id": ', _STR(sample.id), ', "parent_id": ', _STR(parent_id), ', "recipe": ', recipe_json,
+             ', "kept": true, "reason": ' if sample.kept else ', "kept": false, "reason": ',
+             "null" if reason is None else _encode_value(clean_reason(reason)),
+             ', "label": ', "null" if label is None else _encode_value(to_jsonable(label))]
+    media = None
+    for name, payload in sample.fields.items():
+        if name in _RECORD_KEYS:
+            raise TypeError(f"field {name!r} shares its name with a manifest key")
+        modality = _modality(name)
+        if modality.inline:
+            value = modality.to_json(payload)
+            parts += (", ", _STR(name), ": ", _STR(value) if type(value) is str else _encode_value(to_jsonable(value)))
+        else:
+            if media is None:
+                media = out_dir / MEDIA_DIR / media_folder(parent_id)
+                media.mkdir(parents=True, exist_ok=True)
+            written = save_atomic(modality, payload, media / f"{safe_name(sample.id)}.{safe_name(name)}")
+            parts += (", ", _STR(name), ": ", _STR(written.relative_to(out_dir).as_posix()))
+    if parent is not None:
+        parts += (', "parent": ', _parent_json(parent, out_dir))
+    if sample.meta:
+        parts += (', "meta": ', _encode_value(to_jsonable(dict(sample.meta))))
+    encoded = []
+    for step in sample.lineage:
+        text = steps.get(id(step))
+        if text is None:
+            text = steps[id(step)] = _encode_value(step.to_dict())
+        encoded.append(text)
+    parts += (', "lineage": [', ", ".join(encoded), "]}")
+    return "".join(parts)
+
+
+def sample_block(group: list[Sample], parent: Sample | None, recipe: str, out_dir: Path) -> bytes:
+    """The manifest lines of one input's outputs as UTF-8 (each ends with a newline); media are written.
+
+    The same bytes as ``dumps(sample_record(...))`` per line, built without the intermediate dicts.
+    """
+    recipe_json = _encode_value(recipe)
+    steps: dict[int, str] = {}
+    out = []
+    for sample in group:
+        try:
+            out.append(_line_text(sample, parent, recipe_json, out_dir, steps).encode("utf-8"))
+        except (ValueError, TypeError, RecursionError):  # UnicodeEncodeError is a ValueError
+            out.append(dumps(sample_record(sample, parent, recipe, out_dir)).encode("utf-8"))
+    out.append(b"")
+    return b"\n".join(out)
 
 
 def rejection_line(record: RawRecord, reason: str, recipe: str) -> str:

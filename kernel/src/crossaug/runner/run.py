@@ -36,8 +36,9 @@ from ..importing import code_trusted, trusting_code
 from ..io.datasets import RawRecord, count_records, iter_records, to_sample
 from ..io.datasets import dedupe as _dedupe
 from ..models import deterministic as strict_mode_on
-from ..models import machine_device, model_settings, strict_mode, uses_models
+from ..models import machine_device, strict_mode
 from ..recipe import Recipe
+from ..step import model_settings, uses_models
 from ..timing import merge_timings
 from .executor import BatchTask, Executor, make_executor
 from .manifest import COMMIT_INTERVAL, Manifest

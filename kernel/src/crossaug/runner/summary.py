@@ -7,7 +7,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from .._json import to_jsonable
+from ..sample import Sample
 from .manifest import read_manifest
+from .records import clean_reason
 
 
 def _reason_key(reason: str) -> str:
@@ -90,27 +93,50 @@ class Tally:
         self.filters: dict[str, list[float]] = {}  # name -> [scored, rejected, score sum]
 
     def add(self, rec: dict[str, Any]) -> None:
-        pid = rec["parent_id"]
-        self.parents.setdefault(pid, 0)
-        label = rec.get("label")
-        if label is not None:
-            self.parent_label.setdefault(pid, str(label))
-        self.produced += 1
-        if rec["kept"]:
-            self.kept += 1
-            self.parents[pid] += 1
-            if label is not None:
-                self.out_labels[str(label)] += 1
-        else:
-            self.rejected += 1
-            self.reasons[_reason_key(rec.get("reason") or "")] += 1
-            self.stages[rejection_stage(rec)] += 1
+        """Count one manifest line (a dict)."""
+        kept = self._count(rec["parent_id"], rec.get("label"), rec["kept"])
+        if not kept:
+            self._rejected(rec)
         for step in rec.get("lineage", ()):
             if step.get("kind") == "filter" and step.get("score") is not None:
-                f = self.filters.setdefault(step["name"], [0, 0, 0.0])
-                f[0] += 1
-                f[1] += 0 if step.get("kept") else 1
-                f[2] += step["score"]
+                self._filter(step["name"], step.get("kept"), step["score"])
+
+    def add_sample(self, sample: Sample) -> None:
+        """Count the line a produced sample is written as (what :meth:`add` counts of that line)."""
+        kept = self._count(sample.root_id, None if sample.label is None else to_jsonable(sample.label), sample.kept)
+        if not kept:
+            self._rejected({"reason": clean_reason(sample.reason), "lineage": [s.to_dict() for s in sample.lineage]})
+        for step in sample.lineage:
+            if step.kind == "filter" and step.score is not None:
+                self._filter(step.name, step.kept, step.score)
+
+    def _count(self, pid: str, label: Any, kept: Any) -> bool:
+        parents = self.parents
+        if pid not in parents:
+            parents[pid] = 0
+            if label is not None:
+                self.parent_label[pid] = str(label)
+        elif label is not None and pid not in self.parent_label:
+            self.parent_label[pid] = str(label)
+        self.produced += 1
+        if kept:
+            self.kept += 1
+            parents[pid] += 1
+            if label is not None:
+                self.out_labels[str(label)] += 1
+            return True
+        return False
+
+    def _rejected(self, rec: dict[str, Any]) -> None:
+        self.rejected += 1
+        self.reasons[_reason_key(rec.get("reason") or "")] += 1
+        self.stages[rejection_stage(rec)] += 1
+
+    def _filter(self, name: str, kept: Any, score: Any) -> None:
+        f = self.filters.setdefault(name, [0, 0, 0.0])
+        f[0] += 1
+        f[1] += 0 if kept else 1
+        f[2] += score
 
     def merge(self, other: Tally) -> None:
         for pid, n in other.parents.items():

@@ -14,7 +14,7 @@ and joined with the ``=>`` separator, and the model continues the last line::
 The rewrite ends at the first newline (base LMs) or at the end of the turn (chat models,
 which also get a one-line instruction before the demonstrations). At training time one
 of the caption's texts (original or a rewrite) is drawn per epoch:
-:class:`crossaug.integrations.torch_dataset.GroupedOutputsDataset` does that from the
+:class:`crossaug_integrations.torch_dataset.GroupedOutputsDataset` does that from the
 recipe's outputs.
 
 Defaults from the paper: ``k = 3`` demonstrations per prompt, 4 rewrites per caption

@@ -16,8 +16,8 @@ from crossaug.builtin.reverse import ReverseWords  # noqa: E402
 from crossaug.builtin.typo import Typo  # noqa: E402
 from crossaug.builtin.typo_recipe import TypoRecipe  # noqa: E402
 from crossaug.errors import ConfigError  # noqa: E402
-from crossaug.integrations.hf_datasets import augment_dataset, to_jsonable_row  # noqa: E402
 from crossaug.runner import read_manifest  # noqa: E402
+from crossaug_integrations.hf_datasets import augment_dataset, to_jsonable_row  # noqa: E402
 
 TEXTS = ["The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
          "It's easy to tell the depth of a well.", "These days a chicken leg is a rare dish.",
@@ -87,7 +87,7 @@ def test_num_proc_gives_the_same_rows() -> None:
 
 def test_hf_rows_feed_the_torch_wrapper_too() -> None:
     pytest.importorskip("torch")
-    from crossaug.integrations.torch_dataset import AugmentedDataset
+    from crossaug_integrations.torch_dataset import AugmentedDataset
 
     ds = AugmentedDataset(make_dataset(), TypoRecipe(rate=0.3), seed=2)
     assert ds[1].label == 1 and ds[1].parent_id == "1" and ds[1].meta["source"] == "book-1"

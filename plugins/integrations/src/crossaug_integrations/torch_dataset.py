@@ -13,7 +13,7 @@ call :meth:`set_epoch` (the epoch lives in shared memory, so persistent
 workers see it too). :func:`seed_worker` additionally seeds Python's and
 numpy's global generators per worker for user code that relies on them.
 
-torch is imported by this module only (``pip install torch``).
+torch is imported by this module only (``pip install 'crossaug[torch]'``).
 
 Example:
     >>> from crossaug.builtin.typo_recipe import TypoRecipe
@@ -30,11 +30,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from crossaug.errors import ConfigError, CrossaugError, MissingDependency
+from crossaug.recipe import Recipe
+from crossaug.rng import Seeder
+from crossaug.sample import Sample
 
-from ..errors import ConfigError, CrossaugError, MissingDependency
-from ..recipe import Recipe
-from ..rng import Seeder
-from ..sample import Sample
 from . import as_recipe, row_to_sample
 
 try:
@@ -54,7 +54,7 @@ ON_ERROR = ("raise", "original")
 
 def _need_torch() -> None:
     if torch is None:
-        raise MissingDependency("pip install torch", what="torch (crossaug.integrations.torch_dataset)")
+        raise MissingDependency("pip install 'crossaug[torch]'", what="torch (crossaug_integrations.torch_dataset)")
 
 
 def seed_worker(worker_id: int) -> None:
@@ -130,9 +130,9 @@ class _Augmenter:
 
     def _to_sample(self, row: Any, position: int) -> Sample:
         if self._modalities is None:
-            from ..io.datasets import _known_modalities
+            from crossaug.io.datasets import known_modalities
 
-            self._modalities = _known_modalities()
+            self._modalities = known_modalities()
         return row_to_sample(row, position, self.recipe.required_fields(), self._modalities)
 
     def _out(self, sample: Sample) -> Any:

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch", reason="the PyTorch integration needs torch
 from crossaug import BadSample, Sample  # noqa: E402
 from crossaug.builtin.typo_recipe import TypoRecipe  # noqa: E402
 from crossaug.errors import ConfigError  # noqa: E402
-from crossaug.integrations.torch_dataset import (  # noqa: E402
+from crossaug_integrations.torch_dataset import (  # noqa: E402
     AugmentedDataset,
     AugmentedIterableDataset,
     collate_samples,

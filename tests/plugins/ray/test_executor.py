@@ -1,4 +1,5 @@
-"""Ray executor: same manifest as the local executor, media layout, resume, a killed worker, bounds."""
+"""crossaug-ray: same manifest as the local executor, media layout, resume, a killed worker, bounds;
+found by the runner through the ``crossaug.executors`` entry point."""
 
 from __future__ import annotations
 
@@ -218,6 +219,23 @@ def test_missing_ray_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MissingDependency, match=r"pip install 'crossaug\[ray\]'"):
         make_executor("ray", 2)
+
+
+def test_found_through_the_executors_entry_point() -> None:
+    from crossaug import registry
+    from crossaug_ray import RayExecutor
+
+    assert registry.load("executor", "ray") is RayExecutor
+    assert [r.plugin for r in registry.list_plugins(["executor"])] == ["crossaug-ray"]
+
+
+def test_without_crossaug_ray_the_error_names_the_extra(kernel_only) -> None:
+    """The kernel alone (crossaug-ray not visible) says how to get the executor, before any run starts."""
+    with pytest.raises(MissingDependency, match=r"ray executor is not available; install it with: "
+                                                r"pip install 'crossaug\[ray\]'"):
+        make_executor("ray", 2)
+    with pytest.raises(crossaug.ConfigError, match="unknown executor 'rey'; expected auto, serial, process, thread$"):
+        make_executor("rey", 2)
 
 
 def test_address_only_with_ray() -> None:

@@ -30,12 +30,13 @@ import json
 import logging
 from typing import Any
 
-from .._json import to_jsonable
-from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency
-from ..modalities.audio import Audio
-from ..recipe import Recipe
-from ..rng import Seeder
-from ..sample import Sample
+from crossaug._json import to_jsonable
+from crossaug.errors import BadSample, ConfigError, CrossaugError, MissingDependency
+from crossaug.modalities.audio import Audio
+from crossaug.recipe import Recipe
+from crossaug.rng import Seeder
+from crossaug.sample import Sample
+
 from . import as_recipe, row_to_sample
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,9 @@ class _MapFn:
         return row
 
     def __call__(self, batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
-        from ..io.datasets import _known_modalities
+        from crossaug.io.datasets import known_modalities
 
-        modalities = _known_modalities()
+        modalities = known_modalities()
         names = list(batch)
         rows_in = [{k: batch[k][j] for k in names} for j in range(len(indices))]
         samples: list[tuple[int, Sample]] = []
@@ -119,7 +120,7 @@ class _MapFn:
 
 def _features(datasets: Any, dataset: Any, fields: list[str], extra: list[str], has_label: bool) -> Any:
     """The output schema (explicit, so batches whose reasons are all empty still agree)."""
-    from ..sample import modality_of
+    from crossaug.sample import modality_of
 
     string = datasets.Value("string")
 
@@ -172,11 +173,11 @@ def augment_dataset(dataset: Any, recipe: Recipe | str, *, seed: int = 0, batch_
         raise ConfigError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     if not isinstance(dataset, datasets.Dataset):
         raise ConfigError(f"augment_dataset needs a datasets.Dataset, got {type(dataset).__name__} "
-                          "(for an IterableDataset, use crossaug.integrations.torch_dataset or crossaug.run)")
-    from ..io.datasets import _known_modalities
-    from ..sample import modality_of
+                          "(for an IterableDataset, use crossaug_integrations.torch_dataset or crossaug.run)")
+    from crossaug.io.datasets import known_modalities
+    from crossaug.sample import modality_of
 
-    modalities = _known_modalities()
+    modalities = known_modalities()
     field_columns = [c for c in dataset.column_names if modality_of(c) in modalities]
     if recipe.requires_fit:
         recipe.fit(row_to_sample(row, i, recipe.required_fields(), modalities) for i, row in enumerate(dataset))
@@ -193,11 +194,11 @@ def augment_dataset(dataset: Any, recipe: Recipe | str, *, seed: int = 0, batch_
     has_label = "label" in dataset.column_names
     fn = _MapFn(recipe, seed, on_error, include_original, extra_columns, fields, has_label)
     features = _features(datasets, dataset, fields, extra_columns, has_label)
-    from .. import __version__
-    from ..step import _distribution_of
+    from crossaug import __version__
+    from crossaug.step import distribution_of_module
 
     identity = json.dumps({"input": getattr(dataset, "_fingerprint", None), "recipe": recipe.to_dict(),
-                           "versions": [__version__, _distribution_of(type(recipe).__module__)],
+                           "versions": [__version__, distribution_of_module(type(recipe).__module__)],
                            "seed": seed, "include_original": include_original, "on_error": on_error,
                            "fields": fields}, sort_keys=True, default=str)
     fingerprint = hashlib.blake2b(identity.encode(), digest_size=16).hexdigest()

@@ -1,4 +1,4 @@
-"""A Ray executor: batches run in a pool of Ray actors, on one machine or a cluster.
+"""The Ray executor (``--executor ray``): batches run in a pool of Ray actors, on one machine or a cluster.
 
 Each actor receives the task (the recipe, seed and error policy) once when it
 starts and keeps it, so a model-backed recipe loads its models once per actor
@@ -18,7 +18,8 @@ batch's output depends only on its records and the seed, nothing changes.
 Media files are written by the actors into the output directory: on a
 multi-node cluster it must be a path every node sees (a shared filesystem).
 
-Ray is optional: ``pip install 'crossaug[ray]'``.
+The runner finds it through the ``crossaug.executors`` entry point ``ray``
+(``pip install 'crossaug[ray]'`` installs this package and Ray).
 
 Example:
     >>> ex = RayExecutor(workers=2, address="ray://head:10001", num_gpus=0)
@@ -34,8 +35,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..errors import ConfigError, CrossaugError, MissingDependency
-from .executor import Executor
+from crossaug.errors import ConfigError, CrossaugError, MissingDependency
+from crossaug.runner.executor import Executor
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class RayExecutor(Executor):
     """Run batches in ``workers`` Ray actors and yield results in order.
 
     Args:
-        workers: number of actors.
+        workers: number of actors (the runner passes ``--workers``).
         address: Ray cluster address (``auto``, ``ray://host:10001``, ``host:6379``);
             ``None`` uses a running/connected Ray or ``$RAY_ADDRESS``, else starts a
             local Ray on this machine (shut down again at :meth:`close`).
@@ -86,6 +87,7 @@ class RayExecutor(Executor):
                  max_task_retries: int = 3, init_options: dict[str, Any] | None = None) -> None:
         if not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be >= 1, got {workers!r}")
+        import_ray()  # fail before the run starts when ray is missing
         if num_gpus is not None and num_gpus < 0:
             raise ConfigError(f"num_gpus must be >= 0, got {num_gpus!r}")
         if in_flight is not None and in_flight < 1:
