@@ -1,0 +1,1 @@
+"""Pseudo-labelling generated images with a heavyweight model (PromptMix's annotator)."""
