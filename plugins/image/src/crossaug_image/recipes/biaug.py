@@ -70,10 +70,14 @@ def _mapping(value: Any, what: str) -> dict[str, Any]:
 
 
 def _build(kind: str, name: str, prefix: str, params: dict[str, Any], defaults: dict[str, Any]) -> Any:
-    """Build the step ``name`` (full name or alias) with ``defaults`` it accepts, then ``params`` over them."""
+    """Build the step ``name`` (full name or alias) with the ``defaults`` it accepts, then ``params`` over them.
+
+    A default of ``None`` for ``model`` or ``dtype`` is left out (the step's own default applies).
+    """
     full = resolve(kind, name, prefix=prefix)
     accepted = set(getattr(load(kind, full), "param_names", lambda: list(defaults))())
-    merged = {k: v for k, v in defaults.items() if k in accepted and v is not None}
+    merged = {k: v for k, v in defaults.items()
+              if k in accepted and not (v is None and k in ("model", "dtype"))}
     merged.update(params)
     return create(kind, full, **merged)
 
