@@ -64,6 +64,8 @@ ALLOW: dict[tuple[str, str], str] = {
                                                                       "alone makes 12 candidates)",
     ("docs/scaling.md", "--executor ray"): "a Ray cluster and 16 workers",
     ("docs/scaling.md", 'executor="ray"'): "a Ray cluster (address='auto') with GPUs",
+    ("docs/alia.md", "llm_model=Qwen"): "real weights: an LLM, BLIP, Stable Diffusion and CLIP from the hub",
+    ("docs/alia.md", "call_my_llm"): "fragment: call_my_llm stands for the user's LLM API",
 }
 
 #: (page, a substring of one command line) -> why that command of a shell block is not run

@@ -1,13 +1,13 @@
 """ALIA's domain descriptions: captions of the training set summarised by a language model.
 
 ALIA (Dunlap et al., "Diversify Your Vision Datasets with Automatic Diffusion-Based
-Augmentation", NeurIPS 2023, Sec. 3.1) captions every training image with a generic
+Augmentation", NeurIPS 2023) captions every training image with a generic
 captioner (BLIP), then asks a large language model to summarise the captions into a
 handful of class-agnostic *domains* ("a photo of a bird perched on a fence"): every
 aspect of an image not used for classification (location, weather, pose, zoom).
 
 * :data:`DOMAIN_PROMPT` is the request of the authors' reference code
-  (``prompt_generation.py`` of github.com/lisadunlap/ALIA, Fig. 3 of the paper), verbatim;
+  (``prompt_generation.py`` of github.com/lisadunlap/ALIA; a figure of the paper), verbatim;
 * :func:`clean_captions` drops empty captions, those with a word repeated more than five
   times (the reference code's ``remove_bad_captions``) and duplicates;
 * :func:`domain_request` fills the prompt with at most :data:`MAX_CAPTIONS` captions (the

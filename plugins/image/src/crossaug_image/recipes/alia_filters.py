@@ -1,4 +1,4 @@
-"""ALIA's two filters of edited images (Dunlap et al., NeurIPS 2023, Sec. 3.3).
+"""ALIA's two filters of edited images (Dunlap et al., NeurIPS 2023; the filtering step).
 
 * **Semantic filter.** CLIP zero-shot classification of each edit among the task prompt
   ("a photo of a bird") and generic negatives ("a photo of an object", "an image", ...):
