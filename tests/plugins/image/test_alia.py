@@ -310,6 +310,15 @@ def test_empty_domain_list_is_a_clear_error():
         create("recipe", "alia", domains=["a photo of a bird"], subject="bird").domain_list()
 
 
+def test_misspelled_model_steps_suggest_the_registered_names():
+    with pytest.raises(ConfigError, match="did you mean.*image.img2img"):
+        create("recipe", "alia", domains=["x"], editor="img2imgg")
+    with pytest.raises(ConfigError, match="did you mean.*image.clip-score"):
+        create("recipe", "alia", domains=["x"], clip_filter="clip-scor")
+    with pytest.raises(ConfigError, match="maps image -> text"):
+        create("recipe", "alia", domains=["x"], editor="image.caption.blip")
+
+
 def test_an_answer_without_domains_is_a_clear_error(sd_dir, clip_dir, blip_dir, tiny):
     from crossaug_text.llm_clients import register_client, unregister_client
 
