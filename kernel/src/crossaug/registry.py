@@ -2,7 +2,8 @@
 
 Groups: ``crossaug.modalities``, ``crossaug.transforms``,
 ``crossaug.augmentations``, ``crossaug.filters``, ``crossaug.recipes``,
-``crossaug.hooks`` and ``crossaug.executors``. :func:`names` and :func:`entry_points` list without importing
+``crossaug.hooks``, ``crossaug.executors`` (where batches run) and
+``crossaug.encoders`` (feature extractors, by the modality they read). :func:`names` and :func:`entry_points` list without importing
 anything, from :mod:`importlib.metadata` (which knows each entry point's
 distribution, so discovery can be filtered per distribution). :func:`load`,
 :func:`load_many` and :func:`list_plugins` choose the names first, then load them
@@ -37,6 +38,7 @@ GROUPS: dict[str, str] = {
     "recipe": "crossaug.recipes",
     "hook": "crossaug.hooks",
     "executor": "crossaug.executors",
+    "encoder": "crossaug.encoders",
 }
 KERNEL_DIST = "crossaug"
 

