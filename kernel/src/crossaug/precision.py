@@ -1,22 +1,11 @@
 """Training precision and CPU threads for every torch step: the training half of the device policy.
 
-Anything crossaug trains (Diff-II concepts and LoRA, CMDA heads, LeMDA, StyleGAN2, the paired
-text encoder) keeps **float32 master weights** and runs its forward pass under autocast, whatever
-``dtype`` the user asked for: the ``dtype`` only picks the autocast precision. Adam on a float16
-parameter underflows and overflows (Diff-II's concept embeddings went to NaN that way, silently);
-with float32 masters no dtype choice can do that. :class:`MixedPrecision` holds the choice:
-
-* CPU: bfloat16 autocast when a half dtype is asked for and CPU autocast is available, else float32;
-* CUDA: the asked half dtype (``auto``: bfloat16 where supported, else float16); float16 runs with a
-  ``GradScaler``;
-* MPS: float32 (no autocast);
-* a NaN or infinite loss raises :class:`TrainingDiverged` naming the loop and the step.
-
-CPU threads: torch's default thread count oversubscribes a machine running several workers (on
-2 busy cores one StyleGAN2 step took 0.99 s with 2 threads, 0.29 s with 1). :func:`torch_threads`
-is ``cores // workers`` (the executor tells each worker how many share the machine; the
-``CROSSAUG_TORCH_THREADS`` environment variable overrides it) and :func:`apply_torch_threads`
-caps torch's count at it; model steps and training loops call it before they run. torch is imported lazily.
+Everything crossaug trains keeps **float32 master weights** and runs its forward pass under
+autocast at the asked ``dtype`` (:class:`MixedPrecision`: bfloat16 on CPU, the half dtype on CUDA
+with a ``GradScaler`` for float16, float32 on MPS); a NaN or infinite loss raises
+:class:`TrainingDiverged`. :func:`apply_torch_threads` caps torch's CPU threads at
+:func:`torch_threads` (``cores // workers``, or ``CROSSAUG_TORCH_THREADS``). Why, with the
+measurements behind it: docs/scaling.md ("Devices and precision"). torch is imported lazily.
 
 Example:
     >>> import torch
