@@ -66,6 +66,9 @@ ALLOW: dict[tuple[str, str], str] = {
     ("docs/scaling.md", 'executor="ray"'): "a Ray cluster (address='auto') with GPUs",
     ("docs/alia.md", "llm_model=Qwen"): "real weights: an LLM, BLIP, Stable Diffusion and CLIP from the hub",
     ("docs/alia.md", "call_my_llm"): "fragment: call_my_llm stands for the user's LLM API",
+    ("docs/biaug.md", "call_my_llm"): "fragment: call_my_llm stands for the user's LLM API; real weights: "
+                                      "Grounding DINO and SD inpainting",
+    ("docs/biaug.md", "Qwen/Qwen2.5"): "real weights: an LLM, Grounding DINO / OWLv2 and SD inpainting from the hub",
 }
 
 #: (page, a substring of one command line) -> why that command of a shell block is not run
