@@ -69,6 +69,8 @@ ALLOW: dict[tuple[str, str], str] = {
     ("docs/biaug.md", "call_my_llm"): "fragment: call_my_llm stands for the user's LLM API; real weights: "
                                       "Grounding DINO and SD inpainting",
     ("docs/biaug.md", "Qwen/Qwen2.5"): "real weights: an LLM, Grounding DINO / OWLv2 and SD inpainting from the hub",
+    ("docs/seltda.md", "crossaug run seltda"): "real weights: InstructBLIP / BLIP-2 and BLIP from the hub",
+    ("docs/llm-synthesize.md", "Qwen/Qwen2.5"): "real weights: an LLM, BLIP and OWLv2 from the hub",
 }
 
 #: (page, a substring of one command line) -> why that command of a shell block is not run
