@@ -376,6 +376,12 @@ def test_bad_configurations_are_config_errors(owl_dir, inpaint_dir):
         create("recipe", "biaug", **_params(owl_dir, inpaint_dir, detector="detct"))
 
 
+def test_without_the_text_plugin_the_error_says_what_to_install(owl_dir, inpaint_dir, monkeypatch):
+    monkeypatch.setenv("CROSSAUG_PLUGINS", "crossaug-image")  # discovery limited to the image plugin
+    with pytest.raises(ConfigError, match="pip install crossaug-text"):
+        create("recipe", "biaug", **_params(owl_dir, inpaint_dir))
+
+
 def test_models_swap_by_short_name(owl_dir, inpaint_dir):
     r = create("recipe", "biaug", **_params(owl_dir, inpaint_dir, llm="llm-rewrite", detector="detect",
                                             inpainter="inpaint"))

@@ -184,8 +184,15 @@ class BiAug(Recipe):
         self.device = check_device(device)
         self.dtype = check_dtype(dtype)
         run = {"device": self.device, "dtype": None if self.dtype == "auto" else self.dtype}
-        self.llm_step = _build("augmentation", llm, "text.", {**self.llm_params, "template": "{text}", "prompt": ""},
-                               {"max_new_tokens": 48, "stop": [], **run})
+        try:
+            self.llm_step = _build("augmentation", llm, "text.",
+                                   {**self.llm_params, "template": "{text}", "prompt": ""},
+                                   {"max_new_tokens": 48, "stop": [], **run})
+        except ConfigError as exc:
+            if "unknown augmentation" not in str(exc):
+                raise
+            raise ConfigError(f"biaug: no language-model step {llm!r} is registered ({exc}); the default, "
+                              "text.llm-rewrite, comes with crossaug-text: pip install crossaug-text") from None
         if not callable(getattr(self.llm_step, "rewrite", None)):
             raise ConfigError(f"biaug: llm {llm!r} has no rewrite(texts, seeds) method; use text.llm-rewrite or an "
                               "augmentation with that interface")
