@@ -319,6 +319,12 @@ def test_misspelled_model_steps_suggest_the_registered_names():
         create("recipe", "alia", domains=["x"], editor="image.caption.blip")
 
 
+def test_an_unknown_llm_step_says_where_the_default_comes_from(sd_dir, clip_dir, blip_dir, tiny):
+    r = create("recipe", "alia", **_params(sd_dir, clip_dir, blip_dir, llm="text.no-such-llm"))
+    with pytest.raises(ConfigError, match="pip install crossaug-text"):
+        r.fit(_images(tiny))
+
+
 def test_an_answer_without_domains_is_a_clear_error(sd_dir, clip_dir, blip_dir, tiny):
     from crossaug_text.llm_clients import register_client, unregister_client
 

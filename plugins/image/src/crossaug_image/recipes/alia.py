@@ -327,7 +327,14 @@ class Alia(Recipe):
             params["model"] = self.llm_model
         if self.llm_client is not None:
             params["client"] = self.llm_client
-        lm = create_named("augmentation", self.llm, **params)
+        try:
+            lm = create_named("augmentation", self.llm, prefix="text.", **params)
+        except ConfigError as exc:
+            if "unknown augmentation" not in str(exc):
+                raise
+            raise ConfigError(f"alia: no language-model step {self.llm!r} is registered ({exc}); the default, "
+                              "text.llm-rewrite, comes with crossaug-text: pip install crossaug-text "
+                              "(or pass domains=[...])") from None
         if not callable(getattr(lm, "rewrite", None)):
             raise ConfigError(f"alia: the language-model step {self.llm!r} has no rewrite(texts, seeds) method; "
                               "name text.llm-rewrite or a step with that interface")
