@@ -81,20 +81,27 @@ class Augmentation(Step):
         """Sample parameters from ``rng`` (a Generator or an int seed), apply them, append a lineage step."""
         rng = as_generator(rng)
         self.check(sample)
+        return self._augment_checked(sample, rng)
+
+    def _augment_checked(self, sample: Sample, rng: np.random.Generator, id: str | None = None) -> Sample:
+        """:meth:`augment` once :meth:`check` passed (a recipe that checked its inputs calls this);
+        ``id`` names the output."""
         with timed(self.name or type(self).__name__):
             params = self.sample_params(sample, rng)
-            return self._apply_recorded(sample, params)
+            return self._apply_recorded(sample, params, id)
 
     def replay(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
         """Re-apply recorded ``params`` (from a manifest's lineage) to ``sample``."""
         self.check(sample)
         return self._apply_recorded(sample, params)
 
-    def _apply_recorded(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
+    def _apply_recorded(self, sample: Sample, params: Mapping[str, Any], id: str | None = None) -> Sample:
         out = self.apply(sample, params)
         if not isinstance(out, Sample):
             raise TypeError(f"{type(self).__name__}.apply must return a Sample, got {type(out).__name__}")
         step = self.lineage_step(params)
+        if id is not None:
+            return out.replace(id=id, lineage=sample.lineage + (step,), parent_id=sample.root_id)
         return out.replace(lineage=sample.lineage + (step,), parent_id=sample.root_id)
 
     def __call__(self, data: Any, rng: Any = None, *, sample_rate: int | None = None,

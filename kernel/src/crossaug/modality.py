@@ -39,7 +39,8 @@ class Modality:
         """Turn ``value`` into a valid payload or raise :class:`BadSample`."""
         from .hooks import get_plugin_manager
 
-        hooked = get_plugin_manager().hook.crossaug_coerce(value=value, modality=self.name)
+        caller = get_plugin_manager().hook.crossaug_coerce
+        hooked = caller(value=value, modality=self.name) if caller.get_hookimpls() else None  # none: no call
         payload = hooked if hooked is not None else self._coerce(value, sample_id=sample_id,
                                                                  field=field, base_dir=base_dir)
         self.validate(payload, sample_id=sample_id, field=field)

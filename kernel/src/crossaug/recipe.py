@@ -129,9 +129,19 @@ class Augment(Recipe):
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         self.check(samples)
+        aug = self.augmentation
         out: list[list[Sample]] = []
+        if (type(aug).augment is Augmentation.augment and type(aug).check is Augmentation.check
+                and set(aug.fields) <= set(self.required_fields())):
+            # self.check validated exactly what aug.check would: each candidate skips the repeat
+            run = aug._augment_checked
+            for sample in samples:
+                sid = sample.id
+                cands = [run(sample, seeder.rng("augment", sid, i), f"{sid}~{i}") for i in range(self.n)]
+                out.append(apply_filters(self.filters, cands, [sample] * len(cands)) if self.filters else cands)
+            return out
         for sample in samples:
-            cands = [self.augmentation.augment(sample, seeder.rng("augment", sample.id, i))
+            cands = [aug.augment(sample, seeder.rng("augment", sample.id, i))
                      .replace(id=f"{sample.id}~{i}") for i in range(self.n)]
             out.append(apply_filters(self.filters, cands, [sample] * len(cands)))
         return out

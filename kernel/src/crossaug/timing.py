@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 _local = threading.local()
+_clock = time.perf_counter
 
 
 def _table() -> dict[str, list[float]]:
@@ -25,16 +24,31 @@ def _table() -> dict[str, list[float]]:
     return _local.table
 
 
-@contextmanager
-def timed(name: str, count: int = 1) -> Iterator[None]:
-    """Add the time spent in the block (and ``count`` items) to ``name``'s total."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        entry = _table().setdefault(name, [0.0, 0])
-        entry[0] += time.perf_counter() - start
-        entry[1] += count
+class timed:  # noqa: N801 - used like a function: ``with timed(name):``
+    """Add the time spent in the block (and ``count`` items) to ``name``'s total.
+
+    A plain class rather than a generator context manager: it wraps every augmentation call.
+    """
+
+    __slots__ = ("name", "count", "start")
+
+    def __init__(self, name: str, count: int = 1) -> None:
+        self.name = name
+        self.count = count
+
+    def __enter__(self) -> None:
+        self.start = _clock()
+
+    def __exit__(self, *exc: object) -> None:
+        elapsed = _clock() - self.start
+        try:
+            entry = _local.table.get(self.name)
+        except AttributeError:
+            entry = None
+        if entry is None:
+            entry = _table().setdefault(self.name, [0.0, 0])
+        entry[0] += elapsed
+        entry[1] += self.count
 
 
 def take_timings() -> dict[str, list[float]]:

@@ -32,6 +32,9 @@ from ..errors import ConfigError
 STATE_DIR = ".crossaug"
 
 
+#: ``json.dumps`` of an id without its per-call set-up (the same text)
+_json_id = json.encoder.encode_basestring_ascii
+
 #: default seconds between group commits (fsyncs)
 COMMIT_INTERVAL = 0.25
 
@@ -119,14 +122,14 @@ class Manifest:
         if not entries:
             return
         with self._lock:
-            end, pending = self._end, self._pending
+            end, pending, write, done = self._end, self._pending, self._fh.write, self.done
             for parent_id, block in entries:
                 if not isinstance(block, bytes):
                     block = "".join(line + "\n" for line in block).encode("utf-8", "backslashreplace")
-                self._fh.write(block)
+                write(block)
                 end += len(block)
-                pending.append(b'{"id": %s, "end": %d}\n' % (json.dumps(parent_id).encode(), end))
-                self.done.add(parent_id)
+                pending.append(b'{"id": %s, "end": %d}\n' % (_json_id(parent_id).encode(), end))
+                done.add(parent_id)
             self._end = end
         if self._thread is None:
             self.sync()

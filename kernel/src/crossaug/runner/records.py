@@ -122,7 +122,7 @@ def _parent_fields(sample: Sample, out_dir: Path) -> dict[str, Any]:
     """The input's fields: inline values, and media (re)written once per processing of the input."""
     global _last_parent
     cached = _last_parent
-    if cached[0] is sample and cached[1] == out_dir:
+    if cached[0] is sample and (cached[1] is out_dir or cached[1] == out_dir):
         return cached[2]
     out = {}
     for name, payload in sample.fields.items():
@@ -180,7 +180,7 @@ _last_parent_json: tuple[Any, Path, str] = (None, Path(), "")
 def _parent_json(sample: Sample, out_dir: Path) -> str:
     global _last_parent_json
     cached = _last_parent_json
-    if cached[0] is sample and cached[1] == out_dir:
+    if cached[0] is sample and (cached[1] is out_dir or cached[1] == out_dir):
         return cached[2]
     text = _encode_value(_parent_fields(sample, out_dir))
     _last_parent_json = (sample, out_dir, text)

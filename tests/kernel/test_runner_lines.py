@@ -1,0 +1,70 @@
+"""Manifest lines joined from encoded pieces are the bytes the dict path writes, and tally the same."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from crossaug import LineageStep, Sample
+from crossaug.runner.manifest import _json_id
+from crossaug.runner.records import dumps, sample_block, sample_record
+from crossaug.runner.summary import Tally
+
+PARENT = Sample("p\u00e9 1", {"text": 'h\u00e9llo "w\u00f6rld"\n\t\\'}, label=np.int64(3))
+STEP = LineageStep("a", params={"x": np.float32(0.5), "y": (1, 2), "z": float("nan")})
+FILTER = LineageStep("f", kind="filter", score=np.float64(0.25), kept=False, reason="bad at 0x7fff1234")
+
+CASES = {
+    "kept": PARENT.derive(STEP, id="p~0", text="x"),
+    "rejected by a filter": PARENT.derive(STEP, id="p~1", text="y").reject("f: 0.3 > 0.2", FILTER),
+    "lone surrogate in the text": Sample("q~0", {"text": "a\ud800b"}, parent_id="q", lineage=(STEP, FILTER)),
+    "tuple label, numpy meta": Sample("q~1", {"text": "t"}, label=("a", 1), parent_id="q",
+                                      meta={"k": [1, np.float32(2.5)], 3: None}),
+    "infinite label, object meta": Sample("q~2", {"text": "t"}, label=float("inf"), parent_id="q",
+                                          meta={"k": object()}),
+    "two text fields, surrogate param": Sample("q~3", {"text": "t", "text.de": "d"}, label={"a": np.bool_(True)},
+                                               parent_id="q", lineage=(LineageStep("s", params={"p": "\ud800"}),)),
+    "rejected without a step": Sample("q~4", {"text": "t"}, parent_id="q", kept=False, reason="x" * 5000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_sample_block_is_the_dict_paths_bytes(name, tmp_path):
+    sample = CASES[name]
+    expected = (dumps(sample_record(sample, PARENT, "r\u00e9", tmp_path)) + "\n").encode("utf-8")
+    assert sample_block([sample], PARENT, "r\u00e9", tmp_path) == expected
+    json.loads(expected)  # and it is one valid JSON line
+
+
+def test_sample_block_of_a_group_shares_steps_and_ends_each_line(tmp_path):
+    group = [PARENT.derive(STEP, id=f"p~{i}", text=f"x{i}") for i in range(3)]
+    block = sample_block(group, PARENT, "r", tmp_path)
+    assert block.endswith(b"\n") and block.count(b"\n") == 3
+    assert block == b"".join((dumps(sample_record(o, PARENT, "r", tmp_path)) + "\n").encode() for o in group)
+
+
+def test_sample_block_writes_media_like_the_dict_path(tmp_path):
+    from PIL import Image
+
+    img = Image.new("RGB", (4, 3), (10, 20, 30))
+    parent = Sample("im/1", {"image": img, "text": "a"})
+    out = parent.derive(STEP, id="im/1~0", image=img.rotate(90))
+    block = sample_block([out], parent, "r", tmp_path / "a")
+    line = json.loads(block)
+    assert (tmp_path / "a" / line["image"]).is_file() and (tmp_path / "a" / line["parent"]["image"]).is_file()
+    assert block == (dumps(sample_record(out, parent, "r", tmp_path / "a")) + "\n").encode()
+
+
+def test_tally_of_samples_equals_tally_of_their_lines(tmp_path):
+    by_sample, by_line = Tally(), Tally()
+    for sample in CASES.values():
+        by_sample.add_sample(sample)
+        by_line.add(sample_record(sample, PARENT, "r", tmp_path))
+    assert by_sample.summary() == by_line.summary()
+    assert by_sample.summary()["filters"]["f"]["scored"] == 2
+
+
+@pytest.mark.parametrize("value", ["a", "\u00e9\u2028\"\\", "\ud800x", "\x00", "x" * 300])
+def test_journal_ids_are_json_dumps(value):
+    assert _json_id(value) == json.dumps(value)
