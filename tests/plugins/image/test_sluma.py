@@ -128,6 +128,7 @@ def test_cli_end_to_end(tmp_path, gligen_dir, clip_dir):
         by_parent.setdefault(r["parent_id"], []).append(r)
     assert [len(by_parent[k]) for k in ("c0", "c1", "c2", "c3")] == [3, 3, 3, 1]
     assert not by_parent["c3"][0]["kept"] and "2 phrase(s) but 1 box" in by_parent["c3"][0]["reason"]
+    assert "sample 'c3' field 'boxes'" in by_parent["c3"][0]["reason"]
     made = [r for k in ("c0", "c1", "c2") for r in by_parent[k]]
     assert 0 < sum(r["kept"] for r in made) < len(made)
     assert all(r["lineage"][-1]["params"]["step"] == i + 1 for i, r in enumerate(made))

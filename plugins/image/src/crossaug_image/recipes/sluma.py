@@ -168,6 +168,8 @@ class Sluma(Recipe):
             for i in range(self.n):
                 seed = seeder.integer_seed("sluma", s.id, i)
                 meta, step = self._layout(s, seed)
+                if hasattr(self.generator, "layout_of"):  # a bad layout is the input's error, before any model runs
+                    self.generator.layout_of(s.replace(meta=meta))
                 lineage = s.lineage + ((step,) if step is not None else ())
                 cands.append(s.replace(id=f"{s.id}~{i}", parent_id=s.id, meta=meta, lineage=lineage))
                 seeds.append(seed)
