@@ -398,6 +398,25 @@ def test_a_detector_writing_no_detections_json_is_an_error_naming_the_sample(owl
     assert "b0" in str(info.value)
 
 
+def test_the_papers_detector_grounding_dino(inpaint_dir, tiny, tmp_path_factory):
+    """Grounding DINO labels a box with the span of the phrases that fired; objects take the spans holding them."""
+    from crossaug_image.recipes.biaug_boxes import label_matches
+
+    gd = str(tiny.build_grounding_dino(tmp_path_factory.mktemp("grounding-dino")))
+    r = create("recipe", "biaug", **_params(gd, inpaint_dir, attributes=["color"], objects_per_image=None))
+    assert (r.detector_step.threshold, r.detector_step.text_threshold) == (0.0, 0.25)  # Grounding DINO's 0.25
+    src = Sample("gd", {"image": tiny.make_image(7, (48, 40)), "text": "a cat sitting under a tree"})
+    group = r.process([src], Seeder(0))[0]
+    assert group and group[0].lineage[1].model == gd
+    for o in group:
+        p = o.lineage[-1].params
+        assert o.kept or o.reason, o
+        if o.kept:
+            assert label_matches(p["label"], p["object"]), p
+            assert o["text"] == attribute_caption(src["text"], p["object"], "red")
+    assert any(o.kept for o in group)
+
+
 # -- through a real tiny transformers language model ------------------------------------
 
 

@@ -287,6 +287,7 @@ class BiAug(Recipe):
             j["steps"] = [*j["steps"], self._llm_lineage("attribute", request, answer, seed)]
             parsed = parse_attribute(answer, obj)
             record = {**self._models(), "object": obj, "box": j["plan"]["box"], "score": j["plan"]["score"],
+                      "label": j["plan"]["label"],
                       "attribute": j["attribute"], "value": parsed.value, "negative": parsed.negative, **j["info"]}
             if parsed.problem is not None:
                 reason = f"malformed attribute answer: {parsed.problem}"
