@@ -6,10 +6,10 @@ import json
 
 import crossaug
 import pytest
-from crossaug import BadSample, ConfigError, LineageStep, Sample, Seeder, create
+from crossaug import BadSample, ConfigError, LineageStep, Produced, Sample, Seeder, Transform, create
 from crossaug.cli import app
 from crossaug.testing import FilterContract, RecipeContract
-from crossaug_image.recipes.seltda import fill_question, run_each
+from crossaug_image.recipes.seltda import fill_question, run_each, split_question
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.model
@@ -226,3 +226,71 @@ def test_python_api_run(blip2_dir, tiny, tmp_path):
                           params=_params(blip2_dir, n=1))
     lines = list(crossaug.read_manifest(result.output_dir))
     assert [x["id"] for x in lines] == ["a~q0"]
+
+
+def test_split_question_by_hand():
+    assert split_question("what is on the desk?  a  laptop ") == ("what is on the desk?", "a laptop")
+    assert split_question("is it red? yes? no") == ("is it red?", "yes? no")
+    assert split_question("no mark here") == ("no mark here", "")
+    assert split_question("why?") == ("why?", "")
+
+
+class JointTeacher(Transform):
+    """A stand-in for a fine-tuned SelTDA teacher (VQG_IC): writes "question? answer" with a confidence.
+
+    Registered VLMs cannot be made to write such strings at random init; this one is real code
+    driven by the recipe (its seeds, its lineage), the recipe's other steps are the real ones.
+    """
+
+    name = "image.vqa"
+    source, target = "image", "text"
+
+    def __init__(self, out_field: str = "text.question") -> None:
+        self.out_field = out_field
+
+    def transform_batch(self, samples, seeds):
+        texts = ["what animal is this? a {}", "what animal is this? a {}", "is it small?", "how big is it"]
+        return [Produced(texts[seed % 4].format(s.label), {"confidence": 0.2 + 0.1 * (seed % 4)})
+                for s, seed in zip(samples, seeds)]
+
+
+def test_teacher_answers_are_split_and_kept_or_answered_again(blip2_dir, tiny):
+    own = create("recipe", "seltda", **_params(blip2_dir, n=6, answerer=None, split_answer=True,
+                                               require_question_mark=True, threshold=0.25))
+    own._steps = (JointTeacher(), None)
+    seeder = Seeder(1)
+    outs = own.process(_images(tiny)[:1], seeder)[0]
+    kinds = [seeder.integer_seed("seltda", "question", "u0", j) % 4 for j in range(6)]
+    assert set(kinds) == {0, 1, 2, 3}, "the seeds should reach every case of the stand-in teacher"
+    first_kept = None
+    for j, o in enumerate(outs):
+        kind = seeder.integer_seed("seltda", "question", "u0", j) % 4
+        conf = 0.2 + 0.1 * kind
+        if kind in (0, 1):
+            if first_kept is None:
+                assert o.kept is (conf >= 0.25), o.reason
+                if o.kept:
+                    assert (o["text.question"], o["text.answer"]) == ("what animal is this?", "a cat")
+                    assert o.meta["teacher_answer"] == "a cat" and o.lineage[-1].score == pytest.approx(conf)
+                else:
+                    assert o.reason.startswith("image.answer-confidence")
+                first_kept = o.id
+            else:
+                assert o.reason == f"duplicate question (same as {first_kept})"
+        elif kind == 2:
+            assert o.reason == "the teacher wrote no answer after the question: 'is it small?'"
+        else:
+            assert o.reason == "not a question (no '?'): 'how big is it'"
+    # with an answerer, the VQA model answers the cut question; the teacher's answer stays in meta
+    again = create("recipe", "seltda", **_params(blip2_dir, n=6, split_answer=True, require_question_mark=True))
+    again._steps = (JointTeacher(), again.answer_step)
+    kept = [o for o in again.process(_images(tiny)[:1], Seeder(1))[0] if o.kept]
+    assert len(kept) == 1 and all(o["text.question"] == "what animal is this?" and o.meta["teacher_answer"] == "a cat"
+                        for o in kept)
+    assert all(o.lineage[-2].name == "image.vqa" and o.lineage[-2].params["question"] == "what animal is this?"
+               for o in kept)
+    with pytest.raises(ConfigError, match="needs split_answer=True"):
+        create("recipe", "seltda", **_params(blip2_dir, answerer=None))
+    with pytest.raises(ConfigError, match="no question_templates"):
+        create("recipe", "seltda", **_params(blip2_dir, answerer=None, split_answer=True,
+                                             question_templates=["What? {caption}"]))

@@ -19,7 +19,10 @@ recipe is the data side of it, with no training:
 
 Outputs are ``(image, question, answer)`` samples ``{id}~q{j}``. Every model is chosen by
 registry name and model id; fine-tuning the teacher (SelTDA's VQG_IC) or the student is out
-of scope: point ``question_model`` at a teacher checkpoint of your own.
+of scope: point ``question_model`` at a teacher checkpoint of your own. Such a teacher writes
+``"question? answer"`` strings: ``split_answer=True`` cuts them at the first ``?`` (the
+teacher's answer goes to ``meta["teacher_answer"]``), and ``answerer=None`` keeps the
+teacher's answer with the teacher's confidence, as SelTDA does.
 
 Example:
     >>> r = SelTDA(model="my/instructblip", n=2)
@@ -27,6 +30,8 @@ Example:
     ('image.vqa', 'Write a short question about this image.', 'Question: {question} Short answer:', 0.5)
     >>> fill_question("What is {caption} doing?", "a dog on grass", None)
     'What is a dog on grass doing?'
+    >>> split_question("what is on the desk? a laptop")
+    ('what is on the desk?', 'a laptop')
 """
 
 from __future__ import annotations
@@ -50,6 +55,13 @@ def fill_question(template: str, caption: str, label: str | None) -> str:
     text = template.replace("{caption}", caption.strip().rstrip(".")).replace(
         "{label}", "" if label is None else str(label).replace("_", " "))
     return " ".join(text.split())
+
+
+def split_question(text: str) -> tuple[str, str]:
+    """``("question?", "answer")`` of a teacher's ``"question? answer"`` string (answer ``""`` if none)."""
+    text = " ".join(str(text).split())
+    cut = text.find("?")
+    return (text, "") if cut < 0 else (text[:cut + 1], text[cut + 1:].strip())
 
 
 def run_each(step: Any, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample | str]:
@@ -86,13 +98,18 @@ class SelTDA(Recipe):
         question_params: further parameters of the questioner (``top_p``, ``max_new_tokens`` ...);
             by default a VQA questioner samples (``do_sample=True``, ``top_p=0.9``; ours) and a
             captioner uses ``mode="sample"``.
-        answerer: registered VQA transform (default ``image.vqa``; needs ``question_field``).
+        answerer: registered VQA transform (default ``image.vqa``; needs ``question_field``);
+            ``None``: the teacher's own answers (needs ``split_answer``), scored by the
+            question step's confidence.
         answer_template: the answerer's prompt around ``{question}`` (default InstructBLIP's
             ``Question: {question} Short answer:``; BLIP-2: ``Question: {question} Answer:``).
         answer_params: further parameters of the answerer (greedy by default).
         n: questions per image (default 3; ours).
         threshold: minimum answer confidence (``image.answer-confidence``; default 0.5, ours).
         require_question_mark: reject generated questions without ``?``.
+        split_answer: the questioner writes ``"question? answer"`` (SelTDA's teacher): cut at the
+            first ``?``; the rest is the teacher's answer (``meta["teacher_answer"]``; with
+            ``answerer=None`` the output's answer).
         filters: further filters scoring each kept pair against its image.
         question_field, answer_field: output text fields (``text.question``, ``text.answer``).
         caption_field: where a captioner's caption goes (templated questions).
@@ -105,9 +122,10 @@ class SelTDA(Recipe):
     def __init__(self, model: str = "Salesforce/instructblip-flan-t5-xl", question_model: str | None = None,
                  questioner: str = "image.vqa", question_prompt: str = QUESTION_PROMPT,
                  question_templates: Sequence[str] | None = None, question_params: Mapping[str, Any] | None = None,
-                 answerer: str = "image.vqa", answer_template: str = ANSWER_TEMPLATE,
+                 answerer: str | None = "image.vqa", answer_template: str = ANSWER_TEMPLATE,
                  answer_params: Mapping[str, Any] | None = None, n: int = 3, threshold: float = 0.5,
-                 require_question_mark: bool = True, filters: Sequence[Filter] | None = None,
+                 require_question_mark: bool = True, split_answer: bool = False,
+                 filters: Sequence[Filter] | None = None,
                  question_field: str = "text.question", answer_field: str = "text.answer",
                  caption_field: str = "text.caption", device: str = "auto", dtype: str = "auto") -> None:
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
@@ -125,20 +143,26 @@ class SelTDA(Recipe):
         self.questioner = registry.resolve("transform", questioner, prefix="image.", source="image", target="text")
         self.question_prompt, self.question_templates = question_prompt, question_templates
         self.question_params = dict(question_params or {})
-        self.answerer = registry.resolve("transform", answerer, prefix="image.", source="image", target="text")
+        if answerer is None and (not split_answer or question_templates is not None):
+            raise ConfigError(f"{self.name}: answerer=None keeps the teacher's own answers: it needs "
+                              "split_answer=True and a VQA questioner (no question_templates), whose confidence "
+                              "scores them")
+        self.answerer = (registry.resolve("transform", answerer, prefix="image.", source="image", target="text")
+                         if answerer else None)
+        self.split_answer = bool(split_answer)
         self.answer_template, self.answer_params = answer_template, dict(answer_params or {})
         self.n, self.threshold = n, float(threshold)
         self.require_question_mark = bool(require_question_mark)
         self.filters = check_filters(filters, self.name)
         self.question_field, self.answer_field, self.caption_field = question_field, answer_field, caption_field
         self.device, self.dtype = device, dtype
-        self.confidence = AnswerConfidence(threshold=self.threshold, step=self.answerer)
+        self.confidence = AnswerConfidence(threshold=self.threshold, step=self.answerer or self.questioner)
         self._steps = self._build()
 
     def _build(self) -> tuple[Any, Any]:
         q_accepts = set(registry.load("transform", self.questioner).param_names())
-        a_accepts = set(registry.load("transform", self.answerer).param_names())
-        if "question_field" not in a_accepts:
+        a_accepts = set(registry.load("transform", self.answerer).param_names()) if self.answerer else set()
+        if self.answerer and "question_field" not in a_accepts:
             raise ConfigError(f"{self.name}: answerer {self.answerer!r} takes no question_field; "
                               "it must be a VQA transform such as image.vqa")
         common = {"device": self.device, "dtype": self.dtype}
@@ -156,7 +180,8 @@ class SelTDA(Recipe):
              "out_field": self.answer_field, **common}
         a = {k: v for k, v in a.items() if k in a_accepts}
         a.update(self.answer_params)
-        return registry.create("transform", self.questioner, **q), registry.create("transform", self.answerer, **a)
+        answer = registry.create("transform", self.answerer, **a) if self.answerer else None
+        return registry.create("transform", self.questioner, **q), answer
 
     @property
     def question_step(self) -> Any:
@@ -165,8 +190,21 @@ class SelTDA(Recipe):
 
     @property
     def answer_step(self) -> Any:
-        """The built answering transform."""
+        """The built answering transform (``None``: the teacher's answers are kept)."""
         return self._steps[1]
+
+    def _split(self, out: Sample) -> Sample:
+        """Cut a ``"question? answer"`` string: the question stays, the answer goes to meta (and the
+        answer field without an answerer); no answer after the ``?`` is a rejection."""
+        if not self.split_answer or not out.kept:
+            return out
+        q, a = split_question(str(out.fields.get(self.question_field, "")))
+        if not a:
+            if "?" not in q and self.require_question_mark:
+                return out  # rejected as not a question
+            return out.reject(f"the teacher wrote no answer after the question: {q!r}")
+        fields = {self.question_field: q, **({} if self.answer_step else {self.answer_field: a})}
+        return out.derive(None, **fields).replace(meta={**out.meta, "teacher_answer": a})
 
     def _question(self, out: Sample, j: int, parent: Sample) -> Sample:
         """Fill template ``j`` with the caption (templated mode) and record it in lineage."""
@@ -211,12 +249,14 @@ class SelTDA(Recipe):
                 cands.append(s.replace(id=out_id, parent_id=s.id).reject(got))
             else:
                 cands.append(self._question(got.replace(id=out_id, parent_id=s.id), j, s))
+        cands = [self._split(c) for c in cands]
         cands = [o for i in range(len(samples)) for o in self._screen(cands[i * self.n:(i + 1) * self.n])]
         live = [k for k, c in enumerate(cands) if c.kept]
-        a_seeds = [seeder.integer_seed(self.name, "answer", flat[k][0].id, flat[k][1]) for k in live]
-        answered = run_each(self.answer_step, [cands[k] for k in live], a_seeds)
-        for k, got in zip(live, answered):
-            cands[k] = cands[k].reject(got) if isinstance(got, str) else got
+        if self.answer_step is not None:
+            a_seeds = [seeder.integer_seed(self.name, "answer", flat[k][0].id, flat[k][1]) for k in live]
+            answered = run_each(self.answer_step, [cands[k] for k in live], a_seeds)
+            for k, got in zip(live, answered):
+                cands[k] = cands[k].reject(got) if isinstance(got, str) else got
         groups: list[list[Sample]] = []
         for i, s in enumerate(samples):
             mine = cands[i * self.n:(i + 1) * self.n]
@@ -230,4 +270,4 @@ class SelTDA(Recipe):
         return {name: getattr(self, name) for name in self.param_names()}
 
 
-__all__ = ["SelTDA", "QUESTION_PROMPT", "ANSWER_TEMPLATE", "fill_question", "run_each"]
+__all__ = ["SelTDA", "QUESTION_PROMPT", "ANSWER_TEMPLATE", "fill_question", "split_question", "run_each"]
