@@ -37,8 +37,14 @@ from crossaug.registry import resolve
 from ..filters.entity_consistency import EntityConsistency
 from ..filters.min_words import MinWords
 from ._build import build, or_auto, or_unset
-from .gmda_text import DEFAULT_INSTRUCTION, MNER_TYPES, ParseAnnotations, entities_from_markup, instruction, \
-    parse_entities
+from .gmda_text import (
+    DEFAULT_INSTRUCTION,
+    MNER_TYPES,
+    ParseAnnotations,
+    entities_from_markup,
+    instruction,
+    parse_entities,
+)
 
 #: the field holding each input's label-aware instruction while the recipe runs (not in the outputs)
 INSTRUCTION_FIELD = "text.gmda-instruction"

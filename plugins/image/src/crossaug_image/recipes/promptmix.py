@@ -35,7 +35,7 @@ from ._build import build, or_auto, or_unset
 
 
 def pseudo_label(sample: Sample, labeler: Transform) -> Sample:
-    """``sample`` labelled by what ``labeler`` just wrote: ``label``, ``meta["pseudo_label"]``, ``meta["source_label"]``.
+    """``sample`` labelled by what ``labeler`` wrote: ``label``, ``meta["pseudo_label"]``, ``meta["source_label"]``.
 
     The labeler's output field is removed; its lineage step (last) gives the confidence
     (``confidence``, else ``None``) and the soft label (``scores``, else the top class alone).
