@@ -34,7 +34,8 @@ def test_import_is_light() -> None:
 
 
 def test_plugin_packages_import_light() -> None:
-    code = ("import sys, crossaug_text, crossaug_audio, crossaug_image, crossaug_multimodal, crossaug_eval; "
+    code = ("import sys, crossaug_text, crossaug_audio, crossaug_image, crossaug_multimodal, crossaug_eval, "
+            "crossaug_integrations, crossaug_ray; "
             "print(sorted(m for m in ('torch','transformers','diffusers','sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

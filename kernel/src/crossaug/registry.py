@@ -224,7 +224,8 @@ def resolve(kind: str, name: str, *, prefix: str | None = None,
     if full is None:
         import difflib
 
-        pool = [n for n in known if not prefix or n.startswith(prefix)] or known
+        # a dotted name may be a third party's full name (example.tts.tones): suggest from every name
+        pool = [n for n in known if not prefix or n.startswith(prefix) or "." in name] or known
         shorts = {n: n[len(prefix):] if prefix and n.startswith(prefix) else n for n in pool}
         close = difflib.get_close_matches(name, list(shorts.values()) + pool, n=3, cutoff=0.5)
         close = list(dict.fromkeys(next((k for k, v in shorts.items() if v == c), c) for c in close))

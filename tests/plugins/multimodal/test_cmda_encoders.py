@@ -80,6 +80,7 @@ def test_third_party_encoder_features_reach_the_latent_space(only_plugins) -> No
     ("text_encoder", "image.pixels", r"encoder 'image\.pixels' maps image -> features; expected text -> features"),
     ("image_encoder", "example.text.letters", "maps text -> features; expected image -> features"),
     ("image_encoder", "pixel", r"did you mean image\.pixels\?"),
+    ("text_encoder", "example.text.leters", r"did you mean example\.text\.letters\?"),
 ])
 def test_unknown_or_wrong_modality_encoder_fails_when_the_recipe_is_built(field: str, name: str,
                                                                           message: str) -> None:
