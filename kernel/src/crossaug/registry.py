@@ -3,9 +3,10 @@
 Groups: ``crossaug.modalities``, ``crossaug.transforms``,
 ``crossaug.augmentations``, ``crossaug.filters``, ``crossaug.recipes``,
 ``crossaug.hooks``, ``crossaug.executors`` (where batches run) and
-``crossaug.encoders`` (feature extractors, by the modality they read). :func:`names` and :func:`entry_points` list without importing
-anything, from :mod:`importlib.metadata` (which knows each entry point's
-distribution, so discovery can be filtered per distribution). :func:`load`,
+``crossaug.encoders`` (feature extractors, by the modality they read).
+:func:`names` and :func:`entry_points` list without importing anything, from
+:mod:`importlib.metadata` (which knows each entry point's distribution, so discovery
+can be filtered per distribution). :func:`load`,
 :func:`load_many` and :func:`list_plugins` choose the names first, then load them
 through a stevedore ``NamedExtensionManager`` whose ``on_load_failure_callback``
 records a broken plugin (with an install hint) so it never hides the others.
