@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 pytestmark = pytest.mark.model
 runner = CliRunner()
 
-CAPTIONS = ["a cat sitting under a tree", "a wooden table in a kitchen", "gibberish", "a dog on the grass"]
+CAPTIONS = ["a cat sitting under a tree", "a wooden table in a kitchen", "gibberish", "a dog on the grass", ""]
 
 
 def fake_gpt(prompts, seeds, **options):
@@ -69,11 +69,13 @@ def test_cli_biaug_end_to_end(tmp_path, models, tiny):
     recs = [json.loads(x) for x in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
     kept = [r for r in recs if r["kept"]]
     rejected = [r for r in recs if not r["kept"]]
-    # 3 readable captions x (color kept, material malformed) + the unreadable caption's rejection
+    # 3 readable captions x (color kept, material malformed) + the unreadable caption's rejection + the empty one
     assert sorted(r["parent_id"] for r in kept) == ["p0", "p1", "p3"]
     assert sorted((r["parent_id"], r["reason"].split(":")[0]) for r in rejected) == [
         ("p0", "malformed attribute answer"), ("p1", "malformed attribute answer"), ("p2", "malformed object list"),
-        ("p3", "malformed attribute answer")]
+        ("p3", "malformed attribute answer"), ("p4", "BadSample")]
+    empty = [r["reason"] for r in rejected if r["parent_id"] == "p4"]
+    assert empty == ["BadSample: sample 'p4' field 'text': empty text"]
     for r in kept:
         last = r["lineage"][-1]
         assert [s["name"] for s in r["lineage"]] == ["text.llm-rewrite", "image.detect", "text.llm-rewrite",
@@ -87,7 +89,8 @@ def test_cli_biaug_end_to_end(tmp_path, models, tiny):
         assert "red" in r["text"] and "green" in r["text.negative"]
         assert (tmp_path / "o" / r["image"]).is_file()
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summary["rejection_reasons"] == {"malformed attribute answer": 3, "malformed object list": 1}
+    assert summary["rejection_reasons"] == {"malformed attribute answer": 3, "malformed object list": 1,
+                                            "BadSample": 1}
     # same seed, same manifest (ids, captions, lineage seeds)
     again = _run(tmp_path, models, "o2")
     assert again.exit_code == 0, again.output
