@@ -46,8 +46,8 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
-from .language import MIN_CONFIDENCE, language_refusal
-from .protected import overlaps_protected, protected_spans
+from .language import MIN_CONFIDENCE, language_refusal, spans_of
+from .protected import overlaps_protected
 from .stopwords import is_stop_word
 from .tokens import match_case, tokenize
 
@@ -371,7 +371,7 @@ class _EDAOperations(Augmentation):
     def editable(self, sample: Sample, text: str) -> list[bool]:
         """One flag per whitespace word of ``text``: may EDA change it? (see the module docstring)."""
         matches = list(_UNIT.finditer(text))
-        spans = protected_spans(text)
+        spans = spans_of(text)
         ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches] if spans else [True] * len(matches)
         if self.protect_label:
             lab = label_words(sample.label)

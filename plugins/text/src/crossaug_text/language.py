@@ -21,12 +21,17 @@ Example:
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
+import unicodedata
+from collections import Counter
 from typing import Any
 
+import numpy as np
 from crossaug import MissingDependency
 
-from .protected import without_protected
+from .protected import ProtectedSpan, protected_spans, without_protected
 
 #: Defaults: probability from which another language is trusted, and the fewest words judged.
 MIN_CONFIDENCE = 0.5
@@ -48,23 +53,117 @@ def _langid() -> Any:
         return _identifier
 
 
+class _Classifier:
+    """py3langid's ``classify`` with the same result, computed with less Python per byte.
+
+    langid walks a byte automaton over the text and scores the features it emits. Here the
+    walk is memoised per (state, space-ended chunk of bytes) -- the automaton is
+    deterministic, so a chunk seen from a state emits the same features and ends in the same
+    state -- and the float16 feature rows are converted to float32 once per row, not per
+    call. Feature order, sums and normalisation are langid's, so the scores are identical
+    (tests compare them with ``LanguageIdentifier.classify``).
+    """
+
+    MAX_MEMO = 200_000
+
+    def __init__(self, ident: Any) -> None:
+        self.ident = ident
+        self.nm, self.rowbase, self.out = ident.tk_nextmove, ident._rowbase, ident.tk_output
+        self.table = ident.nb_ptc
+        self.rows = np.empty(self.table.shape, dtype=np.float32)  # pages are touched only for rows used
+        self.ready = np.zeros(len(self.table), dtype=bool)
+        self.memo: dict[tuple[int, bytes], tuple[int, tuple[int, ...]]] = {}
+
+    def _walk(self, data: bytes) -> list[int]:
+        nm, rowbase, out, memo = self.nm, self.rowbase, self.out, self.memo
+        state, emitted = 0, []
+        start, end = 0, len(data)
+        while start < end:
+            stop = data.find(b" ", start)
+            stop = end if stop < 0 else stop + 1
+            chunk = data[start:stop]
+            hit = memo.get((state, chunk))
+            if hit is None:
+                s, found = state, []
+                for byte in chunk:
+                    s = nm[rowbase[s] + byte]
+                    f = out[s]
+                    if f >= 0:
+                        found.append(f)
+                if len(memo) >= self.MAX_MEMO:
+                    memo.clear()
+                hit = memo[(state, chunk)] = (s, tuple(found))
+            state = hit[0]
+            emitted += hit[1]
+            start = stop
+        return emitted
+
+    def classify(self, text: str) -> tuple[str, float]:
+        ident = self.ident
+        if ident.min_confidence is not None or not ident._norm_probs or ident.nb_ptc is not self.table:
+            return ident.classify(text)  # a configuration this path does not mirror
+        data = ident._encode(text)
+        emitted = self._walk(data)
+        if not emitted:
+            return ident.classify(text)
+        visits = Counter(emitted)
+        idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+        counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
+        ready = self.ready[idx]
+        if not ready.all():
+            new = idx[~ready]
+            self.rows[new] = self.table[new]
+            self.ready[new] = True
+        scores = np.log1p(counts) @ self.rows[idx] + ident.nb_pc
+        scores *= 1.0 / math.sqrt(len(data) or 1)
+        np.exp(scores - scores.max(), out=scores)
+        scores /= scores.sum()
+        for i, j in ident._alias_pairs:
+            scores[i] += scores[j]
+            scores[j] = 0.0
+        i = int(scores.argmax())
+        return ident.nb_classes[i], float(scores[i])
+
+
+_classifier: _Classifier | None = None
+
+
+def _classify(text: str) -> tuple[str, float]:
+    global _classifier
+    if _classifier is None:
+        ident = _langid()
+        with _lock:
+            if _classifier is None:
+                _classifier = _Classifier(ident)
+    with _lock:  # the memo and the row cache are shared by threads
+        return _classifier.classify(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def spans_of(text: str) -> tuple[ProtectedSpan, ...]:
+    """:func:`~crossaug_text.protected.protected_spans` of ``text``, computed once per text: the
+    language check, the text it reads and EDA's editable words all need them."""
+    return tuple(protected_spans(text))
+
+
 def detect_language(text: str) -> tuple[str, float]:
     """``(ISO 639-1 code, probability)`` of ``text`` (protected spans ignored)."""
-    code, prob = _langid().classify(without_protected(text))
+    code, prob = _classify(without_protected(text, spans_of(text)))
     return str(code), float(prob)
 
 
 def language_refusal(text: str, expected: str | None, min_confidence: float = MIN_CONFIDENCE,
-                     min_words: int = MIN_WORDS) -> str | None:
+                     min_words: int = MIN_WORDS, plain: str | None = None) -> str | None:
     """Why ``text`` is refused as not ``expected`` (``None``: accepted or not judged).
 
     Accepted when ``expected`` is ``None``, the text has fewer than ``min_words``
     alphabetic words, the detected language is ``expected``, or its probability is
-    below ``min_confidence``.
+    below ``min_confidence``. ``plain``: ``text`` already without its protected spans, if the
+    caller has it.
     """
     if expected is None:
         return None
-    plain = without_protected(text)
+    plain = without_protected(text, spans_of(text)) if plain is None else plain
     if sum(any(c.isalpha() for c in w) for w in plain.split()) < min_words:
         return None
     code, prob = detect_language(plain)
@@ -74,4 +173,4 @@ def language_refusal(text: str, expected: str | None, min_confidence: float = MI
             f"used are {expected!r}-only (pass input_language=None to skip this check)")
 
 
-__all__ = ["detect_language", "language_refusal", "MIN_CONFIDENCE", "MIN_WORDS"]
+__all__ = ["detect_language", "language_refusal", "spans_of", "MIN_CONFIDENCE", "MIN_WORDS"]
