@@ -292,6 +292,8 @@ def test_cli_end_to_end(tmp_path, ib_dir, sd_dir, tiny):
     for i, s in enumerate(_inputs(tiny)):
         s["image"].save(tmp_path / f"{i}.png")
         rows.append(json.dumps({"id": s.id, "image": f"{i}.png", "text": s["text"], **s.meta}))
+    rows.append(json.dumps({"id": "off", "image": "0.png", "text": "Kevin Durant waves",
+                            "entities": [["Kevin Durant", "PER", [0, 0, 90, 10]]]}))  # box outside the 48x40 image
     (tmp_path / "ner.jsonl").write_text("\n".join(rows) + "\n")
     res = CliRunner().invoke(app, [
         "run", "gmda", "-i", str(tmp_path / "ner.jsonl"), "-o", str(tmp_path / "o"), "--no-progress",
@@ -301,6 +303,8 @@ def test_cli_end_to_end(tmp_path, ib_dir, sd_dir, tiny):
         "-p", "l=3", "-p", "device=cpu"])
     assert res.exit_code == 0, res.output
     recs = [json.loads(x) for x in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
+    bad = [r for r in recs if r["parent_id"] == "off"]
+    assert len(bad) == 1 and not bad[0]["kept"] and "outside the 48x40 image" in bad[0]["reason"]
     out = [r for r in recs if r["id"] != r["parent_id"]]
     assert len(out) == 6 and {r["parent_id"] for r in out} == {"g0", "g1"}
     for r in out:

@@ -311,6 +311,7 @@ def test_cli_end_to_end(tmp_path, blip_dir, sd_dir, vit_dir, tiny):
     for i, (label, place) in enumerate([("cat", "a beach"), ("dog", "the snow"), ("car", "a road")]):
         tiny.make_image(i, (40, 32)).save(tmp_path / f"{i}.png")
         rows.append(json.dumps({"id": f"im{i}", "image": f"{i}.png", "label": label, "place": place}))
+    rows.append(json.dumps({"id": "noplace", "image": "0.png", "label": "cat"}))  # the template needs {place}
     (tmp_path / "images.jsonl").write_text("\n".join(rows) + "\n")
     (tmp_path / "edits.txt").write_text("{caption} on {place}\n")
     res = CliRunner().invoke(app, [
@@ -322,6 +323,8 @@ def test_cli_end_to_end(tmp_path, blip_dir, sd_dir, vit_dir, tiny):
         "-p", "min_confidence=0.36", "-p", "device=cpu"])
     assert res.exit_code == 0, res.output
     recs = [json.loads(x) for x in (tmp_path / "o" / "manifest.jsonl").read_text().splitlines()]
+    bad = [r for r in recs if r["parent_id"] == "noplace"]
+    assert len(bad) == 1 and not bad[0]["kept"] and "place" in bad[0]["reason"] and "noplace" in bad[0]["reason"]
     out = [r for r in recs if r["parent_id"] != r["id"]]
     assert len(out) == 6 and {r["parent_id"] for r in out} == {"im0", "im1", "im2"}
     for r in out:
