@@ -128,9 +128,9 @@ def test_confidence_from_a_field_a_lineage_score_or_a_named_model_filter():
     # a named model filter: image.label-confidence with its toy brightness classifier
     from PIL import Image
 
+    toy = "crossaug_image.filters.label_confidence:mean_brightness_is_label"
     by_model = create("filter", NAME, model_filter="label-confidence", alpha=0.5,
-                      model_filter_params={"classifier": "crossaug_image.filters.label_confidence:mean_brightness_is_label",
-                                           "label_from": "candidate"})
+                      model_filter_params={"classifier": toy, "label_from": "candidate"})
     imgs = [Sample(f"i{v}", {"image": Image.new("L", (4, 4), v)}, label="bright") for v in (200, 20, 255)]
     out = by_model(imgs, imgs)
     want = paper_loop([200 / 255, 20 / 255, 1.0], 0.5, 0.0)[1]
