@@ -365,7 +365,8 @@ def test_same_seed_same_outputs_and_seeds_follow_the_input_id(owl_dir, inpaint_d
 
 
 def test_bad_configurations_are_config_errors(owl_dir, inpaint_dir):
-    for bad in ({"attributes": []}, {"attributes": "color"}, {"objects_per_image": 0},
+    for bad in ({"attributes": []}, {"attributes": "color"}, {"attributes": ["color", "color "]},
+                {"objects_per_image": 0},
                 {"min_box_area": 0.9, "max_box_area": 0.5}, {"objects_prompt": "no caption here"},
                 {"attribute_prompt": "{caption} {object}"}, {"inpaint_prompt": "{colour}"},
                 {"negative_field": "text"}, {"llm_params": "gpt"}, {"detector": "image.detct"},

@@ -139,6 +139,8 @@ class BiAug(Recipe):
         if isinstance(attributes, str) or not attributes or not all(isinstance(a, str) and a.strip()
                                                                        for a in attributes):
             raise ConfigError(f"biaug: attributes must be a non-empty list of names, got {attributes!r}")
+        if len({a.strip() for a in attributes}) != len(attributes):
+            raise ConfigError(f"biaug: attributes must not repeat (each names its outputs), got {attributes!r}")
         if objects_per_image is not None and (not isinstance(objects_per_image, int) or objects_per_image < 1):
             raise ConfigError(f"biaug: objects_per_image must be a positive integer or None, got {objects_per_image!r}")
         if not isinstance(max_objects, int) or max_objects < 1:
