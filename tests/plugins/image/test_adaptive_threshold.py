@@ -169,6 +169,17 @@ def test_run_scope_refuses_to_run_where_it_sees_part_of_the_inputs():
     assert len(results) == 1 and len(results[0]) == 4
 
 
+def test_a_worker_process_is_recognised():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crossaug_image.filters.adaptive_threshold import one_ordered_process
+
+    assert one_ordered_process() is None
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        assert pool.submit(one_ordered_process).result() == "a worker process"
+
+
 # -- through the runner: same verdicts for any batch size; workers -------------------------------------
 
 
