@@ -316,3 +316,34 @@ def test_cli_end_to_end(tmp_path, ib_dir, sd_dir, tiny):
                                                          "Barack Obama (PER), Chicago (LOC)")
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary is not None
+
+
+def test_entity_consistency_with_a_tiny_transformers_ner(tmp_path):
+    """``ner_model`` loads a token-classification model by path; its grouped entities, mapped onto the
+    annotation types, are what the span F1 is computed against (recomputed here from the pipeline)."""
+    pytest.importorskip("transformers", reason="a transformers NER needs crossaug-image[transformers]")
+    import torch
+    import transformers
+    from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "kevin", "durant", "waves", "in", "oklahoma", "."]
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n")
+    BertTokenizerFast(str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    torch.manual_seed(0)  # this random model tags "Oklahoma" LOC (and more), so the F1 is neither 0 nor 1
+    BertForTokenClassification(BertConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=1,
+                                          num_attention_heads=2, intermediate_size=16, max_position_embeddings=32,
+                                          id2label=dict(enumerate(labels)),
+                                          label2id={x: i for i, x in enumerate(labels)})).save_pretrained(tmp_path)
+    f = create("filter", "image.entity-consistency", ner_model=str(tmp_path), min_agreement=0.0, device="cpu")
+    c = _annotated("t", "[PER Kevin Durant] waves in [LOC Oklahoma] .")
+    out = f([c], [c])[0]
+    pipe = transformers.pipeline("token-classification", model=str(tmp_path), aggregation_strategy="simple",
+                                 device="cpu")
+    found = {(d["start"], d["end"], d["entity_group"]) for d in pipe(c["text"])}
+    assert set(f.find([c["text"]])[0]) == found
+    annotated = {(0, 12, "PER"), (22, 30, "LOC")}
+    hits = len(annotated & found)
+    assert hits >= 1 and found != annotated
+    assert out.lineage[-1].score == pytest.approx(2 * hits / (len(annotated) + len(found)))
+    assert out.lineage[-1].model == str(tmp_path)
