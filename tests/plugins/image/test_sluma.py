@@ -98,6 +98,18 @@ def test_random_boxes_lie_inside_and_follow_the_size_range():
     assert random_boxes(["a"], 1, (0.3, 0.6)) != random_boxes(["a"], 2, (0.3, 0.6))
 
 
+def test_random_boxes_follow_the_generators_pixel_units():
+    recipe = create("recipe", "sluma", image_model="x/gligen", image_params={"box_units": "pixels", "height": 32,
+                                                                              "width": 64})
+    meta, step = recipe._layout(Sample("p", {"text": "a cat"}, meta={"phrases": ["cat"]}), 5)
+    frac = random_boxes(["cat"], 5, (0.25, 0.75))[0]
+    assert meta["boxes"] == step.params["boxes"] == [[round(frac[0] * 64, 2), round(frac[1] * 32, 2),
+                                                      round(frac[2] * 64, 2), round(frac[3] * 32, 2)]]
+    assert recipe.generator.layout_of(Sample("p", {"text": "a cat"}, meta=meta))[1] == [
+        [pytest.approx(v, abs=1e-3) for v in frac]]
+    assert recipe._layout(Sample("q", {"text": "a cat"}), 5) == ({}, None)  # no phrases: no layout
+
+
 def test_bad_configuration_is_refused_with_suggestions():
     with pytest.raises(ConfigError, match="did you mean"):
         create("recipe", "sluma", generator="layout-to-imag")
