@@ -212,15 +212,15 @@ def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generato
     always differs from its input (the paper's code may return the sentence
     unchanged; the other operations already change at least ``max(1, ...)`` words).
     """
-    idx = np.flatnonzero(_editable(words, editable))
-    if len(words) <= 1 or p <= 0 or len(idx) == 0:
+    idx = [i for i, ok in enumerate(_editable(words, editable)) if ok]
+    if len(words) <= 1 or p <= 0 or not idx:
         return []
-    drop = rng.random(len(idx)) < p
-    if drop.all() and len(idx) == len(words):
+    drop = (rng.random(len(idx)) < p).tolist()  # the same draws as ever, read as Python bools
+    if all(drop) and len(idx) == len(words):
         drop[int(rng.integers(len(idx)))] = False
-    elif not drop.any():
+    elif not any(drop):
         drop[int(rng.integers(len(idx)))] = True
-    return [int(idx[i]) for i in np.flatnonzero(drop)]
+    return [i for i, gone in zip(idx, drop) if gone]
 
 
 def _apply_units(units: list[str], seps: list[str], op: str, edits: Sequence[Any]) -> None:
@@ -370,8 +370,10 @@ class _EDAOperations(Augmentation):
 
     def editable(self, sample: Sample, text: str) -> list[bool]:
         """One flag per whitespace word of ``text``: may EDA change it? (see the module docstring)."""
-        matches = list(_UNIT.finditer(text))
         spans = spans_of(text)
+        if not spans and not self.protect_label and not self.protect_pos:
+            return [True] * len(text.split())  # as many words as _UNIT matches (the same whitespace)
+        matches = list(_UNIT.finditer(text))
         ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches] if spans else [True] * len(matches)
         if self.protect_label:
             lab = label_words(sample.label)
