@@ -141,6 +141,7 @@ def _too_long(path: Path, lineno: int, size: int) -> RawRecord:
 
 
 def _iter_jsonl(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
+    base, stem = path.parent, path.stem  # one object for every record (pickled once per batch)
     with path.open("rb") as fh:
         for lineno, raw in _lines(fh):
             if isinstance(raw, int):
@@ -161,12 +162,13 @@ def _iter_jsonl(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
                 yield RawRecord(f"{path.stem}-{lineno}", {}, source=src,
                                 error=f"JSON nested more than {MAX_DEPTH} levels deep")
                 continue
-            yield _record(row, lineno, path.stem, modalities, path.parent, src)
+            yield _record(row, lineno, stem, modalities, base, src)
 
 
 def _iter_csv(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
     """Rows of a CSV/TSV; a malformed row (bad bytes, unclosed quote) is rejected and reading goes on after it."""
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    base, stem = path.parent, path.stem  # one object for every record (pickled once per batch)
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes("row")))
     header: list[str] | None = None
     index, skip = 0, 0  # skip: lines consumed before the current reader started
@@ -197,7 +199,7 @@ def _iter_csv(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
                                         error=f"row has {len(cells)} cells; header has {len(header)}")
                     else:
                         row = dict(zip(header, cells + [None] * (len(header) - len(cells))))
-                        yield _record(row, index, path.stem, modalities, path.parent, src)
+                        yield _record(row, index, stem, modalities, base, src)
                 return
             except csv.Error as exc:
                 index += 1
@@ -212,6 +214,7 @@ def _column(header: list[str], i: int) -> str | None:
 
 
 def _iter_txt(path: Path) -> Iterator[RawRecord]:
+    base, stem = path.parent, path.stem  # one object for every record (pickled once per batch)
     with path.open("rb") as fh:
         for lineno, raw in _lines(fh):
             if isinstance(raw, int):
@@ -220,7 +223,7 @@ def _iter_txt(path: Path) -> Iterator[RawRecord]:
             line = raw.rstrip(b"\r\n")
             if not line.strip():
                 continue
-            yield RawRecord(f"{path.stem}-{lineno}", {"text": line}, None, {}, path.parent, f"{path}:{lineno}")
+            yield RawRecord(f"{stem}-{lineno}", {"text": line}, None, {}, base, f"{path}:{lineno}")
 
 
 def _iter_folder(root: Path) -> Iterator[RawRecord]:
