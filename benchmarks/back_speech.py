@@ -11,6 +11,7 @@
     .venv/bin/python benchmarks/back_speech.py                 # ~1-2 min: 12 sentences, 2 voices
     .venv/bin/python benchmarks/back_speech.py --sentences 40 --repeats 5
     .venv/bin/python benchmarks/back_speech.py --skip-pipeline --quality   # + pocketsphinx WER per method
+    .venv/bin/python benchmarks/back_speech.py --quick         # 4 sentences, 1 repeat
 
 With ``--quality`` each pitch/tempo method's output is also transcribed by
 pocketsphinx and the mean word edit distance to the sentence is printed (why
@@ -93,6 +94,10 @@ def rate(fn, data, repeats: int) -> float:
     return repeats * len(data) / (time.perf_counter() - start)
 
 
+#: audiomentations' default method for PitchShift and TimeStretch
+DEFAULT_METHOD = "signalsmith_stretch"
+
+
 def _call(transform):
     return lambda x, sr: transform(samples=x, sample_rate=sr)
 
@@ -126,12 +131,19 @@ def peers(sentences: list[str], repeats: int, quality: bool = False) -> None:
                 print(f"audiomentations {method}: skipped ({type(exc).__name__}: {exc})")
     except ImportError:
         print("audiomentations not installed: pip install 'crossaug-audio[bench]'")
+    default = f"audiomentations {DEFAULT_METHOD}"
+    versus = {}
     for op in ("pitch", "stretch"):
         rates = {name: rate(fn, data, repeats) for name, fn in {**ours[op], **theirs[op]}.items()}
         base = rates.get("crossaug sox")
         for name, r in rates.items():
             print(f"{op:8s} {name:40s} {r:8.1f} clips/s   {r * seconds / len(data):8.1f} x real time   "
                   f"ratio to crossaug sox {r / base:.2f}")
+        if default in rates:
+            versus[op] = base / rates[default]
+    if versus:
+        print(f"crossaug sox / {default} (its default method): "
+              + ", ".join(f"{op} {ratio:.2f}x" for op, ratio in versus.items()))
     if quality:
         wer_table(sentences, data, {**ours["pitch"], **theirs["pitch"]}, {**ours["stretch"], **theirs["stretch"]})
 
@@ -163,7 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--quality", action="store_true", help="also pocketsphinx WER per pitch/tempo method")
+    parser.add_argument("--quick", action="store_true", help="4 sentences, 1 repeat: a check, not a figure")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sentences, args.repeats = 4, 1
+    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
+    print(f"cores: {os.cpu_count()}, load average: {' '.join(load)}")
     from crossaug_audio.hooks import demo_sentences_path
 
     sentences = demo_sentences_path().read_text(encoding="utf-8").splitlines()[: args.sentences]

@@ -58,3 +58,12 @@ def test_detection_and_refusal_read_the_text_without_protected_spans(text):
 def test_german_still_refused_and_english_accepted():
     assert "'de'" in language_refusal("Die Katze sitzt auf der Matte und schläft.", "en")
     assert language_refusal("The cat sits on the mat and sleeps.", "en") is None
+
+
+def test_row_cache_starting_over_stays_exact(monkeypatch):
+    monkeypatch.setattr(language._Classifier, "CACHE_ROWS", 80)  # a few texts fill it; long ones bypass it
+    ident = _langid()
+    small = language._Classifier(ident)
+    for text in _corpus(100):
+        assert small.classify(text) == ident.classify(text), text
+        assert small.used <= 80

@@ -59,20 +59,41 @@ class _Classifier:
     langid walks a byte automaton over the text and scores the features it emits. Here the
     walk is memoised per (state, space-ended chunk of bytes) -- the automaton is
     deterministic, so a chunk seen from a state emits the same features and ends in the same
-    state -- and the float16 feature rows are converted to float32 once per row, not per
-    call. Feature order, sums and normalisation are langid's, so the scores are identical
-    (tests compare them with ``LanguageIdentifier.classify``).
+    state -- and the float16 feature rows a text uses are kept converted to float32 in a
+    bounded cache instead of being converted on every call. Feature order, sums and
+    normalisation are langid's, so the scores are identical (tests compare them with
+    ``LanguageIdentifier.classify``). Both caches are bounded (about 10 MB each at most) and
+    start over when full.
     """
 
-    MAX_MEMO = 200_000
+    MAX_MEMO = 50_000
+    CACHE_ROWS = 16_384
 
     def __init__(self, ident: Any) -> None:
         self.ident = ident
         self.nm, self.rowbase, self.out = ident.tk_nextmove, ident._rowbase, ident.tk_output
         self.table = ident.nb_ptc
-        self.rows = np.empty(self.table.shape, dtype=np.float32)  # pages are touched only for rows used
-        self.ready = np.zeros(len(self.table), dtype=bool)
+        self.rows = np.empty((self.CACHE_ROWS, self.table.shape[1]), dtype=np.float32)
+        self.slot = np.full(len(self.table), -1, dtype=np.intp)  # feature -> row of self.rows, or -1
+        self.used = 0
         self.memo: dict[tuple[int, bytes], tuple[int, tuple[int, ...]]] = {}
+
+    def _rows(self, idx: np.ndarray) -> np.ndarray:
+        """float32 rows of the (distinct) features ``idx``, converted once while cached."""
+        slots = self.slot[idx]
+        miss = slots < 0
+        if miss.any():
+            if self.used + int(miss.sum()) > len(self.rows):  # full: start over
+                self.slot.fill(-1)
+                self.used = 0
+                slots, miss = self.slot[idx], np.ones(len(idx), dtype=bool)
+            new = idx[miss]
+            fresh = np.arange(self.used, self.used + len(new))
+            self.rows[fresh] = self.table[new]
+            self.slot[new] = fresh
+            self.used += len(new)
+            slots[miss] = fresh
+        return self.rows[slots]
 
     def _walk(self, data: bytes) -> list[int]:
         nm, rowbase, out, memo = self.nm, self.rowbase, self.out, self.memo
@@ -109,12 +130,9 @@ class _Classifier:
         visits = Counter(emitted)
         idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
         counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
-        ready = self.ready[idx]
-        if not ready.all():
-            new = idx[~ready]
-            self.rows[new] = self.table[new]
-            self.ready[new] = True
-        scores = np.log1p(counts) @ self.rows[idx] + ident.nb_pc
+        if len(idx) > len(self.rows):
+            return ident.classify(text)
+        scores = np.log1p(counts) @ self._rows(idx) + ident.nb_pc
         scores *= 1.0 / math.sqrt(len(data) or 1)
         np.exp(scores - scores.max(), out=scores)
         scores /= scores.sum()
