@@ -68,3 +68,25 @@ def test_tally_of_samples_equals_tally_of_their_lines(tmp_path):
 @pytest.mark.parametrize("value", ["a", "\u00e9\u2028\"\\", "\ud800x", "\x00", "x" * 300])
 def test_journal_ids_are_json_dumps(value):
     assert _json_id(value) == json.dumps(value)
+
+
+def test_merged_only_tally_summarises_like_the_full_one(tmp_path):
+    batches = []
+    for b in range(3):  # one tally per batch, each holding every line of its inputs
+        t = Tally()
+        for k in range(4):
+            parent = Sample(f"in{b}-{k}", {"text": "t"}, label=["pos", "neg", None][k % 3])
+            for i in range(k % 3):  # inputs with 0, 1 and 2 outputs, some rejected
+                out = parent.derive(STEP, id=f"{parent.id}~{i}", text="u")
+                t.add_sample(out.reject("f: 0.3 > 0.2", FILTER) if (b + i) % 2 else out)
+            if k % 3 == 0:
+                t.add({"parent_id": parent.id, "kept": False, "reason": "BadSample: empty text",
+                       "label": parent.label, "lineage": []})
+        batches.append(t)
+    full, merged = Tally(), Tally(merged_only=True)
+    for t in batches:
+        full.merge(t)
+        merged.merge(t)
+    assert merged.summary() == full.summary()
+    assert merged.summary()["inputs"] == 12 and merged.summary()["inputs_without_output"]
+    assert not merged.parents  # no dict entry per input

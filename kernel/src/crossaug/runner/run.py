@@ -244,7 +244,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     done_before = len(manifest.done)
     bar = _progress(progress, total, done_before, recipe_name)
     io = [0.0, 0]  # the parent's input reading, appends and group commits
-    tally = Tally()  # the workers' counts: the manifest is read back only after a resume
+    tally = Tally(merged_only=True)  # the workers' counts: the manifest is read back only after a resume
     try:
         batches = _batches(_dedupe(iter_records(inputs)), batch_size, set(manifest.done), limit, io)
         for result in ex.map(task, batches):

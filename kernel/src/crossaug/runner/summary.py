@@ -83,9 +83,15 @@ class Tally:
     manifest (after a resume). Records are manifest lines as dicts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, merged_only: bool = False) -> None:
+        """``merged_only``: this tally only merges others, each holding all the lines of its
+        inputs (the runner's: one tally per batch), so it keeps counts, not a dict per input."""
         self.parents: dict[str, int] = {}
         self.parent_label: dict[str, str] = {}
+        self.merged_only = merged_only
+        self.inputs = 0  # merged_only: inputs counted without keeping their ids
+        self.without_output: list[str] = []
+        self.input_labels: Counter[str] = Counter()
         self.out_labels: Counter[str] = Counter()
         self.produced = self.kept = self.rejected = 0
         self.reasons: Counter[str] = Counter()
@@ -139,10 +145,19 @@ class Tally:
         f[2] += score
 
     def merge(self, other: Tally) -> None:
-        for pid, n in other.parents.items():
-            self.parents[pid] = self.parents.get(pid, 0) + n
-        for pid, label in other.parent_label.items():
-            self.parent_label.setdefault(pid, label)
+        if self.merged_only:
+            self.inputs += len(other.parents) + other.inputs
+            self.without_output += [pid for pid, n in other.parents.items() if n == 0] + other.without_output
+            self.input_labels.update(other.parent_label.values())
+            self.input_labels.update(other.input_labels)
+        else:
+            for pid, n in other.parents.items():
+                self.parents[pid] = self.parents.get(pid, 0) + n
+            for pid, label in other.parent_label.items():
+                self.parent_label.setdefault(pid, label)
+            self.inputs += other.inputs
+            self.without_output += other.without_output
+            self.input_labels.update(other.input_labels)
         self.out_labels.update(other.out_labels)
         self.produced += other.produced
         self.kept += other.kept
@@ -160,18 +175,19 @@ class Tally:
                                "kept_ratio": round(1 - f[1] / f[0], 6) if f[0] else None,
                                "mean_score": round(f[2] / f[0], 6) if f[0] else None}
                         for name, f in sorted(self.filters.items())}
-        labels = (label_balance(dict(Counter(self.parent_label.values())), dict(self.out_labels),
-                                balance_threshold_pp) if self.parent_label else None)
+        input_labels = Counter(self.parent_label.values()) + self.input_labels
+        labels = (label_balance(dict(input_labels), dict(self.out_labels), balance_threshold_pp)
+                  if input_labels else None)
         rejections: dict[str, dict[str, int]] = {}
         for (stage, reason), count in sorted(self.stages.items(), key=lambda kv: (-kv[1], kv[0])):
             rejections.setdefault(stage, {})[reason] = count
         return {
-            "inputs": len(self.parents),
+            "inputs": len(self.parents) + self.inputs,
             "lines": self.produced,
             "kept": self.kept,
             "rejected": self.rejected,
             "kept_ratio": round(self.kept / self.produced, 6) if self.produced else None,
-            "inputs_without_output": sorted(p for p, n in self.parents.items() if n == 0),
+            "inputs_without_output": sorted([p for p, n in self.parents.items() if n == 0] + self.without_output),
             "rejection_reasons": dict(self.reasons.most_common()),
             "rejections": rejections,
             "filters": filter_stats,
