@@ -64,6 +64,30 @@ def shares(summary: dict, name: str) -> str:
     return ", ".join(f"{k} {100 * v / total:.1f}%" for k, v in stages.items())
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def machine_ceiling(n: int = 3_000_000) -> float:
+    """Speed-up of 2 processes over 1 on a pure-Python loop, now: what 2 workers can reach at best
+    here (2.0 on 2 idle cores; less when other processes or a shared physical core take cycles)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    start = time.perf_counter()
+    _spin(n)
+    _spin(n)
+    one = time.perf_counter() - start
+    with ProcessPoolExecutor(2) as ex:
+        list(ex.map(_spin, [10, 10]))
+        start = time.perf_counter()
+        list(ex.map(_spin, [n, n]))
+        two = time.perf_counter() - start
+    return one / two
+
+
 def clear_text_caches() -> None:
     """Per-text caches (EDA's language check and protected spans): no configuration inherits another's."""
     try:
@@ -125,6 +149,8 @@ def main() -> None:
                   f"(in CPU time: {r['1_cpu'] / r['bare_cpu']:.2f})")
             print(f"crossaug.run 2 workers {r[2]:9.0f} inputs/s   ratio 2/1 workers:  {r[2] / r[1]:.2f} "
                   f"(parent CPU {r['parent_us']:.1f} us per input, the workers' {1e6 / r[1]:.1f} us each)")
+            print(f"machine ceiling now:    2 processes on a pure-Python loop run {machine_ceiling():.2f}x one "
+                  "(compare the 2/1 ratio with it)")
             print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
             print(f"time shares, 2 workers: {shares(r['summary2'], name)} (worker time summed)")
 
