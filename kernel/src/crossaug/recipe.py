@@ -129,22 +129,44 @@ class Augment(Recipe):
 
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         self.check(samples)
-        aug = self.augmentation
-        out: list[list[Sample]] = []
+        one = self._one_input()
+        return [one(sample, seeder) for sample in samples]
+
+    def process_each(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample] | BadSample]:
+        """:meth:`process` with one outcome per input: its outputs, or the :class:`BadSample` it raised.
+
+        An input is independent of the others (its own streams, checks and filters), so a refused
+        input takes its error's place instead of stopping the batch and wasting the work done
+        for the inputs before it. Other errors propagate.
+        """
+        one = self._one_input()
+        out: list[list[Sample] | BadSample] = []
+        for sample in samples:
+            try:
+                self.check([sample])
+                out.append(one(sample, seeder))
+            except BadSample as exc:
+                out.append(exc)
+        return out
+
+    def _one_input(self) -> Any:
+        """A function of (sample, seeder) giving one checked input's outputs."""
+        aug, n, filters = self.augmentation, self.n, self.filters
         if (type(aug).augment is Augmentation.augment and type(aug).check is Augmentation.check
                 and set(aug.fields) <= set(self.required_fields())):
-            # self.check validated exactly what aug.check would: each candidate skips the repeat
-            run = aug._augment_checked
-            for sample in samples:
+            run = aug._augment_checked  # self.check validated exactly what aug.check would: no repeat
+
+            def one(sample: Sample, seeder: Seeder) -> list[Sample]:
                 sid = sample.id
-                cands = [run(sample, seeder.rng("augment", sid, i), f"{sid}~{i}") for i in range(self.n)]
-                out.append(apply_filters(self.filters, cands, [sample] * len(cands)) if self.filters else cands)
-            return out
-        for sample in samples:
-            cands = [aug.augment(sample, seeder.rng("augment", sample.id, i))
-                     .replace(id=f"{sample.id}~{i}") for i in range(self.n)]
-            out.append(apply_filters(self.filters, cands, [sample] * len(cands)))
-        return out
+                cands = [run(sample, seeder.rng("augment", sid, i), f"{sid}~{i}") for i in range(n)]
+                return apply_filters(filters, cands, [sample] * len(cands)) if filters else cands
+            return one
+
+        def checked(sample: Sample, seeder: Seeder) -> list[Sample]:
+            cands = [aug.augment(sample, seeder.rng("augment", sample.id, i)).replace(id=f"{sample.id}~{i}")
+                     for i in range(n)]
+            return apply_filters(filters, cands, [sample] * len(cands))
+        return checked
 
     def describe_params(self) -> dict[str, Any]:
         return self.get_params()
