@@ -119,7 +119,8 @@ def throughput(n: int) -> None:
         return rate(lambda s: aug.augment(s, rng), samples)
 
     print(f"EDA throughput on {n} sentences (sentences/second; higher is better; ratios ours/nlpaug)")
-    print(f"{'operation':22s} {'ours':>7s} {'ours, no':>9s} {'nlpaug':>7s} {'nlpaug':>9s}   {'ratio, excluding tagger':>24s}")
+    print(f"{'operation':22s} {'ours':>7s} {'ours, no':>9s} {'nlpaug':>7s} {'nlpaug':>9s}   "
+          f"{'ratio, excluding tagger':>24s}")
     print(f"{'':22s} {'':>7s} {'lang.chk':>9s} {'':>7s} {'no tagger':>9s}   {'with check':>11s} {'no check':>10s}")
     for label, cls, rates, theirs in ops:
         ours, alone = cls(**rates), cls(**rates, input_language=None)

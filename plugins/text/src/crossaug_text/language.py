@@ -24,7 +24,6 @@ from __future__ import annotations
 import functools
 import math
 import threading
-import unicodedata
 from collections import Counter
 from typing import Any
 
