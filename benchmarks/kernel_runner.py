@@ -148,7 +148,7 @@ def main() -> None:
             print(f"crossaug.run 1 worker  {r[1]:9.0f} inputs/s   ratio to bare loop: {r[1] / r['bare']:.2f} "
                   f"(in CPU time: {r['1_cpu'] / r['bare_cpu']:.2f})")
             print(f"crossaug.run 2 workers {r[2]:9.0f} inputs/s   ratio 2/1 workers:  {r[2] / r[1]:.2f} "
-                  f"(parent CPU {r['parent_us']:.1f} us per input, the workers' {1e6 / r[1]:.1f} us each)")
+                  f"(parent CPU {r['parent_us']:.1f} us per input; 1 worker took {1e6 / r[1]:.1f} us per input)")
             print(f"machine ceiling now:    2 processes on a pure-Python loop run {machine_ceiling():.2f}x one "
                   "(compare the 2/1 ratio with it)")
             print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
