@@ -1,7 +1,7 @@
 """Test-wide set-up: only this repository's plugins are visible to tests.
 
 A test that needs another distribution (the broken example plugin, say) asks for
-it with the ``only_plugins`` fixture from :mod:`crossaug.testing.fixtures`.
+it with the ``only_plugins`` fixture from :mod:`crossaug_testing.fixtures`.
 
 The test-only plugins under ``tests/fixtures`` are never installed into the environment
 (``crossaug list`` outside the tests does not show them): for the test run only, their
@@ -63,4 +63,4 @@ def _register_fixture_plugins() -> None:
 
 _register_fixture_plugins()
 
-pytest_plugins = ["crossaug.testing.fixtures"]
+pytest_plugins = ["crossaug_testing.fixtures"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crossaug import Sample
-from crossaug.testing import AugmentationContract, FilterContract, RecipeContract, TransformContract
+from crossaug_testing import AugmentationContract, FilterContract, RecipeContract, TransformContract
 
 GOOD = [Sample("g1", {"text": "The birch canoe slid on the smooth planks."}),
         Sample("g2", {"text": "Glue the sheet to the dark blue background."})]

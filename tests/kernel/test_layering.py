@@ -2,7 +2,7 @@
 
 Layers, bottom up (docs/architecture.md draws them): ``core`` (samples, RNG, errors, hook specs
 and plugin manager, registry, steps, modalities, compose, BackModality, serialization, built-in
-steps), ``run`` (dataset IO, runner and executors, report, integrations, testing kit) and
+steps), ``run`` (dataset IO, runner and executors, report) and
 ``face`` (command line, doctor, demo, the built-in hook implementations). Plugins sit on top and
 the kernel never imports them. The check reads every ``import`` statement with :mod:`ast`,
 lazy ones inside functions included; only ``if TYPE_CHECKING:`` blocks (never executed) are
@@ -52,7 +52,6 @@ LAYER_OF: dict[str, str] = {
     "crossaug.io": "run",
     "crossaug.runner": "run",
     "crossaug.report": "run",
-    "crossaug.testing": "run",
     # face: what a person at a terminal meets
     "crossaug.cli": "face",
     "crossaug.cli_render": "face",  # the CLI's plain-text tables and docstring rendering

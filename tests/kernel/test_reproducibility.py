@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from crossaug import Audio, LineageStep, Sample
 from crossaug.models import deterministic, strict_mode
-from crossaug.testing.contract import outputs_mismatch
-from crossaug.testing.tolerance import (
+from crossaug_testing.contract import outputs_mismatch
+from crossaug_testing.tolerance import (
     AUDIO_REL_L2,
     EMBEDDING_MIN_COSINE,
     audio_mismatch,

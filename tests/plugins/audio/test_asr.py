@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from crossaug import Audio, BadSample, MissingDependency, Sample, create
 from crossaug.builtin.edit_distance import normalised_edit_distance
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 
 from .conftest import NEEDS_FLITE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import Audio, ConfigError, Sample, create
-from crossaug.testing import AugmentationContract
+from crossaug_testing import AugmentationContract
 
 from .conftest import NEEDS_SOX
 from .test_dsp import dominant, tone

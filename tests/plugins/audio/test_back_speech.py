@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from crossaug import ConfigError, Sample, Seeder, create, from_dict, run
 from crossaug.builtin.edit_distance import normalised_edit_distance
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 
 from .conftest import NEEDS_FLITE, NEEDS_SOX
 

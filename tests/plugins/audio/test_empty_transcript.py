@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crossaug import Sample
-from crossaug.testing import FilterContract
+from crossaug_testing import FilterContract
 
 PARENT = Sample("p", {"text": "the sun rose"})
 

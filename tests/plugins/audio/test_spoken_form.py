@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from crossaug import Sample, create
-from crossaug.testing import FilterContract
+from crossaug_testing import FilterContract
 from crossaug_audio.spoken_edit_distance import SpokenEditDistance, spoken_word_distance
 from crossaug_audio.spoken_form import number_words, ordinal_words, spoken_form, year_words
 

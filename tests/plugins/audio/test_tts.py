@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, MissingDependency, Sample, create
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 
 from .conftest import NEEDS_FLITE
 

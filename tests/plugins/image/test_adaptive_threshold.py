@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, LineageStep, Sample, create
-from crossaug.testing import FilterContract
+from crossaug_testing import FilterContract
 from crossaug_image.filters.ema_threshold import ema_thresholds
 
 NAME = "filter.adaptive-threshold"

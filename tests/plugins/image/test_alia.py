@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 from crossaug_image.recipes.alia_domains import (
     DOMAIN_PROMPT,
     clean_captions,

@@ -7,7 +7,7 @@ import pickle
 import pytest
 import torch
 from crossaug import ConfigError, MissingResource, Sample, create
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 from crossaug_image.captioning.base import clean_caption, fill_prompt
 from crossaug_image.captioning.sampling import filter_logits
 from PIL import Image

@@ -7,7 +7,7 @@ import math
 
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 from crossaug_image.detection.detect import clip_box
 from PIL import Image
 

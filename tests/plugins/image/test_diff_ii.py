@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 from crossaug_image.diff_ii.cache import StageCache, image_digest, stable_key
 from crossaug_image.diff_ii.components import class_prompt, concept_token, load_pipeline
 from crossaug_image.diff_ii.concepts import ConceptParams, apply_concepts, learn_concepts

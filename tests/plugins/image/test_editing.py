@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 from crossaug_image.editing.img2img import check_strength
 from crossaug_image.editing.inpaint import boxes_mask
 from PIL import Image

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 from crossaug_image.text_to_image.layout import to_fractions
 
 pytestmark = pytest.mark.model

@@ -15,7 +15,7 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
-from crossaug.testing import AugmentationContract, FilterContract, RecipeContract, TransformContract
+from crossaug_testing import AugmentationContract, FilterContract, RecipeContract, TransformContract
 
 pytestmark = pytest.mark.model
 

@@ -7,7 +7,7 @@ import json
 import crossaug
 import pytest
 from crossaug import ConfigError, Sample, Seeder, create
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 
 pytestmark = pytest.mark.model
 

@@ -8,7 +8,7 @@ import crossaug
 import pytest
 from crossaug import BadSample, ConfigError, LineageStep, Produced, Sample, Seeder, Transform, create
 from crossaug.cli import app
-from crossaug.testing import FilterContract, RecipeContract
+from crossaug_testing import FilterContract, RecipeContract
 from crossaug_image.recipes.seltda import fill_question, run_each, split_question
 from typer.testing import CliRunner
 

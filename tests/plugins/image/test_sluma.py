@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
 from crossaug.cli import app
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 from crossaug_image.recipes.sluma import random_boxes
 from typer.testing import CliRunner
 

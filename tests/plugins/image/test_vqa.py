@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug.testing import TransformContract
+from crossaug_testing import TransformContract
 from PIL import Image
 
 pytestmark = pytest.mark.model

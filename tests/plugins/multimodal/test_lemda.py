@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch", reason="LeMDA needs crossaug-multimodal[tor
 
 import crossaug  # noqa: E402
 from crossaug import BadSample, ConfigError, MissingResource, Sample, Seeder  # noqa: E402
-from crossaug.testing import RecipeContract  # noqa: E402
+from crossaug_testing import RecipeContract  # noqa: E402
 from crossaug_multimodal.lemda.losses import confident_consistency_kl, vae_loss  # noqa: E402
 from crossaug_multimodal.lemda.networks import AugmentationNetwork, grad_reverse  # noqa: E402
 from crossaug_multimodal.lemda.recipe import LeMDARecipe  # noqa: E402

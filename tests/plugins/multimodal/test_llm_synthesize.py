@@ -11,7 +11,7 @@ import pytest
 import yaml
 from crossaug import ConfigError, MissingResource, Sample, Seeder, create
 from crossaug.cli import app
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 from crossaug_multimodal.llm_synthesize import (
     BUILTIN,
     MalformedOutput,

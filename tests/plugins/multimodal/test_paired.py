@@ -11,8 +11,8 @@ torch = pytest.importorskip("torch", reason="paired StyleGAN2 needs crossaug-mul
 
 import crossaug  # noqa: E402
 from crossaug import ConfigError, MissingResource, Sample, Seeder  # noqa: E402
-from crossaug.testing import RecipeContract, TransformContract  # noqa: E402
-from crossaug.testing.contract import fields_equal  # noqa: E402
+from crossaug_testing import RecipeContract, TransformContract  # noqa: E402
+from crossaug_testing.contract import fields_equal  # noqa: E402
 from crossaug_multimodal.paired.model import PairedModel, fit_paired  # noqa: E402
 from crossaug_multimodal.paired.projection import RandomConvFeatures, noise_regularization, pixel_distance, project  # noqa: E402
 from crossaug_multimodal.paired.recipe import PairedStyleGAN2  # noqa: E402
@@ -427,7 +427,7 @@ def test_process_workers_after_torch_ran_in_parent(checkpoint, tmp_path) -> None
         return out
 
     assert lines("serial") == lines("procs")
-    from crossaug.testing.tolerance import image_mismatch
+    from crossaug_testing.tolerance import image_mismatch
     from PIL import Image
 
     media = lambda d: sorted((tmp_path / d).rglob("*.png"), key=lambda p: p.relative_to(tmp_path / d))  # noqa: E731

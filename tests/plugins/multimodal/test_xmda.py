@@ -9,7 +9,7 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 from crossaug_multimodal.xmda.mixup import cross_modality_mixup
 from crossaug_multimodal.xmda.recipe import XmDARecipe
 

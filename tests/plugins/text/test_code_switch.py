@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, MissingResource, Sample
-from crossaug.testing import AugmentationContract, RecipeContract
+from crossaug_testing import AugmentationContract, RecipeContract
 from crossaug_text.code_switch import CodeSwitch, read_lexicon, sentence_spans, switched_spans
 from crossaug_text.culture_graph import CultureGraph
 

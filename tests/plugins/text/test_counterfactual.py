@@ -8,7 +8,7 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import ConfigError, Sample, Seeder
-from crossaug.testing import AugmentationContract, RecipeContract
+from crossaug_testing import AugmentationContract, RecipeContract
 
 pytest.importorskip("spacy", reason="the [spacy] extra is not installed")
 

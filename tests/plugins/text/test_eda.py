@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample
-from crossaug.testing import AugmentationContract
+from crossaug_testing import AugmentationContract
 from crossaug_text.eda import (
     EDA,
     RandomDeletion,

@@ -15,7 +15,7 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
-from crossaug.testing.contract import _StepContract
+from crossaug_testing.contract import _StepContract
 
 from .conftest import CORPUS
 

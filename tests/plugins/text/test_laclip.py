@@ -11,7 +11,7 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import ConfigError, MissingResource, Sample, Seeder
-from crossaug.testing import AugmentationContract, RecipeContract
+from crossaug_testing import AugmentationContract, RecipeContract
 from crossaug_text.laclip import DEFAULT_INSTRUCTION, LaCLIPRecipe, LaCLIPRewrite, build_prompt, load_demonstrations
 from crossaug_text.llm_clients import register_client, unregister_client
 

@@ -9,7 +9,7 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import ConfigError, Sample, Seeder
-from crossaug.testing import AugmentationContract, RecipeContract
+from crossaug_testing import AugmentationContract, RecipeContract
 from crossaug_text.llm_clients import get_client, register_client, unregister_client
 from crossaug_text.llm_rewrite import DEFAULT_PROMPT, LLMRewrite
 

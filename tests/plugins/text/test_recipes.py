@@ -5,7 +5,7 @@ from __future__ import annotations
 import crossaug
 import pytest
 from crossaug import Sample
-from crossaug.testing import RecipeContract
+from crossaug_testing import RecipeContract
 
 
 def good():

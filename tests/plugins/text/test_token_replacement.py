@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample
-from crossaug.testing import AugmentationContract, RecipeContract
+from crossaug_testing import AugmentationContract, RecipeContract
 from crossaug_text.token_replacement import (
     TokenReplacement,
     build_vocabulary,

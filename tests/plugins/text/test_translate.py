@@ -7,7 +7,7 @@ import json
 import crossaug
 import pytest
 from crossaug import ConfigError, Sample
-from crossaug.testing import RecipeContract, TransformContract
+from crossaug_testing import RecipeContract, TransformContract
 from crossaug_text.translate import Translate
 
 pytestmark = pytest.mark.model
