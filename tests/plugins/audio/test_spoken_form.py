@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from crossaug import Sample, create
-from crossaug_testing import FilterContract
 from crossaug_audio.spoken_edit_distance import SpokenEditDistance, spoken_word_distance
 from crossaug_audio.spoken_form import number_words, ordinal_words, spoken_form, year_words
+from crossaug_testing import FilterContract
 
 #: the seven back-speech examples of the Back-Modality paper, Fig. 4 (input, output)
 FIG4 = [

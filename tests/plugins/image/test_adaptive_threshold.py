@@ -8,8 +8,8 @@ import threading
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, LineageStep, Sample, create
-from crossaug_testing import FilterContract
 from crossaug_image.filters.ema_threshold import ema_thresholds
+from crossaug_testing import FilterContract
 
 NAME = "filter.adaptive-threshold"
 

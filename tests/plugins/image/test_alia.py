@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
-from crossaug_testing import RecipeContract
 from crossaug_image.recipes.alia_domains import (
     DOMAIN_PROMPT,
     clean_captions,
@@ -22,6 +21,7 @@ from crossaug_image.recipes.alia_domains import (
     parse_domains,
 )
 from crossaug_image.recipes.alia_filters import LinearProbe
+from crossaug_testing import RecipeContract
 
 pytestmark = pytest.mark.model
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import ConfigError, Sample, create
-from crossaug_testing import AugmentationContract
 from crossaug_image.augmentations.color_jitter import jitter
 from crossaug_image.augmentations.crop import sample_crop_box
 from crossaug_image.augmentations.random_erasing import erase
+from crossaug_testing import AugmentationContract
 from PIL import Image
 
 

@@ -11,10 +11,10 @@ import json
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
-from crossaug_testing import RecipeContract
 from crossaug_image.recipes.biaug_boxes import select_boxes
 from crossaug_image.recipes.biaug_caption import attribute_caption
 from crossaug_image.recipes.biaug_parse import parse_attribute, parse_objects
+from crossaug_testing import RecipeContract
 
 pytestmark = pytest.mark.model
 

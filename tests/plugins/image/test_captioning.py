@@ -7,9 +7,9 @@ import pickle
 import pytest
 import torch
 from crossaug import ConfigError, MissingResource, Sample, create
-from crossaug_testing import TransformContract
 from crossaug_image.captioning.base import clean_caption, fill_prompt
 from crossaug_image.captioning.sampling import filter_logits
+from crossaug_testing import TransformContract
 from PIL import Image
 
 pytestmark = pytest.mark.model

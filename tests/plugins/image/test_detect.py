@@ -7,8 +7,8 @@ import math
 
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug_testing import TransformContract
 from crossaug_image.detection.detect import clip_box
+from crossaug_testing import TransformContract
 from PIL import Image
 
 pytestmark = pytest.mark.model

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
-from crossaug_testing import RecipeContract
 from crossaug_image.diff_ii.cache import StageCache, image_digest, stable_key
 from crossaug_image.diff_ii.components import class_prompt, concept_token, load_pipeline
 from crossaug_image.diff_ii.concepts import ConceptParams, apply_concepts, learn_concepts
@@ -26,6 +25,7 @@ from crossaug_image.diff_ii.interpolation import (
 from crossaug_image.diff_ii.inversion import InversionParams, ddim_invert
 from crossaug_image.diff_ii.lora import LoRALinear, inject_lora, lora_state_dict
 from crossaug_image.diff_ii.suffixes import context_phrases, suffixes_for_class, summarise_dataset
+from crossaug_testing import RecipeContract
 
 # -- pure math ---------------------------------------------------------------
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug_testing import TransformContract
 from crossaug_image.editing.img2img import check_strength
 from crossaug_image.editing.inpaint import boxes_mask
+from crossaug_testing import TransformContract
 from PIL import Image
 
 pytestmark = pytest.mark.model

@@ -7,9 +7,9 @@ import pickle
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug_testing import FilterContract
 from crossaug_image.filters.grayscale import chroma, colour_score, hue_concentration, is_grayscale, to_lab
 from crossaug_image.filters.label_confidence import mean_brightness_is_label
+from crossaug_testing import FilterContract
 from PIL import Image, ImageOps
 
 

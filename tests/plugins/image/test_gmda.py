@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 import crossaug
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, Transform, create
-from crossaug_testing import FilterContract, RecipeContract
 from crossaug_image.filters.entity_consistency import span_f1
 from crossaug_image.recipes.gmda import scale_box
 from crossaug_image.recipes.gmda_text import entities_from_markup, linearize, parse_annotated, parse_entities
+from crossaug_testing import FilterContract, RecipeContract
 
 pytestmark = pytest.mark.model
 

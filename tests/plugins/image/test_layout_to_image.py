@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, create
-from crossaug_testing import TransformContract
 from crossaug_image.text_to_image.layout import to_fractions
+from crossaug_testing import TransformContract
 
 pytestmark = pytest.mark.model
 

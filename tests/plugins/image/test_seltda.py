@@ -8,8 +8,8 @@ import crossaug
 import pytest
 from crossaug import BadSample, ConfigError, LineageStep, Produced, Sample, Seeder, Transform, create
 from crossaug.cli import app
-from crossaug_testing import FilterContract, RecipeContract
 from crossaug_image.recipes.seltda import fill_question, run_each, split_question
+from crossaug_testing import FilterContract, RecipeContract
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.model

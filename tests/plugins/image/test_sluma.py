@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder, create
 from crossaug.cli import app
-from crossaug_testing import RecipeContract
 from crossaug_image.recipes.sluma import random_boxes
+from crossaug_testing import RecipeContract
 from typer.testing import CliRunner
 
 pytestmark = pytest.mark.model

@@ -7,10 +7,10 @@ from typing import ClassVar
 import numpy as np
 import pytest
 from crossaug import ConfigError, Produced, Sample, Transform, create
-from crossaug_testing import TransformContract
 from crossaug_image.filters.grayscale import chroma
 from crossaug_image.text_to_image.base import fill_template
 from crossaug_image.text_to_image.resample import ResampleGrayscale, retry_seed
+from crossaug_testing import TransformContract
 from PIL import Image
 
 pytestmark = pytest.mark.model

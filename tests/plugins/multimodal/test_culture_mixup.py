@@ -9,9 +9,9 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
-from crossaug_testing import RecipeContract
 from crossaug_multimodal.culture_mixup import apply_switches, paste_region, read_boxes
 from crossaug_multimodal.culture_mixup.functional import label_matches
+from crossaug_testing import RecipeContract
 from PIL import Image
 
 if "text.code-switch" not in crossaug.registry.names("augmentation"):  # pragma: no cover

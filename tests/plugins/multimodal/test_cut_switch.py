@@ -6,8 +6,8 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample
-from crossaug_testing import AugmentationContract, RecipeContract
 from crossaug_multimodal.cut_switch import cut_switch, random_permutation, sample_box, unswitch
+from crossaug_testing import AugmentationContract, RecipeContract
 from PIL import Image
 
 

@@ -11,11 +11,11 @@ torch = pytest.importorskip("torch", reason="LeMDA needs crossaug-multimodal[tor
 
 import crossaug  # noqa: E402
 from crossaug import BadSample, ConfigError, MissingResource, Sample, Seeder  # noqa: E402
-from crossaug_testing import RecipeContract  # noqa: E402
 from crossaug_multimodal.lemda.losses import confident_consistency_kl, vae_loss  # noqa: E402
 from crossaug_multimodal.lemda.networks import AugmentationNetwork, grad_reverse  # noqa: E402
 from crossaug_multimodal.lemda.recipe import LeMDARecipe  # noqa: E402
 from crossaug_multimodal.lemda.trainer import LeMDATrainer, load_augmenter  # noqa: E402
+from crossaug_testing import RecipeContract  # noqa: E402
 
 DIMS = [3, 5]  # two "modalities"
 

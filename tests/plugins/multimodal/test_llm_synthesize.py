@@ -11,7 +11,6 @@ import pytest
 import yaml
 from crossaug import ConfigError, MissingResource, Sample, Seeder, create
 from crossaug.cli import app
-from crossaug_testing import RecipeContract
 from crossaug_multimodal.llm_synthesize import (
     BUILTIN,
     MalformedOutput,
@@ -21,6 +20,7 @@ from crossaug_multimodal.llm_synthesize import (
     to_turns,
 )
 from crossaug_multimodal.llm_synthesize.templates import load_all
+from crossaug_testing import RecipeContract
 from typer.testing import CliRunner
 
 pytest.importorskip("crossaug_text", reason="the teacher goes through the text plugin's text.llm-rewrite")

@@ -8,9 +8,9 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
+from crossaug_multimodal.mixgen import mix_images, mixgen, mixgen_batch, mixgen_pair
 from crossaug_testing import RecipeContract
 from crossaug_testing.contract import fields_equal
-from crossaug_multimodal.mixgen import mix_images, mixgen, mixgen_batch, mixgen_pair
 from PIL import Image
 
 

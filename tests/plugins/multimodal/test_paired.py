@@ -11,8 +11,6 @@ torch = pytest.importorskip("torch", reason="paired StyleGAN2 needs crossaug-mul
 
 import crossaug  # noqa: E402
 from crossaug import ConfigError, MissingResource, Sample, Seeder  # noqa: E402
-from crossaug_testing import RecipeContract, TransformContract  # noqa: E402
-from crossaug_testing.contract import fields_equal  # noqa: E402
 from crossaug_multimodal.paired.model import PairedModel, fit_paired  # noqa: E402
 from crossaug_multimodal.paired.projection import RandomConvFeatures, noise_regularization, pixel_distance, project  # noqa: E402
 from crossaug_multimodal.paired.recipe import PairedStyleGAN2  # noqa: E402
@@ -25,6 +23,8 @@ from crossaug_multimodal.paired.text_encoder import (  # noqa: E402
 )
 from crossaug_multimodal.stylegan2.networks import GeneratorConfig  # noqa: E402
 from crossaug_multimodal.stylegan2.train import TrainConfig, load_images, train_stylegan2  # noqa: E402
+from crossaug_testing import RecipeContract, TransformContract  # noqa: E402
+from crossaug_testing.contract import fields_equal  # noqa: E402
 
 TINY = dict(resolution=16, img_channels=1, z_dim=16, w_dim=16, mapping_layers=2, channel_base=128, channel_max=16)
 NAMES = "zero one two three four five six seven eight nine".split()

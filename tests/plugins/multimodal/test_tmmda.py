@@ -12,11 +12,11 @@ torch = pytest.importorskip("torch", reason="TMMDA needs crossaug-multimodal[tor
 
 import crossaug  # noqa: E402
 from crossaug import BadSample, ConfigError, Sample, Seeder  # noqa: E402
-from crossaug_testing import RecipeContract  # noqa: E402
 from crossaug_multimodal.tmmda.losses import token_jsd  # noqa: E402
 from crossaug_multimodal.tmmda.mixup import mixup_sources, token_mixup  # noqa: E402
 from crossaug_multimodal.tmmda.recipe import TMMDARecipe  # noqa: E402
 from crossaug_multimodal.tmmda.trainer import TMMDATrainer, mix_tokens  # noqa: E402
+from crossaug_testing import RecipeContract  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

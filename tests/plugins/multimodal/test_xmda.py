@@ -9,9 +9,9 @@ import crossaug
 import numpy as np
 import pytest
 from crossaug import BadSample, ConfigError, Sample, Seeder
-from crossaug_testing import RecipeContract
 from crossaug_multimodal.xmda.mixup import cross_modality_mixup
 from crossaug_multimodal.xmda.recipe import XmDARecipe
+from crossaug_testing import RecipeContract
 
 GLOSSES = ["MORGEN REGEN NORD", "HEUTE SONNE SUED", "WIND STARK KUESTE"]
 

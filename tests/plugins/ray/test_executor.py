@@ -226,7 +226,7 @@ def test_found_through_the_executors_entry_point() -> None:
     from crossaug_ray import RayExecutor
 
     assert registry.load("executor", "ray") is RayExecutor
-    assert [r.plugin for r in registry.list_plugins(["executor"])] == ["crossaug-ray"]
+    assert {r.name: r.plugin for r in registry.list_plugins(["executor"])}["ray"] == "crossaug-ray"
 
 
 def test_without_crossaug_ray_the_error_names_the_extra(kernel_only) -> None:
