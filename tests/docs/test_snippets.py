@@ -71,6 +71,13 @@ ALLOW: dict[tuple[str, str], str] = {
     ("docs/biaug.md", "Qwen/Qwen2.5"): "real weights: an LLM, Grounding DINO / OWLv2 and SD inpainting from the hub",
     ("docs/seltda.md", "crossaug run seltda"): "real weights: InstructBLIP / BLIP-2 and BLIP from the hub",
     ("docs/llm-synthesize.md", "Qwen/Qwen2.5"): "real weights: an LLM, BLIP and OWLv2 from the hub",
+    ("docs/promptmix.md", "google/vit-large-patch16-224"): "real weights: BLIP, Stable Diffusion and a ViT "
+                                                           "annotator from the hub",
+    ("docs/promptmix.md", "edits.txt"): "real weights and the user's image dataset",
+    ("docs/gmda.md", "instructblip-flan-t5-xl-mner"): "real weights: a fine-tuned InstructBLIP and Stable Diffusion; "
+                                                      "the user's image",
+    ("docs/gmda.md", "twitter2017.jsonl"): "real weights and the user's dataset",
+    ("docs/sluma.md", "texts.jsonl -o out/sluma"): "real weights: GLIGEN and CLIP from the hub",
 }
 
 #: (page, a substring of one command line) -> why that command of a shell block is not run
