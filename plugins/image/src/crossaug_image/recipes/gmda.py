@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 from crossaug import BackModality, BadSample, ConfigError, Filter, LineageStep, Sample, Seeder, Transform
 from crossaug.registry import resolve
 
+from .._wrapped import WrapsTransform
 from ..filters.entity_consistency import EntityConsistency
 from ..filters.min_words import MinWords
 from ._build import build, or_auto, or_unset
@@ -73,7 +74,7 @@ def check_box(box: Any, width: int, height: int, sample_id: str, where: str) -> 
     return [x0, y0, x1, y1]
 
 
-class ReuseBoxes(Transform):
+class ReuseBoxes(WrapsTransform, Transform):
     """GMDA's G: generate with ``transform``, then give the new image the original boxes, scaled to its size.
 
     Reads the original image's size from ``image_field`` of each input (before it is replaced),
@@ -95,25 +96,6 @@ class ReuseBoxes(Transform):
             raise ConfigError(f"{self.name}: transform must be a text -> image Transform, got {transform!r}")
         self.transform = transform
         self.entities_key, self.boxes_key, self.image_field = entities_key, boxes_key, image_field
-
-    @property
-    def input_field(self) -> str:  # type: ignore[override]
-        return self.transform.input_field
-
-    @property
-    def output_field(self) -> str:  # type: ignore[override]
-        return self.transform.output_field
-
-    @property
-    def model_id(self) -> str | None:
-        return self.transform.model_id
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.transform.model_revision
-
-    def close(self) -> None:
-        self.transform.close()
 
     def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
         sizes = [getattr(s.get(self.image_field), "size", None) for s in samples]

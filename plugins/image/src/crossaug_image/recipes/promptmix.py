@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 from crossaug import BackModality, ConfigError, Filter, Sample, Transform
 from crossaug.registry import resolve
 
+from .._wrapped import WrapsTransform
 from ..filters.pseudo_label import PseudoLabelConfidence
 from ._build import build, or_auto, or_unset
 
@@ -57,7 +58,7 @@ def pseudo_label(sample: Sample, labeler: Transform) -> Sample:
     return sample.replace(fields=fields, label=label, meta=meta)
 
 
-class LabelGenerated(Transform):
+class LabelGenerated(WrapsTransform, Transform):
     """G of PromptMix: generate with ``transform``, then label each kept image with ``labeler``.
 
     Args:
@@ -79,24 +80,8 @@ class LabelGenerated(Transform):
         self.transform = transform
         self.labeler = labeler
 
-    @property
-    def input_field(self) -> str:  # type: ignore[override]
-        return self.transform.input_field
-
-    @property
-    def output_field(self) -> str:  # type: ignore[override]
-        return self.transform.output_field
-
-    @property
-    def model_id(self) -> str | None:
-        return self.transform.model_id
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.transform.model_revision
-
     def close(self) -> None:
-        self.transform.close()
+        super().close()
         self.labeler.close()
 
     def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:

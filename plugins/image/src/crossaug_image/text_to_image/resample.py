@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, Produced, Sample, Transform
 
+from .._wrapped import WrapsTransform
 from ..filters.grayscale import METHODS, monochrome_score
 from .base import NSFW_REASON
 
@@ -30,7 +31,7 @@ def retry_seed(seed: int, attempt: int) -> int:
     return int((int(state[1]) << 32 | int(state[0])) & ((1 << 63) - 1))
 
 
-class ResampleGrayscale(Transform):
+class ResampleGrayscale(WrapsTransform, Transform):
     """Redraw outputs of ``transform`` that come out black-and-white.
 
     Args:
@@ -60,27 +61,8 @@ class ResampleGrayscale(Transform):
         self.max_retries = max_retries
 
     @property
-    def input_field(self) -> str:  # type: ignore[override]
-        return self.transform.input_field
-
-    @property
-    def output_field(self) -> str:  # type: ignore[override]
-        return self.transform.output_field
-
-    @property
     def batch_size(self) -> int:  # type: ignore[override]
         return int(getattr(self.transform, "batch_size", 8) or 1)
-
-    @property
-    def model_id(self) -> str | None:
-        return self.transform.model_id
-
-    @property
-    def model_revision(self) -> str | None:
-        return self.transform.model_revision
-
-    def close(self) -> None:
-        self.transform.close()
 
     def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
         """Generate with redraws, then reject (reason ``nsfw``) what the safety checker still flags."""
