@@ -80,6 +80,12 @@ class LazyModel:
         for attr in self.loaded:
             setattr(self, attr, None)
 
+    def _init_model(self, model: str, revision: str | None, device: str, dtype: str, allow_download: bool) -> None:
+        """Set the model settings every backend shares, device and dtype checked."""
+        self.model, self.revision = model, revision
+        self.device, self.dtype = check_device(device), check_dtype(dtype)
+        self.allow_download = bool(allow_download)
+
     def _load_prologue(self, library: str) -> tuple[Any, str, str, Any]:
         """Import torch and ``library``, locate the model for it, pick device and dtype.
 

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
-from .._backend import LazyModel, check_device, check_dtype, pick_device, pick_dtype
+from .._backend import LazyModel, pick_device, pick_dtype
 from .sampling import NonFiniteScores
 
 log = logging.getLogger(__name__)
@@ -100,8 +100,7 @@ class Captioner(LazyModel, Transform):
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
         if prompt is not None and not isinstance(prompt, str):
             raise ConfigError(f"{self.name}: prompt must be a string or None, got {prompt!r}")
-        self.model = model
-        self.revision = revision
+        self._init_model(model, revision, device, dtype, allow_download)
         self.prompt = prompt
         self.mode = mode
         self.num_captions = num_captions
@@ -112,9 +111,6 @@ class Captioner(LazyModel, Transform):
         self.top_p = float(top_p)
         self.num_beams = int(num_beams)
         self.batch_size = batch_size
-        self.device = check_device(device)
-        self.dtype = check_dtype(dtype)
-        self.allow_download = bool(allow_download)
         self.in_field = in_field
         self.out_field = out_field
         self._model: Any = None

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
-from .._backend import LazyModel, check_device, check_dtype
+from .._backend import LazyModel
 from .._models import snapshot_hash
 
 
@@ -86,8 +86,7 @@ class ZeroShotDetect(LazyModel, Transform):
             raise ConfigError(f"{self.name}: max_detections must be a positive integer, got {max_detections!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
-        self.model = model
-        self.revision = revision
+        self._init_model(model, revision, device, dtype, allow_download)
         self.phrases = list(phrases)
         self.phrases_field = phrases_field
         self.threshold = float(threshold)
@@ -95,9 +94,6 @@ class ZeroShotDetect(LazyModel, Transform):
         self.max_detections = max_detections
         self.meta_key = meta_key
         self.batch_size = batch_size
-        self.device = check_device(device)
-        self.dtype = check_dtype(dtype)
-        self.allow_download = bool(allow_download)
         self.in_field = in_field
         self.out_field = out_field
         self._model: Any = None

@@ -24,7 +24,6 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_generator
 
-from .._backend import check_device, check_dtype
 from .._pipeline import DiffusersPipeline
 from ..text_to_image.base import NSFW_REASON, fill_template
 from ..text_to_image.settings import check_scheduler
@@ -74,8 +73,7 @@ class ImageEdit(DiffusersPipeline, Transform):
             raise ConfigError(f"{self.name}: prompt_template must be a string, got {prompt_template!r}")
         if "{text}" in prompt_template and not prompt_field:
             raise ConfigError(f"{self.name}: prompt_template uses {{text}} but prompt_field is None")
-        self.model = model
-        self.revision = revision
+        self._init_model(model, revision, device, dtype, allow_download)
         self.prompt_field = prompt_field
         self.prompt_template = prompt_template
         self.num_inference_steps = num_inference_steps
@@ -84,9 +82,6 @@ class ImageEdit(DiffusersPipeline, Transform):
         self.negative_prompt = negative_prompt
         self.safety_checker = bool(safety_checker)
         self.batch_size = batch_size
-        self.device = check_device(device)
-        self.dtype = check_dtype(dtype)
-        self.allow_download = bool(allow_download)
         self.in_field = in_field
         self.out_field = out_field
         self._pipe: Any = None

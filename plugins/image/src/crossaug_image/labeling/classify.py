@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 from crossaug.importing import import_callable
 
-from .._backend import LazyModel, check_device, check_dtype
+from .._backend import LazyModel
 from .._models import snapshot_hash
 
 
@@ -82,14 +82,10 @@ class ImageClassify(LazyModel, Transform):
             raise ConfigError(f"{self.name}: top_k must be a positive integer, got {top_k!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
-        self.model = model
-        self.revision = revision
+        self._init_model(model, revision, device, dtype, allow_download)
         self.function = function
         self.top_k = top_k
         self.batch_size = batch_size
-        self.device = check_device(device)
-        self.dtype = check_dtype(dtype)
-        self.allow_download = bool(allow_download)
         self.in_field = in_field
         self.out_field = out_field
         self._model: Any = None

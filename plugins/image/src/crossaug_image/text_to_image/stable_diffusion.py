@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, torch_generator
 
-from .._backend import check_device, check_dtype
 from .._pipeline import DiffusersPipeline
 from .base import TextToImage
 from .settings import check_scheduler
@@ -83,8 +82,7 @@ class StableDiffusionTextToImage(DiffusersPipeline, TextToImage):
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
         if "{text}" not in prompt_template:
             raise ConfigError(f"{self.name}: prompt_template must contain {{text}}, got {prompt_template!r}")
-        self.model = model
-        self.revision = revision
+        self._init_model(model, revision, device, dtype, allow_download)
         self.num_inference_steps = num_inference_steps
         self.guidance_scale = None if guidance_scale is None else float(guidance_scale)
         self.scheduler = check_scheduler(scheduler)
@@ -94,9 +92,6 @@ class StableDiffusionTextToImage(DiffusersPipeline, TextToImage):
         self.prompt_template = prompt_template
         self.safety_checker = bool(safety_checker)
         self.batch_size = batch_size
-        self.device = check_device(device)
-        self.dtype = check_dtype(dtype)
-        self.allow_download = bool(allow_download)
         self.in_field = in_field
         self.out_field = out_field
         self._pipe: Any = None

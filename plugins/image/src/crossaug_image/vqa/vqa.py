@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_generator
 
-from .._backend import LazyModel, check_device, check_dtype
+from .._backend import LazyModel
 from .._models import snapshot_hash
 from ..captioning.base import clean_caption
 from ..captioning.sampling import NonFiniteScores, make_finite_check, make_row_sampler
@@ -105,8 +105,7 @@ class VisualQuestionAnswer(LazyModel, Transform):
             raise ConfigError(f"{self.name}: need temperature > 0, 0 < top_p <= 1, top_k >= 0")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
-        self.model = model
-        self.revision = revision
+        self._init_model(model, revision, device, dtype, allow_download)
         self.question = question
         self.question_field = question_field
         self.text_field = text_field
@@ -119,9 +118,6 @@ class VisualQuestionAnswer(LazyModel, Transform):
         self.top_k = int(top_k)
         self.top_p = float(top_p)
         self.batch_size = batch_size
-        self.device = check_device(device)
-        self.dtype = check_dtype(dtype)
-        self.allow_download = bool(allow_download)
         self.in_field = in_field
         self.out_field = out_field
         self._model: Any = None
