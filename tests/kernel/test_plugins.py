@@ -181,3 +181,18 @@ def test_hook_module_with_a_bad_signature_is_reported_not_fatal(tmp_path: Path) 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "['sig'] True", out.stderr
     assert "colour" in out.stderr
+
+
+def test_an_entry_point_whose_distribution_has_no_name_is_listed_as_unknown(tmp_path):
+    """A distribution caught half-way through a reinstall (METADATA without Name) must not crash discovery."""
+    import types
+    from importlib import metadata
+
+    from crossaug import registry
+
+    info = tmp_path / "broken-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\n")
+    ep = types.SimpleNamespace(dist=metadata.PathDistribution(info))
+    assert registry.distribution_of(ep) == "?"
+    assert registry.distribution_of(types.SimpleNamespace()) == "?"

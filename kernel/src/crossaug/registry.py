@@ -65,7 +65,11 @@ def _norm(name: str) -> str:
 def distribution_of(ep: metadata.EntryPoint) -> str:
     """The name of the distribution that declares ``ep`` (``"?"`` when unknown)."""
     dist = getattr(ep, "dist", None)
-    return dist.metadata["Name"] if dist is not None else "?"
+    try:
+        name = dist.metadata["Name"] if dist is not None else None
+    except KeyError:  # metadata without a Name (a package half-way through reinstalling)
+        name = None
+    return name or "?"
 
 
 _dist_name = distribution_of
