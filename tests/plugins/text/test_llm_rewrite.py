@@ -148,3 +148,16 @@ def test_too_long_input_is_bad_sample(tiny_gpt2):
     aug = LLMRewrite(model=tiny_gpt2, max_input_tokens=200)
     with pytest.raises(crossaug.BadSample, match="tokens"):
         aug.augment(Sample("big", {"text": "a dog runs in the park " * 4500}), np.random.default_rng(0))
+
+
+def test_batch_rewrite_refuses_a_prompt_it_would_cut(tiny_gpt2):
+    """`.rewrite()` (the API recipes call) must not silently drop the end of a long prompt."""
+    aug = LLMRewrite(model=tiny_gpt2, max_input_tokens=200)
+    long = "a dog runs in the park " * 60
+    with pytest.raises(crossaug.BadSample, match="tokens") as err:
+        aug.rewrite(["a cat", long], [0, 1])
+    assert err.value.sample_id == "#1"
+    with pytest.raises(crossaug.BadSample) as err:
+        aug.rewrite([long], [0], ids=["caption-7"])
+    assert err.value.sample_id == "caption-7"
+    assert len(aug.rewrite(["a cat sits"], [0])) == 1  # short prompts still run

@@ -159,9 +159,15 @@ class LLMRewrite(Augmentation):
                             sample_ids=None if samples is None else [s.id for s in samples],
                             step=self.name, field=self.field)
 
-    def rewrite(self, texts: Sequence[str], seeds: Sequence[int]) -> list[str]:
-        """Batch API: one rewrite per text (the input itself when the model returns nothing)."""
-        outs = self._generate([self.build_prompt(t) for t in texts], [int(s) for s in seeds])
+    def rewrite(self, texts: Sequence[str], seeds: Sequence[int], ids: Sequence[str] | None = None) -> list[str]:
+        """Batch API: one rewrite per text (the input itself when the model returns nothing).
+
+        With the transformers backend a prompt longer than ``max_input_tokens`` raises
+        :class:`crossaug.BadSample` naming ``ids[i]`` (default: the text's position, ``#i``) instead
+        of being cut, which would silently drop the end of the prompt (its instructions).
+        """
+        refs = [_Ref(str(i)) for i in ids] if ids is not None else [_Ref(f"#{i}") for i in range(len(texts))]
+        outs = self._generate([self.build_prompt(t) for t in texts], [int(s) for s in seeds], refs)
         return [o if o.strip() else t for o, t in zip(outs, texts, strict=False)]
 
     def _params(self, text: str, seed: int, output: str) -> dict[str, Any]:
@@ -179,7 +185,7 @@ class LLMRewrite(Augmentation):
         if out is None:  # params without a recorded rewrite: regenerate from the seed
             if "seed" not in params:
                 raise ConfigError(f"{self.name}: params need 'output' or 'seed', got {sorted(params)}")
-            out = self.rewrite([sample[self.field]], [int(params["seed"])])[0]
+            out = self.rewrite([sample[self.field]], [int(params["seed"])], [sample.id])[0]
         return sample.derive(None, **{self.field: str(out)})
 
     def __call__(self, samples: Sequence[Sample], rngs: Sequence[np.random.Generator]) -> list[Sample]:
@@ -193,6 +199,15 @@ class LLMRewrite(Augmentation):
         outs = self._generate([self.build_prompt(t) for t in texts], seeds, samples)
         return [self._apply_recorded(s, self._params(t, seed, o))
                 for s, t, seed, o in zip(samples, texts, seeds, outs, strict=True)]
+
+
+class _Ref:
+    """What the length check and the generator read of a sample: its id."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id: str) -> None:
+        self.id = id
 
 
 __all__ = ["LLMRewrite", "DEFAULT_PROMPT", "DEFAULT_TEMPLATE"]
