@@ -29,6 +29,8 @@ def rejection_stage(rec: dict[str, Any]) -> tuple[str, str]:
         >>> rejection_stage({"reason": "f: distance 0.3 > 0.2", "lineage": [
         ...     {"kind": "filter", "name": "f", "kept": False}]})
         ('filter f', 'distance N > N')
+        >>> rejection_stage({"reason": "sample 'n7' field 'text': text is not English (de)", "lineage": []})
+        ('input', 'text is not English')
     """
     reason = rec.get("reason") or ""
     lineage = rec.get("lineage") or []
@@ -41,7 +43,7 @@ def rejection_stage(rec: dict[str, Any]) -> tuple[str, str]:
         return "duplicate output", "same output as an earlier candidate"
     else:
         stage = "recipe" if lineage else "input"
-        reason = re.sub(r"^BadSample: |sample '[^']*': |\s*\([^()]*\)", "", reason)  # no ids, paths, details
+        reason = re.sub(r"^BadSample: |sample '[^']*'(?: field '[^']*')?: |\s*\([^()]*\)", "", reason)  # no ids, paths
     reason = re.sub(r"(?<![\w.-])\d+(?:\.\d+)?(?!\w)", "N", reason).strip()  # UTF-8 stays
     return stage, (reason if len(reason) <= 80 else reason[:79] + "…") or "rejected"
 
