@@ -101,4 +101,31 @@ class Transform(Step):
         return out
 
 
-__all__ = ["Transform", "Produced"]
+def run_each(step: Any, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample | str]:
+    """``step(samples, seeds)``; a bad sample gets ``"<step>: <reason>"`` in its place and the others still run.
+
+    The batch runs whole first; a :class:`~crossaug.BadSample` sends it through one sample at a time.
+    Recipes that chain named transforms use it to keep each input's refusal reason.
+
+    Example:
+        >>> class Upper(Transform):
+        ...     name, input_field, output_field = "upper", "text", "text"
+        ...     def transform_batch(self, samples, seeds):
+        ...         if any(s["text"] == "no" for s in samples):
+        ...             raise BadSample("refused", sample_id="b")
+        ...         return [s["text"].upper() for s in samples]
+        >>> [r if isinstance(r, str) else r["text"] for r in run_each(Upper(), [Sample("a", {"text": "hi"}),
+        ...     Sample("b", {"text": "no"})], [0, 1])]
+        ['HI', 'upper: refused']
+    """
+    if not samples:
+        return []
+    try:
+        return list(step(list(samples), list(seeds)))
+    except BadSample as exc:
+        if len(samples) == 1:
+            return [exc.reason if exc.reason.startswith(f"{step.name}:") else f"{step.name}: {exc.reason}"]
+    return [r for s, seed in zip(samples, seeds) for r in run_each(step, [s], [seed])]
+
+
+__all__ = ["Transform", "Produced", "run_each"]

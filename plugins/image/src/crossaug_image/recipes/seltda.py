@@ -39,8 +39,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from crossaug import BadSample, ConfigError, Filter, Sample, Seeder, registry
+from crossaug import ConfigError, Filter, Sample, Seeder, registry
 from crossaug.recipe import Recipe, apply_filters, check_filters
+from crossaug.transform import run_each
 
 from ..filters.answer_confidence import AnswerConfidence
 
@@ -62,22 +63,6 @@ def split_question(text: str) -> tuple[str, str]:
     text = " ".join(str(text).split())
     cut = text.find("?")
     return (text, "") if cut < 0 else (text[:cut + 1], text[cut + 1:].strip())
-
-
-def run_each(step: Any, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample | str]:
-    """``step(samples, seeds)``; when a sample is bad, the others still run and it gets its reason.
-
-    The batch runs whole first; a :class:`~crossaug.BadSample` sends it through one
-    sample at a time, and each failing sample's place holds ``"<step>: <reason>"``.
-    """
-    if not samples:
-        return []
-    try:
-        return list(step(list(samples), list(seeds)))
-    except BadSample as exc:
-        if len(samples) == 1:
-            return [exc.reason if exc.reason.startswith(f"{step.name}:") else f"{step.name}: {exc.reason}"]
-    return [r for s, seed in zip(samples, seeds) for r in run_each(step, [s], [seed])]
 
 
 class SelTDA(Recipe):

@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Filter, Sample, Seeder, registry
 from crossaug.recipe import Recipe, apply_filters, check_filters
+from crossaug.transform import run_each
 
 from .checks import MalformedOutput, check_output, normalise, to_turns
 from .symbolic import format_boxes, format_captions, parse_detections
@@ -47,18 +48,6 @@ from .templates import SynthesisTemplate, load_all, placeholders
 
 #: LLaVA's three kinds of instruction-following data
 DEFAULT_TEMPLATES = ("conversation", "detailed_description", "complex_reasoning")
-
-
-def run_each(step: Any, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample | str]:
-    """``step(samples, seeds)``; a bad sample gets its reason in its place and the others still run."""
-    if not samples:
-        return []
-    try:
-        return list(step(list(samples), list(seeds)))
-    except BadSample as exc:
-        if len(samples) == 1:
-            return [exc.reason if exc.reason.startswith(f"{step.name}:") else f"{step.name}: {exc.reason}"]
-    return [r for s, seed in zip(samples, seeds) for r in run_each(step, [s], [seed])]
 
 
 def _choices(value: Any) -> str:
