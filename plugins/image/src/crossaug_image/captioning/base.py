@@ -29,8 +29,9 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
-from .._backend import LazyModel, pick_device, pick_dtype
-from .sampling import NonFiniteScores
+from .._backend import LazyModel, pick_device, pick_dtype, require
+from .._models import locate
+from .sampling import NonFiniteScores, make_finite_check, make_row_sampler
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,31 @@ class Captioner(LazyModel, Transform):
         dtype = pick_dtype(self.dtype, device)
         self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
         return device, dtype
+
+    def _transformers_source(self) -> tuple[Any, str, str, Any]:
+        """``transformers``, the model's local path, device and dtype: where each backend's ``load`` starts."""
+        require("torch")
+        tf = require("transformers")
+        path = locate("transformers", self.model, self.revision, self.allow_download)
+        device, dtype = self._torch_device_dtype()
+        return tf, path, device, dtype
+
+    def _generate_kwargs(self, generators: Sequence[Any] | None, num_return: int) -> dict[str, Any]:
+        """``generate`` arguments of the decoding mode: length limits, the NaN/inf check, seeded rows or beams."""
+        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
+                               "do_sample": False}
+        beams = self.num_beams if generators is None and self.mode == "beam" else 1
+        gen["logits_processor"] = [make_finite_check(beams)]  # NaN/inf scores: an error, not a caption
+        if generators is not None:
+            gen["logits_processor"].append(make_row_sampler(generators, self.temperature, self.top_k, self.top_p))
+        elif self.mode == "beam":
+            gen.update(num_beams=self.num_beams, num_return_sequences=num_return)
+        return gen
+
+    @staticmethod
+    def _per_image(texts: Sequence[str], num_images: int, num_return: int) -> list[list[str]]:
+        """Decoded rows grouped ``num_return`` per image, in image order."""
+        return [list(texts[i * num_return:(i + 1) * num_return]) for i in range(num_images)]
 
     def load(self) -> None:
         """Load model and processor into ``self._model`` / ``self._processor``."""

@@ -15,10 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .._backend import require
-from .._models import locate
 from .base import Captioner
-from .sampling import make_finite_check, make_row_sampler
 
 
 class BlipCaptioner(Captioner):
@@ -58,10 +55,7 @@ class BlipCaptioner(Captioner):
                           in_field, out_field)
 
     def load(self) -> None:
-        require("torch")
-        tf = require("transformers")
-        path = locate("transformers", self.model, self.revision, self.allow_download)
-        device, dtype = self._torch_device_dtype()
+        tf, path, device, dtype = self._transformers_source()
         self._processor = tf.AutoProcessor.from_pretrained(path, revision=self.revision)
         self._model = tf.BlipForConditionalGeneration.from_pretrained(path, revision=self.revision,
                                                                       dtype=dtype).to(device).eval()
@@ -82,18 +76,10 @@ class BlipCaptioner(Captioner):
         inputs = proc(**kwargs)
         inputs = {k: v.to(model.device) for k, v in inputs.items()}
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
-        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
-                               "do_sample": False}
-        beams = self.num_beams if generators is None and self.mode == "beam" else 1
-        gen["logits_processor"] = [make_finite_check(beams)]  # NaN/inf scores: an error, not a caption
-        if generators is not None:
-            gen["logits_processor"].append(make_row_sampler(generators, self.temperature, self.top_k, self.top_p))
-        elif self.mode == "beam":
-            gen.update(num_beams=self.num_beams, num_return_sequences=num_return)
+        gen = self._generate_kwargs(generators, num_return)
         with torch.inference_mode():
             out = model.generate(**inputs, **gen)
-        texts = proc.batch_decode(out, skip_special_tokens=True)
-        return [texts[i * num_return:(i + 1) * num_return] for i in range(len(images))]
+        return self._per_image(proc.batch_decode(out, skip_special_tokens=True), len(images), num_return)
 
 
 __all__ = ["BlipCaptioner"]

@@ -15,10 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .._backend import require
-from .._models import locate
 from .base import Captioner
-from .sampling import make_finite_check, make_row_sampler
 
 
 class VisionEncoderDecoderCaptioner(Captioner):
@@ -65,10 +62,7 @@ class VisionEncoderDecoderCaptioner(Captioner):
         return state
 
     def load(self) -> None:
-        require("torch")
-        tf = require("transformers")
-        path = locate("transformers", self.model, self.revision, self.allow_download)
-        device, dtype = self._torch_device_dtype()
+        tf, path, device, dtype = self._transformers_source()
         config = tf.AutoConfig.from_pretrained(path, revision=self.revision)
         self._is_git = getattr(config, "model_type", "") == "git"
         if self._is_git:
@@ -105,18 +99,11 @@ class VisionEncoderDecoderCaptioner(Captioner):
         improc = self._processor.image_processor if self._is_git else self._processor
         pixels = improc(images=list(images), return_tensors="pt")["pixel_values"].to(model.device, model.dtype)
         start = torch.tensor([self._start_ids(p) for p in prompts], device=model.device)
-        gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "min_new_tokens": self.min_new_tokens,
-                               "do_sample": False}
+        gen = self._generate_kwargs(generators, num_return)
         tok = self._tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         if pad is not None:
             gen["pad_token_id"] = pad
-        beams = self.num_beams if generators is None and self.mode == "beam" else 1
-        gen["logits_processor"] = [make_finite_check(beams)]  # NaN/inf scores: an error, not a caption
-        if generators is not None:
-            gen["logits_processor"].append(make_row_sampler(generators, self.temperature, self.top_k, self.top_p))
-        elif self.mode == "beam":
-            gen.update(num_beams=self.num_beams, num_return_sequences=num_return)
         with torch.inference_mode():
             mask = torch.ones_like(start)
             if self._is_git:
@@ -124,8 +111,7 @@ class VisionEncoderDecoderCaptioner(Captioner):
             else:
                 out = model.generate(pixel_values=pixels, decoder_input_ids=start, decoder_attention_mask=mask,
                                      **gen)
-        texts = tok.batch_decode(out, skip_special_tokens=True)
-        return [texts[i * num_return:(i + 1) * num_return] for i in range(len(images))]
+        return self._per_image(tok.batch_decode(out, skip_special_tokens=True), len(images), num_return)
 
 
 __all__ = ["VisionEncoderDecoderCaptioner"]
