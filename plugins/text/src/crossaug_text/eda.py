@@ -40,7 +40,7 @@ import functools
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from crossaug import BadSample, ConfigError, Sample
@@ -88,9 +88,42 @@ def split_word(unit: str) -> tuple[str, str, str]:
         >>> split_word('"Hello,')
         ('"', 'Hello', ',')
     """
+    if unit and _is_word_char(unit[0]) and _is_word_char(unit[-1]):
+        return "", unit, ""  # both ends are word characters: nothing to strip (what _EDGE gives)
     m = _EDGE.match(unit)
     assert m is not None
     return m.group(1), m.group(2), m.group(3)
+
+
+def _is_word_char(c: str) -> bool:
+    """``re``'s ``\\w`` for one character of a ``str`` pattern: alphanumeric or ``_``."""
+    return c.isalnum() or c == "_"
+
+
+class _Unit(NamedTuple):
+    """What the planners need to know about one whitespace unit (a pure function of it)."""
+
+    pre: str
+    core: str
+    post: str
+    key: str  #: the core, lower-cased (synonym look-up and SR matching)
+    content: bool  #: the core holds a letter and is not a stop word (an SR/RI candidate)
+
+
+_units: dict[str, _Unit] = {}
+_MAX_UNITS = 65536
+
+
+def _unit(word: str) -> _Unit:
+    """:class:`_Unit` of ``word``, memoised (words repeat across sentences and calls; bounded)."""
+    info = _units.get(word)
+    if info is None:
+        pre, core, post = split_word(word)
+        content = bool(core) and any(c.isalpha() for c in core) and not is_stop_word(core)
+        if len(_units) >= _MAX_UNITS:
+            _units.clear()
+        info = _units[word] = _Unit(pre, core, post, core.lower(), content)
+    return info
 
 
 @functools.lru_cache(maxsize=65536)
@@ -128,8 +161,7 @@ def _editable(words: Sequence[str], editable: Sequence[bool] | None) -> list[boo
 
 def _candidates(words: Sequence[str], editable: Sequence[bool] | None = None) -> list[int]:
     ok = _editable(words, editable)
-    return [i for i, w in enumerate(words) if ok[i] and (core := split_word(w)[1])
-            and any(c.isalpha() for c in core) and not is_stop_word(core)]
+    return [i for i, w in enumerate(words) if ok[i] and _unit(w).content]
 
 
 def plan_synonym_replacement(words: Sequence[str], n: int, rng: np.random.Generator,
@@ -140,11 +172,9 @@ def plan_synonym_replacement(words: Sequence[str], n: int, rng: np.random.Genera
     default all) marks the words that may change.
     """
     ok = _editable(words, editable)
+    units = [_unit(w) for w in words]
     edits: list[list[Any]] = []
-    seen: dict[str, None] = {}
-    for i in _candidates(words, ok):
-        seen.setdefault(split_word(words[i])[1].lower(), None)
-    order = list(seen)
+    order = list(dict.fromkeys(u.key for u, e in zip(units, ok) if e and u.content))  # first occurrences
     rng.shuffle(order)
     replaced = 0
     for key in order:
@@ -154,10 +184,9 @@ def plan_synonym_replacement(words: Sequence[str], n: int, rng: np.random.Genera
         if not syns:
             continue
         choice = syns[int(rng.integers(len(syns)))]
-        for i, w in enumerate(words):
-            pre, core, post = split_word(w)
-            if ok[i] and core.lower() == key:
-                edits.append([i, w, pre + match_case(choice, core) + post])
+        for i, u in enumerate(units):
+            if ok[i] and u.key == key:
+                edits.append([i, words[i], u.pre + match_case(choice, u.core) + u.post])
         replaced += 1
     return sorted(edits)
 
@@ -177,15 +206,18 @@ def plan_random_insertion(words: Sequence[str], n: int, rng: np.random.Generator
     if not cands:
         return edits
     flags = list(ok)  # editability of the current (growing) word list
+    everywhere = all(flags)  # then every position is allowed (and stays so: inserted words are editable)
     for _ in range(n):
         for _ in range(tries):
-            source = split_word(words[cands[int(rng.integers(len(cands)))]])[1]
-            syns = list(synonyms(source.lower()))
+            syns = list(synonyms(_unit(words[cands[int(rng.integers(len(cands)))]]).key))
             if syns:
                 word = syns[int(rng.integers(len(syns)))]
-                allowed = [p for p in range(len(flags) + 1)
-                           if p == 0 or p == len(flags) or flags[p - 1] or flags[p]]
-                pos = allowed[int(rng.integers(len(allowed)))]
+                if everywhere:
+                    pos = int(rng.integers(len(flags) + 1))  # allowed == [0, 1, ..., len(flags)]
+                else:
+                    allowed = [p for p in range(len(flags) + 1)
+                               if p == 0 or p == len(flags) or flags[p - 1] or flags[p]]
+                    pos = allowed[int(rng.integers(len(allowed)))]
                 edits.append([pos, word])
                 flags.insert(pos, True)
                 break
@@ -195,13 +227,21 @@ def plan_random_insertion(words: Sequence[str], n: int, rng: np.random.Generator
 def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator,
                      editable: Sequence[bool] | None = None) -> list[list[int]]:
     """RS: ``n`` swaps of two distinct random editable positions; ``[i, j]`` edits applied in order."""
-    idx = [i for i, ok in enumerate(_editable(words, editable)) if ok]
+    idx = list(range(len(words))) if editable is None else [i for i, ok in enumerate(_editable(words, editable))
+                                                           if ok]
     m = len(idx)
     if m < 2 or n < 1:
         return []
-    # a uniform pair of distinct positions per swap: a in [0, m), b in [0, m - 1) skipping a (one draw call)
-    draws = rng.integers(0, [m, m - 1] * n).tolist()
-    return [sorted((idx[a], idx[b + (b >= a)])) for a, b in zip(draws[::2], draws[1::2])]
+    # a uniform pair of distinct positions per swap: a in [0, m), b in [0, m - 1) skipping a. Scalar
+    # draws give exactly the numbers of one rng.integers(0, [m, m - 1] * n) call (the same bounded
+    # draw per element, in order) at a fraction of its cost for the usual one or two swaps.
+    pairs = []
+    for _ in range(n):
+        a = int(rng.integers(m))
+        b = int(rng.integers(m - 1))
+        b += b >= a
+        pairs.append([idx[a], idx[b]] if idx[a] < idx[b] else [idx[b], idx[a]])
+    return pairs
 
 
 def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generator,
@@ -370,9 +410,14 @@ class _EDAOperations(Augmentation):
 
     def editable(self, sample: Sample, text: str) -> list[bool]:
         """One flag per whitespace word of ``text``: may EDA change it? (see the module docstring)."""
+        flags = self._protected_words(sample, text)
+        return [True] * len(text.split()) if flags is None else flags
+
+    def _protected_words(self, sample: Sample, text: str) -> list[bool] | None:
+        """:meth:`editable`'s flags, or ``None`` when every word is editable."""
         spans = spans_of(text)
         if not spans and not self.protect_label and not self.protect_pos:
-            return [True] * len(text.split())  # as many words as _UNIT matches (the same whitespace)
+            return None
         matches = list(_UNIT.finditer(text))
         ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches] if spans else [True] * len(matches)
         if self.protect_label:
@@ -415,15 +460,16 @@ class _EDAOperations(Augmentation):
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
-        reason = _language_refusal(text, self.input_language, self.min_language_confidence)
-        if reason:
-            raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
-        words = text.split()
+        if self.input_language is not None:
+            reason = _language_refusal(text, self.input_language, self.min_language_confidence)
+            if reason:
+                raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
         ops = [o for o, r in self._rates().items() if r > 0]
         if not ops:
             return {"op": "none", "edits": []}
         op = ops[int(rng.integers(len(ops)))] if len(ops) > 1 else ops[0]
-        return {"op": op, "edits": self.plan(op, words, rng, self.editable(sample, text))}
+        # None (every word editable) spares the planners a list of flags
+        return {"op": op, "edits": self.plan(op, text.split(), rng, self._protected_words(sample, text))}
 
     def apply(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
         text = sample[self.field]

@@ -76,23 +76,25 @@ class _Classifier:
         self.slot = np.full(len(self.table), -1, dtype=np.intp)  # feature -> row of self.rows, or -1
         self.used = 0
         self.memo: dict[tuple[int, bytes], tuple[int, tuple[int, ...]]] = {}
+        classes = list(ident.nb_classes)  # labels held by one column (an aliased label has two)
+        self.columns = {c: i for i, c in enumerate(classes) if classes.count(c) == 1}
 
     def _rows(self, idx: np.ndarray) -> np.ndarray:
         """float32 rows of the (distinct) features ``idx``, converted once while cached."""
-        slots = self.slot[idx]
-        miss = slots < 0
-        if miss.any():
+        slots = self.slot.take(idx)
+        if slots.min() < 0:
+            miss = slots < 0
             if self.used + int(miss.sum()) > len(self.rows):  # full: start over
                 self.slot.fill(-1)
                 self.used = 0
-                slots, miss = self.slot[idx], np.ones(len(idx), dtype=bool)
+                slots, miss = self.slot.take(idx), np.ones(len(idx), dtype=bool)
             new = idx[miss]
             fresh = np.arange(self.used, self.used + len(new))
             self.rows[fresh] = self.table[new]
             self.slot[new] = fresh
             self.used += len(new)
             slots[miss] = fresh
-        return self.rows[slots]
+        return self.rows.take(slots, axis=0)
 
     def _walk(self, data: bytes) -> list[int]:
         nm, rowbase, out, memo = self.nm, self.rowbase, self.out, self.memo
@@ -118,7 +120,9 @@ class _Classifier:
             start = stop
         return emitted
 
-    def classify(self, text: str) -> tuple[str, float]:
+    def classify(self, text: str, expected: str | None = None) -> tuple[str, float] | None:
+        """langid's ``(language, probability)`` of ``text``; ``None`` only when ``expected`` is given and
+        proven to be langid's answer (see :meth:`_leads`), without normalising the scores."""
         ident = self.ident
         if ident.min_confidence is not None or not ident._norm_probs or ident.nb_ptc is not self.table:
             return ident.classify(text)  # a configuration this path does not mirror
@@ -127,12 +131,17 @@ class _Classifier:
         if not emitted:
             return ident.classify(text)
         visits = Counter(emitted)
+        if len(visits) > len(self.rows):
+            return ident.classify(text)
         idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
         counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
-        if len(idx) > len(self.rows):
-            return ident.classify(text)
         scores = np.log1p(counts) @ self._rows(idx) + ident.nb_pc
-        scores *= 1.0 / math.sqrt(len(data) or 1)
+        scale = 1.0 / math.sqrt(len(data) or 1)
+        if expected is not None:
+            col = self.columns.get(expected)
+            if col is not None and self._leads(scores, col, scale):
+                return None
+        scores *= scale
         np.exp(scores - scores.max(), out=scores)
         scores /= scores.sum()
         for i, j in ident._alias_pairs:
@@ -141,11 +150,37 @@ class _Classifier:
         i = int(scores.argmax())
         return ident.nb_classes[i], float(scores[i])
 
+    #: how far (natural log, after langid's length scaling) the expected language must lead
+    #: beyond ln 2, and the largest scaled score for which float32 rounding is bounded by it
+    MARGIN, MAX_SCALED = 1e-2, 1e4
 
+    @classmethod
+    def _leads(cls, scores: np.ndarray, col: int, scale: float) -> bool:
+        """Whether raw scores (langid's, before normalisation) prove that langid picks column ``col``.
+
+        If ``col``'s scaled score exceeds every other column's by more than ln 2, each other
+        probability is below half of ``col``'s, so even an aliased pair folded into one label
+        (two columns summed) stays below it and ``argmax`` returns ``col``. The margin covers
+        float32 rounding in langid's scaling, ``exp`` and normalisation: with scaled scores
+        below ``MAX_SCALED`` in magnitude the scaling moves a difference by at most
+        ``2 * MAX_SCALED * 2**-24`` (1.2e-3), and ``exp`` and the division by the same sum by a
+        few float32 ulps. ``False`` (then the caller computes langid's full answer) whenever
+        this is not shown, NaN included.
+        """
+        top = scores[col]
+        scores[col] = -np.inf
+        second = scores.max()
+        scores[col] = top
+        gap = (float(top) - float(second)) * scale
+        return gap > _LN2 + cls.MARGIN and abs(float(top)) * scale < cls.MAX_SCALED
+
+
+_LN2 = math.log(2.0)
 _classifier: _Classifier | None = None
 
 
-def _classify(text: str) -> tuple[str, float]:
+def _classify(text: str, expected: str | None = None) -> tuple[str, float] | None:
+    """langid's answer for ``text`` (``None``: shown to be ``expected`` without normalising)."""
     global _classifier
     if _classifier is None:
         ident = _langid()
@@ -153,7 +188,7 @@ def _classify(text: str) -> tuple[str, float]:
             if _classifier is None:
                 _classifier = _Classifier(ident)
     with _lock:  # the memo and the row cache are shared by threads
-        return _classifier.classify(text)
+        return _classifier.classify(text, expected)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -165,8 +200,27 @@ def spans_of(text: str) -> tuple[ProtectedSpan, ...]:
 
 def detect_language(text: str) -> tuple[str, float]:
     """``(ISO 639-1 code, probability)`` of ``text`` (protected spans ignored)."""
-    code, prob = _classify(without_protected(text, spans_of(text)))
-    return str(code), float(prob)
+    found = _classify(_plain(text))
+    assert found is not None
+    return str(found[0]), float(found[1])
+
+
+def _plain(text: str) -> str:
+    """``text`` with its protected spans blanked (the text itself when it has none)."""
+    spans = spans_of(text)
+    return without_protected(text, spans) if spans else text
+
+
+def _has_words(text: str, n: int) -> bool:
+    """Whether ``text`` has at least ``n`` whitespace words holding a letter (stops at the ``n``-th)."""
+    if n <= 0:
+        return True
+    for w in text.split():
+        if w.isalpha() or any(c.isalpha() for c in w):
+            n -= 1
+            if n == 0:
+                return True
+    return False
 
 
 def language_refusal(text: str, expected: str | None, min_confidence: float = MIN_CONFIDENCE,
@@ -180,10 +234,13 @@ def language_refusal(text: str, expected: str | None, min_confidence: float = MI
     """
     if expected is None:
         return None
-    plain = without_protected(text, spans_of(text)) if plain is None else plain
-    if sum(any(c.isalpha() for c in w) for w in plain.split()) < min_words:
+    plain = _plain(text) if plain is None else plain
+    if not _has_words(plain, min_words):
         return None
-    code, prob = detect_language(plain)
+    found = _classify(_plain(plain), expected)  # what detect_language(plain) reads
+    if found is None:  # langid's answer is proven to be the expected language
+        return None
+    code, prob = str(found[0]), float(found[1])
     if code == expected or prob < min_confidence:
         return None
     return (f"input looks like language {code!r} (p={prob:.2f}), not {expected!r}; the resources "

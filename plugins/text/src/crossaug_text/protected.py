@@ -38,8 +38,8 @@ _CODE_PARTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     (r"\w+(?:\.\w+)*\([^()\s]*\)", lambda t: "(" in t and ")" in t),
     (r"</?[A-Za-z][^<>\n]{0,80}>", lambda t: "<" in t and ">" in t),
     (r"\b\w*_\w+\b", lambda t: "_" in t),
-    (r"\b[a-z]+[A-Z]\w*\b", lambda t: True),
-    (r"\b\w+(?:\.\w+){2,}\b", lambda t: "." in t),
+    (r"\b[a-z]+[A-Z]\w*\b", lambda t: _LOWER_UPPER.search(t) is not None),
+    (r"\b\w+(?:\.\w+){2,}\b", lambda t: t.count(".") >= 2),
     (r"\S*(?:==|!=|->|=>|::|\+\+|&&|\|\|)\S*", lambda t: any(op in t for op in _OPERATORS)),
 )
 
@@ -56,7 +56,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 _OPERATORS = ("==", "!=", "->", "=>", "::", "++", "&&", "||")
-_DOT_LETTER, _DIGIT = re.compile(r"\.[a-z]"), re.compile(r"\d")
+_DOT_LETTER, _DIGIT, _LOWER_UPPER = re.compile(r"\.[a-z]"), re.compile(r"\d"), re.compile("[a-z][A-Z]")
 #: per pattern of PATTERNS, a quick test that is false only where the pattern cannot match
 _MAY_MATCH: tuple[Callable[[str], Any], ...] = (
     lambda t: "`" in t, lambda t: "://" in t or "www." in t, lambda t: "@" in t, _DOT_LETTER.search,
@@ -76,7 +76,10 @@ def protected_spans(text: str) -> list[ProtectedSpan]:
         if not may_match(text):  # most texts hold no URL, handle or code: skip the scans that cannot match
             continue
         if pattern is PATTERNS[-1][1]:
-            pattern = _code_pattern(tuple(bool(test(text)) for _, test in _CODE_PARTS))
+            present = tuple(bool(test(text)) for _, test in _CODE_PARTS)
+            if not any(present):  # no code-like alternative can match (a plain sentence)
+                continue
+            pattern = _code_pattern(present)
         for m in pattern.finditer(text):
             s, e = m.span()
             if e > s and not any(s < t.end and t.start < e for t in taken):
