@@ -159,10 +159,15 @@ def test_a_str_parameter_takes_the_text_as_written() -> None:
         @classmethod
         def param_info(cls) -> list[dict]:
             return [{"name": "voice", "type": "str"}, {"name": "k", "type": "int | None"},
-                    {"name": "steps", "type": "Sequence[Step]"}]
+                    {"name": "steps", "type": "Sequence[Step]"}, {"name": "instruction", "type": "str | None"}]
 
     assert check_params("r", Tagged, ["voice=123", "k=null", "steps=[a, b]"]) == {
         "voice": "123", "k": None, "steps": ["a", "b"]}  # an annotation it cannot read is not checked
+    # a template with a placeholder reads as a YAML mapping or list; a str parameter takes it as written
+    assert check_params("r", Tagged, ["instruction={entities}", "voice=[slt]"]) == {
+        "instruction": "{entities}", "voice": "[slt]"}
+    with pytest.raises(ConfigError, match=r"parameter 'k' of recipe 'r' expects int \| None, got dict"):
+        check_params("r", Tagged, ["k={a}"])
     with pytest.raises(ConfigError, match=r"-p k=true: parameter 'k' of recipe 'r' expects int \| None, got bool"):
         check_params("r", Tagged, ["k=true"])
 

@@ -40,7 +40,6 @@ def parse_param(text: str) -> tuple[str, Any]:
     return key.strip(), yaml.safe_load(value)
 
 
-
 _SIMPLE: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
                                         "None": (type(None),)}
 
@@ -61,7 +60,7 @@ def check_params(recipe: str, cls: Any, pairs: list[str]) -> dict[str, Any]:
         if info is not None and all(k in _SIMPLE for k in kinds):
             fits = any(isinstance(value, t) and (k == "bool" or not isinstance(value, bool))
                        for k in kinds for t in _SIMPLE[k])
-            if not fits and "str" in kinds and value is not None and not isinstance(value, (list, dict)):
+            if not fits and "str" in kinds and value is not None:  # "{entities}" is text, not a mapping
                 value, fits = text.split("=", 1)[1], True
             if not fits:
                 raise ConfigError(f"-p {text}: parameter {key!r} of recipe {recipe!r} expects {hint}, "
