@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import threading
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
@@ -74,18 +76,57 @@ def distribution_of(ep: metadata.EntryPoint) -> str:
 
 _dist_name = distribution_of
 
+#: group -> (sys.path fingerprint, [(entry point, distribution name)]) as last read
+_found: dict[str, tuple[tuple[Any, ...], list[tuple[metadata.EntryPoint, str]]]] = {}
+_found_lock = threading.Lock()
+
+
+def _path_stamp() -> tuple[Any, ...]:
+    """``sys.path`` with each folder's modification time: installing or removing a distribution adds or
+    removes a folder (its ``.dist-info``) in one of them, which changes that folder's time."""
+    stamp: list[Any] = []
+    for entry in sys.path:
+        try:
+            stamp.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except (OSError, ValueError):
+            stamp.append((entry, None))
+    return tuple(stamp)
+
+
+def _declared(group: str) -> list[tuple[metadata.EntryPoint, str]]:
+    """Every entry point of ``group`` with its distribution's name, read once per process and again
+    only when ``sys.path`` or a folder on it changed (reading them parses every installed
+    distribution's metadata, tens of milliseconds)."""
+    stamp = _path_stamp()
+    cached = _found.get(group)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    names_of: dict[int, str] = {}
+    found = []
+    for ep in metadata.entry_points(group=group):
+        dist = getattr(ep, "dist", None)
+        name = names_of.get(id(dist)) if dist is not None else None
+        if name is None:
+            name = _dist_name(ep)
+            if dist is not None:
+                names_of[id(dist)] = name
+        found.append((ep, name))
+    with _found_lock:
+        _found[group] = (stamp, found)
+    return found
+
 
 def entry_points(kind: str) -> list[metadata.EntryPoint]:
     """Entry points of ``kind`` visible now (respecting ``CROSSAUG_PLUGINS``), by name.
 
     A distribution visible twice on ``sys.path`` (e.g. an editable install beside
-    a built copy) is counted once.
+    a built copy) is counted once. The installed entry points are read once per process
+    and read again when a distribution is installed or removed.
     """
     allowed = _allowed()
     seen: set[tuple[str, str]] = set()
     out = []
-    for ep in metadata.entry_points(group=_group(kind)):
-        dist = _dist_name(ep)
+    for ep, dist in _declared(_group(kind)):
         if allowed is not None and _norm(dist) not in allowed:
             continue
         key = (ep.name, ep.value)
