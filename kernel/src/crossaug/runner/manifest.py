@@ -2,9 +2,10 @@
 
 Lines of finished parents are appended to ``manifest.jsonl``; a *group commit*
 then makes them durable: once per ``commit_interval`` seconds (and on close) a
-background thread fsyncs the manifest, and only then writes and fsyncs one
-journal line per parent, recording the manifest size after it (the run goes on
-meanwhile: an fsync waits on the disk, not on Python). On resume the manifest is
+background thread writes the lines appended since the last commit, fsyncs the
+manifest, and only then writes and fsyncs one journal line per parent, recording
+the manifest size after it (the run goes on meanwhile: the writes and fsyncs wait
+on the disk, not on the thread that appends). On resume the manifest is
 truncated to the last journaled size (dropping any half-written or unjournaled
 tail) and journaled parents are skipped: a crash (``kill -9``, power loss) loses
 at most the last interval's parents, which are redone, and never duplicates one.
@@ -37,6 +38,9 @@ _json_id = json.encoder.encode_basestring_ascii
 
 #: default seconds between group commits (fsyncs)
 COMMIT_INTERVAL = 0.25
+#: appended bytes held for the next group commit before it is started early (twice this: the
+#: appending thread commits itself, so memory stays bounded when the disk is slower than the run)
+WRITE_AHEAD = 4 << 20
 
 
 class Manifest:
@@ -58,10 +62,13 @@ class Manifest:
         self._fh: Any = None
         self._journal: Any = None
         self._end = 0
-        self._pending: list[bytes] = []
+        self._blocks: list[bytes] = []  # appended lines not yet written to the file
+        self._held = 0  # their size in bytes
+        self._pending: list[bytes] = []  # their journal lines
         self._lock = threading.Lock()  # appends vs the committer taking what they wrote
-        self._syncing = threading.Lock()  # one group commit at a time
+        self._syncing = threading.Lock()  # one group commit at a time (and the file's writes in order)
         self._stop = threading.Event()
+        self._wake = threading.Event()  # start the next group commit now
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -82,6 +89,7 @@ class Manifest:
         self._journal = open(self.journal_path, "ab")
         if self.commit_interval > 0:
             self._stop.clear()
+            self._wake.clear()
             self._thread = threading.Thread(target=self._committer, name="crossaug-commit", daemon=True)
             self._thread.start()
 
@@ -114,28 +122,35 @@ class Manifest:
     def commit(self, entries: Sequence[tuple[str, bytes | Sequence[str]]]) -> None:
         """Append the lines of finished parents (one ``bytes`` block each, or their lines).
 
-        They become durable (journaled) at the next group commit, at most
-        ``commit_interval`` seconds later, or on :meth:`sync` / :meth:`close`.
+        They are written and become durable (journaled) at the next group commit, at most
+        ``commit_interval`` seconds later, or on :meth:`sync` / :meth:`close`: the appending
+        thread makes no system call (a write could wait on the committer's fsync).
         """
         if self._error is not None:
             raise self._error
         if not entries:
             return
         with self._lock:
-            end, pending, write, done = self._end, self._pending, self._fh.write, self.done
+            end, pending, blocks, done = self._end, self._pending, self._blocks, self.done
             for parent_id, block in entries:
                 if not isinstance(block, bytes):
                     block = "".join(line + "\n" for line in block).encode("utf-8", "backslashreplace")
-                write(block)
+                blocks.append(block)
                 end += len(block)
                 pending.append(b'{"id": %s, "end": %d}\n' % (_json_id(parent_id).encode(), end))
                 done.add(parent_id)
+            self._held += end - self._end
             self._end = end
-        if self._thread is None:
+            held = self._held
+        if self._thread is None or held > 2 * WRITE_AHEAD:
             self.sync()
+        elif held > WRITE_AHEAD:
+            self._wake.set()
 
     def _committer(self) -> None:
-        while not self._stop.wait(self.commit_interval):
+        while not self._stop.is_set():
+            self._wake.wait(self.commit_interval)
+            self._wake.clear()
             try:
                 self.sync()
             except BaseException as exc:  # reported by the next commit() or close()
@@ -143,14 +158,16 @@ class Manifest:
                 return
 
     def sync(self) -> None:
-        """Group commit: fsync the manifest, then journal (and fsync) every parent appended before."""
+        """Group commit: write and fsync the manifest, then journal (and fsync) every parent appended before."""
         with self._syncing:
             with self._lock:
                 if not self._pending:
                     return
-                self._fh.flush()
+                blocks, self._blocks, self._held = self._blocks, [], 0
                 pending, self._pending = self._pending, []
-            os.fsync(self._fh.fileno())  # appends go on meanwhile; the journal names only what was flushed
+            self._fh.write(b"".join(blocks))  # appends go on meanwhile; the journal names only what was written
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
             self._journal.write(b"".join(pending))
             self._journal.flush()
             os.fsync(self._journal.fileno())
@@ -158,6 +175,7 @@ class Manifest:
     def close(self) -> None:
         if self._thread is not None:
             self._stop.set()
+            self._wake.set()
             self._thread.join()
             self._thread = None
         try:
