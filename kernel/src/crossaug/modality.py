@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import BadSample, ConfigError
+from .hooks import get_plugin_manager
 
 
 class Modality:
@@ -37,8 +38,6 @@ class Modality:
     def coerce(self, value: Any, *, sample_id: str | None = None, field: str | None = None,
                base_dir: Path | None = None) -> Any:
         """Turn ``value`` into a valid payload or raise :class:`BadSample`."""
-        from .hooks import get_plugin_manager
-
         caller = get_plugin_manager().hook.crossaug_coerce
         hooked = caller(value=value, modality=self.name) if caller.get_hookimpls() else None  # none: no call
         payload = hooked if hooked is not None else self._coerce(value, sample_id=sample_id,

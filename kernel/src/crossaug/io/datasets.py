@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadSample, ConfigError
+from ..modality import get_modality
 from ..sample import Sample, modality_of
 from .limits import MAX_DEPTH, check_value, max_bytes
 
@@ -330,8 +331,6 @@ def count_records(source: Any) -> int | None:
 
 def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
     """Decode a record's values into a :class:`Sample` (raises :class:`BadSample`)."""
-    from ..modality import get_modality
-
     if record.error:
         raise BadSample(record.error, sample_id=record.id, field=record.error_field, source=record.source)
     fields: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from .._json import to_jsonable
 from ..io.datasets import RawRecord
 from ..io.limits import KEEP_CHARS, MAX_DEPTH, clip
 from ..modality import get_modality
-from ..sample import Sample, modality_of
+from ..sample import _STEP_FIELDS, LineageStep, Sample, modality_of
 
 MEDIA_DIR = "media"
 
@@ -187,6 +187,41 @@ def _parent_json(sample: Sample, out_dir: Path) -> str:
     return text
 
 
+#: JSON text of a lineage step's first entries (name, kind, plugin, version) by their values: the
+#: same for every output of a step, so a line encodes only what varies (params, seed, score...)
+_step_heads: dict[tuple[Any, ...], str] = {}
+_STEP_TAIL = _STEP_FIELDS[4:]
+assert _STEP_FIELDS[:4] == ("name", "kind", "plugin", "version"), "update _step_text with LineageStep's fields"
+_TAIL_KEYS = {name: f", {_STR(name)}: " for name in _STEP_TAIL}
+
+
+def _step_text(step: LineageStep) -> str:
+    """``_encode_value(step.to_dict())`` without the dict: the cached head, then each present entry."""
+    head = (step.name, step.kind, step.plugin, step.version)
+    try:
+        text = _step_heads.get(head)
+    except TypeError:  # an unhashable value (not from a Step): encode the whole dict
+        return _encode_value(step.to_dict())
+    if text is None:
+        text = _encode_value({k: v for k, v in zip(("name", "kind", "plugin", "version"), head)
+                              if v is not None and not (type(v) is tuple and not v)})[:-1]
+        if len(_step_heads) < 1024:
+            _step_heads[head] = text
+    parts = [text]
+    for name in _STEP_TAIL:
+        value = getattr(step, name)
+        if value is None or (type(value) is tuple and not value):  # never ``==`` on a numpy score
+            continue
+        if name == "parent_ids":
+            value = list(value)
+        elif name == "params" or name == "runtime":
+            value = dict(value)
+        parts += (_TAIL_KEYS[name] if len(parts) > 1 or text != "{" else _TAIL_KEYS[name][2:],
+                  _encode_value(value))
+    parts.append("}")
+    return "".join(parts)
+
+
 def _line_text(sample: Sample, parent: Sample | None, recipe_json: str, out_dir: Path,
                steps: dict[int, str]) -> str:
     """The text :func:`sample_line` writes, joined from encoded pieces instead of encoding one dict.
@@ -224,7 +259,7 @@ def _line_text(sample: Sample, parent: Sample | None, recipe_json: str, out_dir:
     for step in sample.lineage:
         text = steps.get(id(step))
         if text is None:
-            text = steps[id(step)] = _encode_value(step.to_dict())
+            text = steps[id(step)] = _step_text(step)
         encoded.append(text)
     parts += (', "lineage": [', ", ".join(encoded), "]}")
     return "".join(parts)
