@@ -20,6 +20,7 @@ from crossaug import Audio, BadSample, Produced, Sample
 from crossaug.transform import Transform
 
 from ..dsp.resample import mix_to_mono, resample
+from ..model_loading import LazyModel
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,5 @@ class ASR(Transform):
             out[i] = done[position]
         return out
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Loaded models stay out of pickles (workers load their own)."""
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
+    #: loaded models stay out of pickles (workers load their own), in any ASR backend
+    __getstate__ = LazyModel.__getstate__

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,10 +15,11 @@ import numpy as np
 from crossaug import ConfigError
 
 from .._optional import optional_import, torch_device
+from ..model_loading import LazyModel
 from .base import ASR
 
 
-class ESPnetASR(ASR):
+class ESPnetASR(LazyModel, ASR):
     """ESPnet2 speech recognition (Watanabe et al., 2018); beam search, deterministic.
 
     Args:
@@ -48,25 +48,19 @@ class ESPnetASR(ASR):
         self.in_field = in_field
         self.out_field = out_field
 
-    def _load(self) -> Any:
-        loaded = getattr(self, "_model", None)
-        if loaded is None:
-            mod = optional_import("espnet2.bin.asr_inference", "espnet")
-            local = Path(self.model)
-            if local.is_dir():
-                config = next(iter(sorted(local.rglob("config.yaml"))), None)
-                weights = next(iter(sorted(local.rglob("*.pth"))), None)
-                if config is None or weights is None:
-                    raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
-                loaded = mod.Speech2Text(asr_train_config=str(config), asr_model_file=str(weights),
-                                         beam_size=self.beam_size, device=torch_device(self.device))
-            else:
-                optional_import("espnet_model_zoo", "espnet")
-                loaded = mod.Speech2Text.from_pretrained(self.model, beam_size=self.beam_size,
-                                                         device=torch_device(self.device))
-            self._model = loaded
-            self._model_lock = threading.Lock()
-        return loaded
+    def _load_model(self) -> Any:
+        mod = optional_import("espnet2.bin.asr_inference", "espnet")
+        local = Path(self.model)
+        if local.is_dir():
+            config = next(iter(sorted(local.rglob("config.yaml"))), None)
+            weights = next(iter(sorted(local.rglob("*.pth"))), None)
+            if config is None or weights is None:
+                raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
+            return mod.Speech2Text(asr_train_config=str(config), asr_model_file=str(weights),
+                                   beam_size=self.beam_size, device=torch_device(self.device))
+        optional_import("espnet_model_zoo", "espnet")
+        return mod.Speech2Text.from_pretrained(self.model, beam_size=self.beam_size,
+                                               device=torch_device(self.device))
 
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
         net = self._load()

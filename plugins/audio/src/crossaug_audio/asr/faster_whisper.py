@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -15,13 +14,14 @@ import numpy as np
 from crossaug import ConfigError, resolve_model
 
 from .._optional import optional_import
+from ..model_loading import LazyModel
 from .base import ASR
 
 SIZES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
          "large-v2", "large-v3", "distil-large-v3")
 
 
-class FasterWhisperASR(ASR):
+class FasterWhisperASR(LazyModel, ASR):
     """faster-whisper (SYSTRAN) transcription with beam search; deterministic (temperature 0).
 
     Args:
@@ -50,15 +50,11 @@ class FasterWhisperASR(ASR):
         self.in_field = in_field
         self.out_field = out_field
 
-    def _load(self) -> Any:
-        loaded = getattr(self, "_model", None)
-        if loaded is None:
-            fw = optional_import("faster_whisper", "whisper")
-            name = f"Systran/faster-whisper-{self.model}" if self.model in SIZES else self.model
-            path = resolve_model("hf", name, None)
-            loaded = self._model = fw.WhisperModel(path, device=self.device, compute_type=self.compute_type)
-            self._model_lock = threading.Lock()
-        return loaded
+    def _load_model(self) -> Any:
+        fw = optional_import("faster_whisper", "whisper")
+        name = f"Systran/faster-whisper-{self.model}" if self.model in SIZES else self.model
+        path = resolve_model("hf", name, None)
+        return fw.WhisperModel(path, device=self.device, compute_type=self.compute_type)
 
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
         net = self._load()

@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,12 +17,13 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import ConfigError, MissingDependency, MissingResource
 
+from ..model_loading import LazyModel
 from .base import ASR
 
 HINT = "pip install pocketsphinx (the wheel ships the en-US model)"
 
 
-class PocketSphinxASR(ASR):
+class PocketSphinxASR(LazyModel, ASR):
     """PocketSphinx 5 (Huggins-Daines et al., 2006) decoding each clip as one utterance.
 
     Each clip is decoded as one utterance after resetting the feature front end
@@ -83,20 +83,16 @@ class PocketSphinxASR(ASR):
                                       "reinstall pocketsphinx or pass an existing path")
         return paths
 
-    def _decoder(self) -> Any:
-        dec = getattr(self, "_model", None)
-        if dec is None:
-            from pocketsphinx import Decoder
+    def _load_model(self) -> Any:
+        from pocketsphinx import Decoder
 
-            dec = Decoder(samprate=self.sample_rate, beam=self.beam, maxhmmpf=self.maxhmmpf,
-                          loglevel="FATAL", **self._paths())
-            self._model = dec
-            self._model_cmn = dec.get_cmn()
-            self._model_lock = threading.Lock()
+        dec = Decoder(samprate=self.sample_rate, beam=self.beam, maxhmmpf=self.maxhmmpf,
+                      loglevel="FATAL", **self._paths())
+        self._model_cmn = dec.get_cmn()
         return dec
 
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
-        dec = self._decoder()
+        dec = self._load()
         out = []
         with self._model_lock:
             for x in waves:

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,10 +15,11 @@ from crossaug import resolve_model
 
 from .._devices import check_batch_size, check_dtype, dtype_kwarg, pick_dtype
 from .._optional import optional_import, torch_device
+from ..model_loading import LazyModel
 from .base import ASR, NonFiniteOutput
 
 
-class Wav2Vec2ASR(ASR):
+class Wav2Vec2ASR(LazyModel, ASR):
     """wav2vec 2.0 (Baevski et al., 2020) with a CTC head, greedy decoding.
 
     Up to ``batch_size`` clips share one forward pass: each clip is normalised on its
@@ -60,20 +60,16 @@ class Wav2Vec2ASR(ASR):
         self.out_field = out_field
 
 
-    def _load(self) -> tuple[Any, Any]:
-        loaded = getattr(self, "_model", None)
-        if loaded is None:
-            transformers = optional_import("transformers")
-            path = resolve_model("transformers", self.model, self.revision)
-            processor = transformers.AutoProcessor.from_pretrained(path)
-            device, dtype = torch_device(self.device), pick_dtype(self.dtype, torch_device(self.device))
-            net = transformers.AutoModelForCTC.from_pretrained(path, **dtype_kwarg(transformers, dtype))
-            net = net.to(device).eval()
-            self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-            self.sample_rate = int(processor.feature_extractor.sampling_rate)
-            loaded = self._model = (net, processor)
-            self._model_lock = threading.Lock()
-        return loaded
+    def _load_model(self) -> tuple[Any, Any]:
+        transformers = optional_import("transformers")
+        path = resolve_model("transformers", self.model, self.revision)
+        processor = transformers.AutoProcessor.from_pretrained(path)
+        device, dtype = torch_device(self.device), pick_dtype(self.dtype, torch_device(self.device))
+        net = transformers.AutoModelForCTC.from_pretrained(path, **dtype_kwarg(transformers, dtype))
+        net = net.to(device).eval()
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
+        self.sample_rate = int(processor.feature_extractor.sampling_rate)
+        return net, processor
 
     def transform_batch(self, samples: Sequence[Any], seeds: Sequence[int]) -> list[Any]:
         self._load()  # learn the model's sample rate before audio is prepared

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,13 +15,14 @@ from crossaug import ConfigError, resolve_model
 
 from .._devices import check_batch_size, check_dtype, dtype_kwarg, pick_dtype
 from .._optional import optional_import, torch_device
+from ..model_loading import LazyModel
 from .base import ASR, NonFiniteOutput
 
 #: Whisper reads 30-second windows
 WINDOW_SECONDS = 30
 
 
-class WhisperASR(ASR):
+class WhisperASR(LazyModel, ASR):
     """Whisper (Radford et al., 2022), greedy or beam decoding, 30 s windows joined.
 
     Audio longer than 30 s is cut into consecutive windows whose transcripts are
@@ -72,21 +72,17 @@ class WhisperASR(ASR):
         self.out_field = out_field
 
 
-    def _load(self) -> tuple[Any, Any]:
-        loaded = getattr(self, "_model", None)
-        if loaded is None:
-            transformers = optional_import("transformers")
-            path = resolve_model("transformers", self.model, self.revision)
-            processor = transformers.WhisperProcessor.from_pretrained(path)
-            device = torch_device(self.device)
-            dtype = pick_dtype(self.dtype, device)
-            net = transformers.WhisperForConditionalGeneration.from_pretrained(path, **dtype_kwarg(transformers, dtype))
-            net = net.to(device).eval()
-            self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-            self.sample_rate = int(processor.feature_extractor.sampling_rate)
-            loaded = self._model = (net, processor)
-            self._model_lock = threading.Lock()
-        return loaded
+    def _load_model(self) -> tuple[Any, Any]:
+        transformers = optional_import("transformers")
+        path = resolve_model("transformers", self.model, self.revision)
+        processor = transformers.WhisperProcessor.from_pretrained(path)
+        device = torch_device(self.device)
+        dtype = pick_dtype(self.dtype, device)
+        net = transformers.WhisperForConditionalGeneration.from_pretrained(path, **dtype_kwarg(transformers, dtype))
+        net = net.to(device).eval()
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
+        self.sample_rate = int(processor.feature_extractor.sampling_rate)
+        return net, processor
 
     def transform_batch(self, samples: Sequence[Any], seeds: Sequence[int]) -> list[Any]:
         self._load()

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,10 +15,11 @@ import numpy as np
 from crossaug import Audio, ConfigError
 
 from .._optional import optional_import, torch_device
+from ..model_loading import LazyModel
 from .base import TTS, check_max_chars
 
 
-class ESPnetTTS(TTS):
+class ESPnetTTS(LazyModel, TTS):
     """ESPnet2 text-to-speech (Hayashi et al., 2020) with its vocoder.
 
     Args:
@@ -44,28 +44,19 @@ class ESPnetTTS(TTS):
         self.in_field = in_field
         self.out_field = out_field
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
-
-    def _load(self) -> Any:
-        loaded = getattr(self, "_model", None)
-        if loaded is None:
-            mod = optional_import("espnet2.bin.tts_inference", "espnet")
-            local = Path(self.model)
-            if local.is_dir():
-                config = next(iter(sorted(local.rglob("config.yaml"))), None)
-                weights = next(iter(sorted(local.rglob("*.pth"))), None)
-                if config is None or weights is None:
-                    raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
-                loaded = mod.Text2Speech(train_config=str(config), model_file=str(weights),
-                                         device=torch_device(self.device))
-            else:
-                optional_import("espnet_model_zoo", "espnet")
-                loaded = mod.Text2Speech.from_pretrained(model_tag=self.model, vocoder_tag=self.vocoder,
-                                                         device=torch_device(self.device))
-            self._model = loaded
-            self._model_lock = threading.Lock()
-        return loaded
+    def _load_model(self) -> Any:
+        mod = optional_import("espnet2.bin.tts_inference", "espnet")
+        local = Path(self.model)
+        if local.is_dir():
+            config = next(iter(sorted(local.rglob("config.yaml"))), None)
+            weights = next(iter(sorted(local.rglob("*.pth"))), None)
+            if config is None or weights is None:
+                raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
+            return mod.Text2Speech(train_config=str(config), model_file=str(weights),
+                                   device=torch_device(self.device))
+        optional_import("espnet_model_zoo", "espnet")
+        return mod.Text2Speech.from_pretrained(model_tag=self.model, vocoder_tag=self.vocoder,
+                                               device=torch_device(self.device))
 
     def synthesize(self, texts: Sequence[str], seed: int) -> list[Audio]:
         net = self._load()

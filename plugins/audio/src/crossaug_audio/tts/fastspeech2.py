@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +21,7 @@ from crossaug import Audio, BadSample, ConfigError, MissingDependency, Sample, r
 
 from .._devices import check_dtype, dtype_kwarg, pick_dtype
 from .._optional import optional_import, torch_device
+from ..model_loading import LazyModel
 from .base import TTS, check_max_chars
 from .g2p import arpabet_tokens, load_cmudict, pocketsphinx_cmudict_path
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 G2P = ("g2p_en", "cmudict")
 
 
-class FastSpeech2TTS(TTS):
+class FastSpeech2TTS(LazyModel, TTS):
     """FastSpeech2 (Ren et al., 2021) with a Conformer encoder and HiFi-GAN vocoder.
 
     Text is phonemised to ARPAbet either by the model's tokenizer (``g2p="g2p_en"``,
@@ -74,13 +74,7 @@ class FastSpeech2TTS(TTS):
         self.out_field = out_field
 
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
-
-    def _load(self) -> tuple[Any, Any, dict[str, int]]:
-        loaded = getattr(self, "_model", None)
-        if loaded is not None:
-            return loaded
+    def _load_model(self) -> tuple[Any, Any, dict[str, int]]:
         transformers = optional_import("transformers")
         path = resolve_model("transformers", self.model, self.revision)
         if self.tokenizer is not None:
@@ -107,9 +101,7 @@ class FastSpeech2TTS(TTS):
                                         what="g2p_en") from exc
         else:
             tok = load_cmudict(pocketsphinx_cmudict_path())
-        self._model = (net, tok, vocab)
-        self._model_lock = threading.Lock()
-        return self._model
+        return net, tok, vocab
 
     def _ids(self, text: str, tok: Any, vocab: dict[str, int]) -> list[int]:
         if self.g2p == "g2p_en":

@@ -7,7 +7,6 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -15,10 +14,11 @@ import numpy as np
 from crossaug import Audio, resolve_model
 
 from .._optional import optional_import
+from ..model_loading import LazyModel
 from .base import TTS, check_max_chars
 
 
-class PiperTTS(TTS):
+class PiperTTS(LazyModel, TTS):
     """piper (VITS voices exported to ONNX) through the ``piper-tts`` package.
 
     Voices are not bundled: pass the path of a ``.onnx`` voice (its ``.onnx.json``
@@ -47,17 +47,10 @@ class PiperTTS(TTS):
     def model_id(self) -> str:
         return self.voice
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
-
-    def _load(self) -> Any:
-        loaded = getattr(self, "_model", None)
-        if loaded is None:
-            piper = optional_import("piper", "piper")
-            path = resolve_model("piper", self.voice, None)
-            loaded = self._model = piper.PiperVoice.load(path)
-            self._model_lock = threading.Lock()
-        return loaded
+    def _load_model(self) -> Any:
+        piper = optional_import("piper", "piper")
+        path = resolve_model("piper", self.voice, None)
+        return piper.PiperVoice.load(path)
 
     def _speak(self, voice: Any, text: str) -> Audio:
         if hasattr(voice, "synthesize_stream_raw"):  # piper-tts 1.2
