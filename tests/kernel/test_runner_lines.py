@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -26,6 +27,13 @@ CASES = {
     "two text fields, surrogate param": Sample("q~3", {"text": "t", "text.de": "d"}, label={"a": np.bool_(True)},
                                                parent_id="q", lineage=(LineageStep("s", params={"p": "\ud800"}),)),
     "rejected without a step": Sample("q~4", {"text": "t"}, parent_id="q", kept=False, reason="x" * 5000),
+    "a plugin's usual step": PARENT.derive(LineageStep("text.typo", plugin="crossaug", version="0.1.0",
+                                                       params={"edits": [[1, "swap", ""]]}), id="p~2", text="z"),
+    "every step entry": Sample("q~5", {"text": "t"}, parent_id="q", lineage=(
+        LineageStep("m", kind="transform", plugin="d", version="1", params=MappingProxyType({"a": 1}), seed=7,
+                    model="org/m", revision="abc", parent_ids=("q", "r"), score=0.5, kept=True,
+                    runtime=MappingProxyType({"device": "cpu"})),
+        LineageStep("e", params={}), LineageStep("s", params={}, seed=0, kept=False))),
 }
 
 

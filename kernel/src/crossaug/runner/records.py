@@ -14,7 +14,7 @@ from typing import Any
 from .._json import to_jsonable
 from ..io.datasets import RawRecord
 from ..io.limits import KEEP_CHARS, MAX_DEPTH, clip
-from ..modality import get_modality
+from ..modality import Modality, get_modality
 from ..sample import _STEP_FIELDS, LineageStep, Sample, modality_of
 
 MEDIA_DIR = "media"
@@ -177,6 +177,20 @@ _RECORD_KEYS = frozenset({"id", "parent_id", "recipe", "kept", "reason", "label"
 _last_parent_json: tuple[Any, Path, str] = (None, Path(), "")
 
 
+#: field name -> (its key's JSON text with the separators before and after it, its modality, or
+#: ``None`` for an inline modality whose JSON is the payload itself)
+_fields: dict[str, tuple[str, Any]] = {}
+
+
+def _field(name: str) -> tuple[str, Any]:
+    if name in _RECORD_KEYS:
+        raise TypeError(f"field {name!r} shares its name with a manifest key")
+    modality = _modality(name)
+    plain = modality.inline and type(modality).to_json is Modality.to_json
+    found = _fields[name] = (f", {_STR(name)}: ", None if plain else modality)
+    return found
+
+
 def _parent_json(sample: Sample, out_dir: Path) -> str:
     global _last_parent_json
     cached = _last_parent_json
@@ -207,6 +221,11 @@ def _step_text(step: LineageStep) -> str:
                               if v is not None and not (type(v) is tuple and not v)})[:-1]
         if len(_step_heads) < 1024:
             _step_heads[head] = text
+    params = step.params
+    if type(params) is dict and text != "{" and step.seed is None and step.model is None and step.revision is None \
+            and type(step.parent_ids) is tuple and not step.parent_ids and step.score is None and step.kept is None and step.reason is None \
+            and step.runtime is None:  # the usual step: a head and its params
+        return f'{text}, "params": {_encode_value(params)}}}'
     parts = [text]
     for name in _STEP_TAIL:
         value = getattr(step, name)
@@ -239,18 +258,20 @@ def _line_text(sample: Sample, parent: Sample | None, recipe_json: str, out_dir:
              ', "label": ', "null" if label is None else _encode_value(to_jsonable(label))]
     media = None
     for name, payload in sample.fields.items():
-        if name in _RECORD_KEYS:
-            raise TypeError(f"field {name!r} shares its name with a manifest key")
-        modality = _modality(name)
+        field = _fields.get(name) or _field(name)
+        if field[1] is None:  # inline, written as it is (text)
+            parts += (field[0], _STR(payload) if type(payload) is str else _encode_value(to_jsonable(payload)))
+            continue
+        modality = field[1]
         if modality.inline:
             value = modality.to_json(payload)
-            parts += (", ", _STR(name), ": ", _STR(value) if type(value) is str else _encode_value(to_jsonable(value)))
+            parts += (field[0], _STR(value) if type(value) is str else _encode_value(to_jsonable(value)))
         else:
             if media is None:
                 media = out_dir / MEDIA_DIR / media_folder(parent_id)
                 media.mkdir(parents=True, exist_ok=True)
             written = save_atomic(modality, payload, media / f"{safe_name(sample.id)}.{safe_name(name)}")
-            parts += (", ", _STR(name), ": ", _STR(written.relative_to(out_dir).as_posix()))
+            parts += (field[0], _STR(written.relative_to(out_dir).as_posix()))
     if parent is not None:
         parts += (', "parent": ', _parent_json(parent, out_dir))
     if sample.meta:
