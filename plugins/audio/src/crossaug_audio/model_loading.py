@@ -4,6 +4,8 @@ A backend mixes in :class:`LazyModel` and implements :meth:`LazyModel._load_mode
 :meth:`LazyModel._load` returns the loaded object (loading it on first use) and sets
 ``_model_lock``, which the backend holds while it runs the model. Pickles (process
 workers) leave the loaded objects out: each worker loads its own.
+:func:`load_pretrained` puts a ``transformers`` model on the device and dtype of the
+kernel's policy. Nothing here imports torch.
 
 Example:
     >>> class Counter(LazyModel):
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+
+from ._devices import dtype_kwarg, pick_device, pick_dtype
 
 
 class LazyModel:
@@ -44,4 +48,19 @@ class LazyModel:
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_model")}
 
 
-__all__ = ["LazyModel"]
+def load_pretrained(step: Any, transformers: Any, model_class: Any, path: str) -> Any:
+    """``model_class.from_pretrained(path)`` in eval mode on ``step.device`` and ``step.dtype``.
+
+    ``auto`` resolves by the kernel's policy (:func:`crossaug.models.pick_device`,
+    :func:`crossaug.models.pick_dtype`); the choice is recorded on the step as
+    ``runtime_device`` / ``runtime_dtype`` for lineage.
+    """
+    device = pick_device(step.device)
+    dtype = pick_dtype(step.dtype, device)
+    net = model_class.from_pretrained(path, **dtype_kwarg(transformers, dtype))
+    net = net.to(device).eval()
+    step.runtime_device, step.runtime_dtype = device, str(dtype).removeprefix("torch.")
+    return net
+
+
+__all__ = ["LazyModel", "load_pretrained"]

@@ -8,18 +8,17 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
-from crossaug import resolve_model
 
-from .._devices import check_batch_size, check_dtype, dtype_kwarg, pick_dtype
-from .._optional import optional_import, torch_device
-from ..model_loading import LazyModel
-from .base import ASR, NonFiniteOutput
+from .._devices import check_batch_size, check_dtype
+from .._optional import optional_import
+from .base import NonFiniteOutput
+from .transformers_asr import TransformersASR
 
 
-class Wav2Vec2ASR(LazyModel, ASR):
+class Wav2Vec2ASR(TransformersASR):
     """wav2vec 2.0 (Baevski et al., 2020) with a CTC head, greedy decoding.
 
     Up to ``batch_size`` clips share one forward pass: each clip is normalised on its
@@ -46,6 +45,8 @@ class Wav2Vec2ASR(LazyModel, ASR):
     """
 
     name: ClassVar[str] = "audio.asr.wav2vec2"
+    processor_class: ClassVar[str] = "AutoProcessor"
+    model_class: ClassVar[str] = "AutoModelForCTC"
 
     def __init__(self, model: str = "facebook/wav2vec2-base-960h", revision: str | None = None,
                  device: str = "auto", lowercase: bool = True, in_field: str | None = None,
@@ -59,21 +60,6 @@ class Wav2Vec2ASR(LazyModel, ASR):
         self.in_field = in_field
         self.out_field = out_field
 
-
-    def _load_model(self) -> tuple[Any, Any]:
-        transformers = optional_import("transformers")
-        path = resolve_model("transformers", self.model, self.revision)
-        processor = transformers.AutoProcessor.from_pretrained(path)
-        device, dtype = torch_device(self.device), pick_dtype(self.dtype, torch_device(self.device))
-        net = transformers.AutoModelForCTC.from_pretrained(path, **dtype_kwarg(transformers, dtype))
-        net = net.to(device).eval()
-        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-        self.sample_rate = int(processor.feature_extractor.sampling_rate)
-        return net, processor
-
-    def transform_batch(self, samples: Sequence[Any], seeds: Sequence[int]) -> list[Any]:
-        self._load()  # learn the model's sample rate before audio is prepared
-        return super().transform_batch(samples, seeds)
 
     def transcribe(self, waves: Sequence[np.ndarray], seeds: Sequence[int]) -> list[str]:
         torch = optional_import("torch")

@@ -11,18 +11,18 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import ConfigError, resolve_model
+from crossaug import ConfigError
 
-from .._devices import check_batch_size, check_dtype, dtype_kwarg, pick_dtype
-from .._optional import optional_import, torch_device
-from ..model_loading import LazyModel
-from .base import ASR, NonFiniteOutput
+from .._devices import check_batch_size, check_dtype
+from .._optional import optional_import
+from .base import NonFiniteOutput
+from .transformers_asr import TransformersASR
 
 #: Whisper reads 30-second windows
 WINDOW_SECONDS = 30
 
 
-class WhisperASR(LazyModel, ASR):
+class WhisperASR(TransformersASR):
     """Whisper (Radford et al., 2022), greedy or beam decoding, 30 s windows joined.
 
     Audio longer than 30 s is cut into consecutive windows whose transcripts are
@@ -48,6 +48,8 @@ class WhisperASR(LazyModel, ASR):
     """
 
     name: ClassVar[str] = "audio.asr.whisper"
+    processor_class: ClassVar[str] = "WhisperProcessor"
+    model_class: ClassVar[str] = "WhisperForConditionalGeneration"
 
     def __init__(self, model: str = "openai/whisper-base.en", language: str | None = None,
                  task: str | None = "transcribe", num_beams: int = 1, max_new_tokens: int = 200,
@@ -71,22 +73,6 @@ class WhisperASR(LazyModel, ASR):
         self.in_field = in_field
         self.out_field = out_field
 
-
-    def _load_model(self) -> tuple[Any, Any]:
-        transformers = optional_import("transformers")
-        path = resolve_model("transformers", self.model, self.revision)
-        processor = transformers.WhisperProcessor.from_pretrained(path)
-        device = torch_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
-        net = transformers.WhisperForConditionalGeneration.from_pretrained(path, **dtype_kwarg(transformers, dtype))
-        net = net.to(device).eval()
-        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-        self.sample_rate = int(processor.feature_extractor.sampling_rate)
-        return net, processor
-
-    def transform_batch(self, samples: Sequence[Any], seeds: Sequence[int]) -> list[Any]:
-        self._load()
-        return super().transform_batch(samples, seeds)
 
     def _generate_kwargs(self, net: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"num_beams": self.num_beams, "max_new_tokens": self.max_new_tokens,

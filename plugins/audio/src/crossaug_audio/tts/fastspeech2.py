@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import Audio, BadSample, ConfigError, MissingDependency, Sample, resolve_model
 
-from .._devices import check_dtype, dtype_kwarg, pick_dtype
-from .._optional import optional_import, torch_device
-from ..model_loading import LazyModel
+from .._devices import check_dtype
+from .._optional import optional_import
+from ..model_loading import LazyModel, load_pretrained
 from .base import TTS, check_max_chars
 from .g2p import arpabet_tokens, load_cmudict, pocketsphinx_cmudict_path
 
@@ -83,11 +83,7 @@ class FastSpeech2TTS(LazyModel, TTS):
             tok_path = path
         else:
             tok_path = resolve_model("transformers", "espnet/fastspeech2_conformer", None)
-        device = torch_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
-        net = transformers.FastSpeech2ConformerWithHifiGan.from_pretrained(path, **dtype_kwarg(transformers, dtype))
-        net = net.to(device).eval()
-        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
+        net = load_pretrained(self, transformers, transformers.FastSpeech2ConformerWithHifiGan, path)
         vocab_file = Path(tok_path) / "vocab.json"
         if not vocab_file.exists():
             raise ConfigError(f"tokenizer directory {tok_path} has no vocab.json")
