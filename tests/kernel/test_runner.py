@@ -359,3 +359,34 @@ def test_summary_from_worker_tallies_equals_the_manifest_read_back(tmp_path: Pat
     read_back = summarise(tmp_path / "o")
     assert read_back["rejected"] > 0 and read_back["filters"] and read_back["labels"]
     assert {k: res.summary[k] for k in read_back} == read_back
+
+
+@pytest.mark.parametrize("on_error", ["raise", "skip"])
+def test_each_input_is_validated_once_unless_the_recipe_checks_more(tmp_path: Path, monkeypatch, on_error) -> None:
+    """Decoding validates an input's fields; Augment's own check would validate the same fields again."""
+    from crossaug.modalities.text import TextModality
+
+    calls: list[str] = []
+    validate = TextModality.validate
+
+    def counting(self, payload, **kw):
+        calls.append(payload)
+        return validate(self, payload, **kw)
+
+    monkeypatch.setattr(TextModality, "validate", counting)
+    rows = SENTENCES[:3]
+    crossaug.run(Augment(Typo(rate=0.1), n=2), rows, tmp_path / "a", on_error=on_error, report=False)
+    assert sorted(calls) == sorted(rows)  # once per input, by decoding: not by Augment.check, not per output
+
+    class Stricter(Augment):
+        def check(self, samples):
+            for s in samples:
+                if len(s["text"]) > 40:
+                    raise crossaug.BadSample("too long for this recipe", sample_id=s.id, field="text")
+            super().check(samples)
+
+    calls.clear()
+    res = crossaug.run(Stricter(Typo(rate=0.1), n=2), rows, tmp_path / "b", on_error="skip", report=False)
+    assert sorted(calls) == sorted(rows + [r for r in rows if len(r) <= 40])  # its check ran, and validated again
+    assert res.summary["rejected"] == sum(len(r) > 40 for r in rows) and res.summary["kept"] == 2 * sum(
+        len(r) <= 40 for r in rows)

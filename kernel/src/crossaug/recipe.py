@@ -127,12 +127,16 @@ class Augment(Recipe):
     def required_fields(self) -> tuple[str, ...]:
         return self.augmentation.fields
 
-    def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
-        self.check(samples)
+    def process(self, samples: Sequence[Sample], seeder: Seeder, *, checked: bool = False) -> list[list[Sample]]:
+        """Each input's outputs. ``checked``: the caller validated the inputs' fields exactly as
+        :meth:`check` would (the runner's decoding does), so they are not validated again."""
+        if not checked:
+            self.check(samples)
         one = self._one_input()
         return [one(sample, seeder) for sample in samples]
 
-    def process_each(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample] | BadSample]:
+    def process_each(self, samples: Sequence[Sample], seeder: Seeder, *,
+                     checked: bool = False) -> list[list[Sample] | BadSample]:
         """:meth:`process` with one outcome per input: its outputs, or the :class:`BadSample` it raised.
 
         An input is independent of the others (its own streams, checks and filters), so a refused
@@ -143,7 +147,8 @@ class Augment(Recipe):
         out: list[list[Sample] | BadSample] = []
         for sample in samples:
             try:
-                self.check([sample])
+                if not checked:
+                    self.check([sample])
                 out.append(one(sample, seeder))
             except BadSample as exc:
                 out.append(exc)

@@ -96,7 +96,10 @@ class BatchTask:
         pm = get_plugin_manager()
         pm.hook.crossaug_before_step(step=self.recipe, samples=samples)
         with timed(f"recipe:{self.recipe_name}", len(samples)):
-            outputs = self.recipe.process(samples, Seeder(self.seed))
+            if _decoding_checks(self.recipe):
+                outputs = self.recipe.process(samples, Seeder(self.seed), checked=True)
+            else:
+                outputs = self.recipe.process(samples, Seeder(self.seed))
         if len(outputs) != len(samples):
             raise RuntimeError(f"{self.recipe_name} returned {len(outputs)} groups for {len(samples)} inputs")
         check_output_ids(self.recipe_name, samples, outputs)
@@ -110,7 +113,10 @@ class BatchTask:
         pm.hook.crossaug_before_step(step=self.recipe, samples=samples)
         try:
             with timed(f"recipe:{self.recipe_name}", len(samples)):
-                groups = list(self.recipe.process_each(samples, Seeder(self.seed)))
+                if _decoding_checks(self.recipe):
+                    groups = list(self.recipe.process_each(samples, Seeder(self.seed), checked=True))
+                else:
+                    groups = list(self.recipe.process_each(samples, Seeder(self.seed)))
         except SETUP_ERRORS:
             raise
         except Exception:
@@ -232,6 +238,14 @@ def _per_input(recipe: Recipe) -> bool:
     """Whether ``recipe`` is an :class:`~crossaug.recipe.Augment` whose outputs per input do not
     depend on the batch (its own ``process``), so a refused input can be set aside in place."""
     return isinstance(recipe, Augment) and type(recipe).process is Augment.process
+
+
+def _decoding_checks(recipe: Recipe) -> bool:
+    """Whether decoding an input (:func:`~crossaug.io.datasets.to_sample`, which validates every
+    field it decodes and requires the recipe's fields) already did what ``recipe.check`` does: an
+    :class:`~crossaug.recipe.Augment` with its own ``process``, ``process_each`` and the base ``check``."""
+    kind = type(recipe)
+    return _per_input(recipe) and kind.check is Recipe.check and kind.process_each is Augment.process_each
 
 
 class Executor(abc.ABC):
