@@ -8,13 +8,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from crossaug import ConfigError
 
 from .._optional import optional_import, torch_device
+from ..espnet_files import local_espnet_files
 from ..model_loading import LazyModel
 from .base import ASR
 
@@ -50,13 +50,10 @@ class ESPnetASR(LazyModel, ASR):
 
     def _load_model(self) -> Any:
         mod = optional_import("espnet2.bin.asr_inference", "espnet")
-        local = Path(self.model)
-        if local.is_dir():
-            config = next(iter(sorted(local.rglob("config.yaml"))), None)
-            weights = next(iter(sorted(local.rglob("*.pth"))), None)
-            if config is None or weights is None:
-                raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
-            return mod.Speech2Text(asr_train_config=str(config), asr_model_file=str(weights),
+        files = local_espnet_files(self.model)
+        if files is not None:
+            config, weights = files
+            return mod.Speech2Text(asr_train_config=config, asr_model_file=weights,
                                    beam_size=self.beam_size, device=torch_device(self.device))
         optional_import("espnet_model_zoo", "espnet")
         return mod.Speech2Text.from_pretrained(self.model, beam_size=self.beam_size,

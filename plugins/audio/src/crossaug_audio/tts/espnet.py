@@ -8,13 +8,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import Audio, ConfigError
+from crossaug import Audio
 
 from .._optional import optional_import, torch_device
+from ..espnet_files import local_espnet_files
 from ..model_loading import LazyModel
 from .base import TTS, check_max_chars
 
@@ -46,14 +46,10 @@ class ESPnetTTS(LazyModel, TTS):
 
     def _load_model(self) -> Any:
         mod = optional_import("espnet2.bin.tts_inference", "espnet")
-        local = Path(self.model)
-        if local.is_dir():
-            config = next(iter(sorted(local.rglob("config.yaml"))), None)
-            weights = next(iter(sorted(local.rglob("*.pth"))), None)
-            if config is None or weights is None:
-                raise ConfigError(f"{local} has no config.yaml and *.pth ESPnet model files")
-            return mod.Text2Speech(train_config=str(config), model_file=str(weights),
-                                   device=torch_device(self.device))
+        files = local_espnet_files(self.model)
+        if files is not None:
+            config, weights = files
+            return mod.Text2Speech(train_config=config, model_file=weights, device=torch_device(self.device))
         optional_import("espnet_model_zoo", "espnet")
         return mod.Text2Speech.from_pretrained(model_tag=self.model, vocoder_tag=self.vocoder,
                                                device=torch_device(self.device))
