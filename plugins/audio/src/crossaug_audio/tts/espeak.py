@@ -7,16 +7,13 @@ Example:
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import ClassVar
 
 from crossaug import Audio, ConfigError
-from crossaug.modalities.wav import read_wav
 
 from .base import TTS, check_max_chars, require_program
+from .voice_program import speak_with_program
 
 HINT = "apt-get install espeak-ng"
 
@@ -66,17 +63,7 @@ class EspeakTTS(TTS):
 
     def synthesize(self, texts: Sequence[str], seed: int) -> list[Audio]:
         exe = require_program(self.program, HINT)
-        out = []
-        with tempfile.TemporaryDirectory(prefix="crossaug-espeak-") as tmp:
-            for i, text in enumerate(texts):
-                txt, wav = Path(tmp) / f"{i}.txt", Path(tmp) / f"{i}.wav"
-                txt.write_text(text, encoding="utf-8")
-                proc = subprocess.run([exe, "-v", self.voice, "-s", str(self.speed), "-p", str(self.pitch),
-                                       "-w", str(wav), "-f", str(txt)],
-                                      capture_output=True, timeout=300, check=False)
-                if proc.returncode != 0 or not wav.exists():
-                    msg = proc.stderr.decode("utf-8", "replace").strip()
-                    raise RuntimeError(f"espeak-ng -v {self.voice} failed (exit {proc.returncode}): {msg}")
-                x, sr = read_wav(wav.read_bytes())
-                out.append(Audio(x, sr))
-        return out
+        return speak_with_program(
+            texts, lambda txt, wav: [exe, "-v", self.voice, "-s", str(self.speed), "-p", str(self.pitch),
+                                     "-w", str(wav), "-f", str(txt)],
+            f"espeak-ng -v {self.voice}", "crossaug-espeak-")

@@ -7,16 +7,13 @@ Example:
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import ClassVar
 
 from crossaug import Audio, ConfigError
-from crossaug.modalities.wav import read_wav
 
 from .base import TTS, check_max_chars, require_program
+from .voice_program import speak_with_program
 
 #: voices built into Debian's flite (``flite -lv``); kal is 8 kHz, the others 16 kHz
 VOICES = ("kal", "kal16", "awb", "rms", "slt")
@@ -57,16 +54,5 @@ class FliteTTS(TTS):
 
     def synthesize(self, texts: Sequence[str], seed: int) -> list[Audio]:
         exe = require_program(self.program, HINT)
-        out = []
-        with tempfile.TemporaryDirectory(prefix="crossaug-flite-") as tmp:
-            for i, text in enumerate(texts):
-                txt, wav = Path(tmp) / f"{i}.txt", Path(tmp) / f"{i}.wav"
-                txt.write_text(text, encoding="utf-8")
-                proc = subprocess.run([exe, "-voice", self.voice, "-f", str(txt), "-o", str(wav)],
-                                      capture_output=True, timeout=300, check=False)
-                if proc.returncode != 0 or not wav.exists():
-                    msg = proc.stderr.decode("utf-8", "replace").strip()
-                    raise RuntimeError(f"flite -voice {self.voice} failed (exit {proc.returncode}): {msg}")
-                x, sr = read_wav(wav.read_bytes())
-                out.append(Audio(x, sr))
-        return out
+        return speak_with_program(texts, lambda txt, wav: [exe, "-voice", self.voice, "-f", str(txt), "-o", str(wav)],
+                                  f"flite -voice {self.voice}", "crossaug-flite-")
