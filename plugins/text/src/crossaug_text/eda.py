@@ -330,11 +330,34 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     parts = _UNITS_SPLIT.split(text)  # [lead, word, whitespace after it, word, ..., word, tail]
     if len(parts) == 1:
         return text
+    if op in ("rs", "sr"):  # words change in place: edit the split text itself
+        _apply_in_place(parts, op, edits)
+        return "".join(parts)
     lead, units, seps = parts[0], parts[1::2], parts[2::2]
     _apply_units(units, seps, op, edits)
     if not units:
         return text
-    return lead + "".join(u + s for u, s in zip(units, seps, strict=True))
+    if len(units) != len(seps):  # pragma: no cover - every edit keeps one separator per word
+        raise ValueError(f"{len(units)} words but {len(seps)} separators")
+    parts = [lead] * (2 * len(units) + 1)
+    parts[1::2], parts[2::2] = units, seps
+    return "".join(parts)
+
+
+def _apply_in_place(parts: list[str], op: str, edits: Sequence[Any]) -> None:
+    """:func:`_apply_units` for ``rs``/``sr`` on ``[lead, word, sep, ..., word, sep]`` (word ``i`` at ``2i + 1``)."""
+    n = len(parts) // 2
+    if op == "sr":
+        for i, old, new in edits:
+            if not 0 <= int(i) < n or parts[2 * int(i) + 1] != old:
+                raise ValueError(f"recorded replacement {old!r} at word {i} does not match the text")
+            parts[2 * int(i) + 1] = new
+    else:
+        for i, j in edits:
+            i, j = int(i), int(j)
+            if not (0 <= i < n and 0 <= j < n):
+                raise ValueError(f"recorded swap ({i}, {j}) outside {n} words")
+            parts[2 * i + 1], parts[2 * j + 1] = parts[2 * j + 1], parts[2 * i + 1]
 
 
 def _check_rate(name: str, value: float, who: str) -> float:
