@@ -29,8 +29,7 @@ from typing import Any, ClassVar
 
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform
 
-from .._backend import LazyModel, pick_device, pick_dtype, require
-from .._models import locate
+from .._backend import LazyModel
 from .sampling import NonFiniteScores, make_finite_check, make_row_sampler
 
 log = logging.getLogger(__name__)
@@ -118,19 +117,13 @@ class Captioner(LazyModel, Transform):
         self._processor: Any = None
 
     # -- backend ---------------------------------------------------------
-    def _torch_device_dtype(self) -> tuple[str, Any]:
-        """The device and dtype the model loads in (the kernel's policy), recorded for lineage."""
-        device = pick_device(self.device)
-        dtype = pick_dtype(self.dtype, device)
-        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
-        return device, dtype
-
     def _transformers_source(self) -> tuple[Any, str, str, Any]:
-        """``transformers``, the model's local path, device and dtype: where each backend's ``load`` starts."""
-        require("torch")
-        tf = require("transformers")
-        path = locate("transformers", self.model, self.revision, self.allow_download)
-        device, dtype = self._torch_device_dtype()
+        """``transformers``, the model's local path, device and dtype (the kernel's policy): where ``load`` starts.
+
+        The device and dtype are recorded for lineage before the weights load.
+        """
+        tf, path, device, dtype = self._load_prologue("transformers")
+        self.runtime_device, self.runtime_dtype = device, str(dtype).removeprefix("torch.")
         return tf, path, device, dtype
 
     def _generate_kwargs(self, generators: Sequence[Any] | None, num_return: int) -> dict[str, Any]:
