@@ -18,7 +18,7 @@ from crossaug import MissingResource
 
 from ._backend import LazyModel, diffusers_dtype_kwarg, no_progress
 from ._models import locate, snapshot_hash
-from .text_to_image.settings import make_scheduler, read_configs, resolve_settings
+from .text_to_image.settings import check_scheduler, make_scheduler, read_configs, resolve_settings
 
 
 class DiffusersPipeline(LazyModel):
@@ -27,6 +27,23 @@ class DiffusersPipeline(LazyModel):
     loaded: ClassVar[tuple[str, ...]] = ("_pipe",)
     #: the diffusers pipeline class (a name in the ``diffusers`` namespace)
     pipeline_class: ClassVar[str] = ""
+
+    def _init_pipeline(self, model: str, revision: str | None, num_inference_steps: int | None,
+                       guidance_scale: float | None, scheduler: str | None, negative_prompt: str | None,
+                       safety_checker: bool, batch_size: int, device: str, dtype: str, allow_download: bool,
+                       in_field: str | None, out_field: str | None) -> None:
+        """Store the settings every pipeline backend takes (device, dtype and scheduler checked), nothing loaded."""
+        self._init_model(model, revision, device, dtype, allow_download)
+        self.num_inference_steps = num_inference_steps
+        self.guidance_scale = None if guidance_scale is None else float(guidance_scale)
+        self.scheduler = check_scheduler(scheduler)
+        self.negative_prompt = negative_prompt
+        self.safety_checker = bool(safety_checker)
+        self.batch_size = batch_size
+        self.in_field = in_field
+        self.out_field = out_field
+        self._pipe: Any = None
+        self._resolved: dict[str, Any] | None = None
 
     def _local_path(self) -> str | None:
         try:

@@ -26,7 +26,6 @@ from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_
 
 from .._pipeline import DiffusersPipeline
 from ..text_to_image.base import NSFW_REASON, fill_template
-from ..text_to_image.settings import check_scheduler
 
 
 def make_prompt(template: str, text: str | None, label: Any) -> str:
@@ -73,19 +72,10 @@ class ImageEdit(DiffusersPipeline, Transform):
             raise ConfigError(f"{self.name}: prompt_template must be a string, got {prompt_template!r}")
         if "{text}" in prompt_template and not prompt_field:
             raise ConfigError(f"{self.name}: prompt_template uses {{text}} but prompt_field is None")
-        self._init_model(model, revision, device, dtype, allow_download)
+        self._init_pipeline(model, revision, num_inference_steps, guidance_scale, scheduler, negative_prompt,
+                            safety_checker, batch_size, device, dtype, allow_download, in_field, out_field)
         self.prompt_field = prompt_field
         self.prompt_template = prompt_template
-        self.num_inference_steps = num_inference_steps
-        self.guidance_scale = None if guidance_scale is None else float(guidance_scale)
-        self.scheduler = check_scheduler(scheduler)
-        self.negative_prompt = negative_prompt
-        self.safety_checker = bool(safety_checker)
-        self.batch_size = batch_size
-        self.in_field = in_field
-        self.out_field = out_field
-        self._pipe: Any = None
-        self._resolved: dict[str, Any] | None = None
 
     # -- settings and loading -------------------------------------------------
     def generation_settings(self) -> dict[str, Any]:

@@ -28,7 +28,6 @@ from crossaug import ConfigError, torch_generator
 
 from .._pipeline import DiffusersPipeline
 from .base import TextToImage
-from .settings import check_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -82,20 +81,11 @@ class StableDiffusionTextToImage(DiffusersPipeline, TextToImage):
             raise ConfigError(f"{self.name}: batch_size must be a positive integer, got {batch_size!r}")
         if "{text}" not in prompt_template:
             raise ConfigError(f"{self.name}: prompt_template must contain {{text}}, got {prompt_template!r}")
-        self._init_model(model, revision, device, dtype, allow_download)
-        self.num_inference_steps = num_inference_steps
-        self.guidance_scale = None if guidance_scale is None else float(guidance_scale)
-        self.scheduler = check_scheduler(scheduler)
+        self._init_pipeline(model, revision, num_inference_steps, guidance_scale, scheduler, negative_prompt,
+                            safety_checker, batch_size, device, dtype, allow_download, in_field, out_field)
         self.height = height
         self.width = width
-        self.negative_prompt = negative_prompt
         self.prompt_template = prompt_template
-        self.safety_checker = bool(safety_checker)
-        self.batch_size = batch_size
-        self.in_field = in_field
-        self.out_field = out_field
-        self._pipe: Any = None
-        self._resolved: dict[str, Any] | None = None
 
     def generation_settings(self) -> dict[str, Any]:
         """The resolved generation settings: family, steps, guidance, scheduler, size, snapshot.
