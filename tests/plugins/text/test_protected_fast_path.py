@@ -11,7 +11,8 @@ from crossaug_text.protected import PATTERNS, ProtectedSpan, protected_spans
 
 ATOMS = ["see", "https://x.org/a", "www.site.com", "a@b.co", "@john_doe", "#deal", "$999", "3.5%", "12:30",
          "`code`", "snake_case", "camelCase", "call()", "a.b.c", "~/p/q", "<b>", "x==y", "a->b", "C++",
-         "a::b", "The", "cat.", "example.com", "(x)", "e.g.", "1/2", "foo/bar/baz", "&&", "||", "Ab", "aB", "٣"]
+         "a::b", "The", "cat.", "example.com", "(x)", "e.g.", "1/2", "foo/bar/baz", "&&", "||", "Ab", "aB", "٣",
+         "x=y", "a:b", "a+b", "A|B", "-", "www.x", "ftp://h", "end.", "...", "i.e", "é", "<", ">", "²", "_"]
 
 
 def plain_spans(text: str) -> list[ProtectedSpan]:

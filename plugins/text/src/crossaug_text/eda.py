@@ -404,6 +404,38 @@ def label_words(label: Any) -> set[str]:
     return {t.text.lower() for lab in labels for t in tokenize(lab.replace("_", " ")) if t.is_word}
 
 
+def _label_set(label: Any) -> frozenset[str]:
+    """:func:`label_words` of ``label``, memoised per label (a recipe sees each label many times)."""
+    if isinstance(label, str):
+        return _label_words_of((label,))
+    if isinstance(label, (list, tuple)) and all(isinstance(x, str) for x in label):
+        return _label_words_of(tuple(label))
+    return frozenset()
+
+
+@functools.lru_cache(maxsize=1024)
+def _label_words_of(labels: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(label_words(list(labels)))
+
+
+@functools.lru_cache(maxsize=65536)
+def _unit_tokens(unit: str) -> frozenset[str]:
+    """The lower-cased tokens of a whitespace unit (punctuation included; label words never are)."""
+    return frozenset(t.text.lower() for t in tokenize(unit))
+
+
+@functools.lru_cache(maxsize=1024)
+def _pos_spans(text: str, tags: tuple[str, ...], model: str | None) -> tuple[tuple[int, int], ...]:
+    """Character spans of the tokens of ``text`` whose spaCy part of speech is one of ``tags``, once
+    per text (a recipe edits each input ``num_aug`` times; the pipeline's tags depend on the text alone)."""
+    from .resources import spacy_pipeline
+
+    nlp = spacy_pipeline(model)
+    with _spacy_lock:  # one pipeline object shared by the threads
+        doc = nlp(text)
+    return tuple((t.idx, t.idx + len(t.text)) for t in doc if t.pos_ in tags)
+
+
 @functools.lru_cache(maxsize=1024)
 def _language_refusal(text: str, expected: str | None, min_confidence: float) -> str | None:
     """:func:`language_refusal`, once per text: a recipe augments each input ``num_aug`` times."""
@@ -444,18 +476,13 @@ class _EDAOperations(Augmentation):
         matches = list(_UNIT.finditer(text))
         ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches] if spans else [True] * len(matches)
         if self.protect_label:
-            lab = label_words(sample.label)
+            lab = _label_set(sample.label)
             if lab:
                 for k, m in enumerate(matches):
-                    if any(t.text.lower() in lab for t in tokenize(m.group())):
+                    if not _unit_tokens(m.group()).isdisjoint(lab):  # a token of the word is a label word
                         ok[k] = False
         if self.protect_pos and any(ok):
-            from .resources import spacy_pipeline
-
-            nlp = spacy_pipeline(self.spacy_model)
-            with _spacy_lock:  # one pipeline object shared by the threads
-                doc = nlp(text)
-            hit = [(t.idx, t.idx + len(t.text)) for t in doc if t.pos_ in self.protect_pos]
+            hit = _pos_spans(text, self.protect_pos, self.spacy_model)
             for k, m in enumerate(matches):
                 if any(a < m.end() and m.start() < b for a, b in hit):
                     ok[k] = False
