@@ -26,21 +26,12 @@ from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_
 
 from .._pipeline import DiffusersPipeline
 from ..text_to_image.base import NSFW_REASON, fill_template
+from ..text_to_image.pixels import to_pil
 
 
 def make_prompt(template: str, text: str | None, label: Any) -> str:
     """The prompt of one sample: ``template`` with ``{text}`` and ``{label}`` filled."""
     return fill_template(template, text or "", label)
-
-
-def to_pil(arr: Any) -> tuple[Any, bool]:
-    """A ``[0, 1]`` float HxWx3 array as an RGB PIL image (diffusers' own rounding), and whether it was finite."""
-    from PIL import Image
-
-    finite = bool(np.isfinite(arr).all())
-    if not finite:
-        arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
-    return Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), mode="RGB"), finite
 
 
 class ImageEdit(DiffusersPipeline, Transform):

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from crossaug import BadSample, ConfigError, Produced, Sample, torch_generator
+from crossaug import BadSample, ConfigError, Produced, Sample
 
 from .._backend import no_progress
 from .base import fill_template
@@ -186,15 +186,9 @@ class GligenLayoutToImage(StableDiffusionTextToImage):
     def _generate(self, prompts: list[str], seeds: list[int], phrases: list[str],
                   boxes: list[list[float]]) -> list[tuple[Any, dict[str, Any]]]:
         import torch
-        from PIL import Image
 
         settings = self.generation_settings()
-        kwargs: dict[str, Any] = {"num_inference_steps": settings["num_inference_steps"],
-                                  "guidance_scale": settings["guidance_scale"],
-                                  "generator": [torch_generator(int(s)) for s in seeds],
-                                  "height": self.height, "width": self.width, "output_type": "np"}
-        if self.negative_prompt:
-            kwargs["negative_prompt"] = [self.negative_prompt] * len(prompts)
+        kwargs = self._pipeline_kwargs(settings, prompts, seeds)
         layout: dict[str, Any] = {"phrases": phrases, "boxes": boxes}
         if boxes:
             pipe = self.pipeline
@@ -207,21 +201,7 @@ class GligenLayoutToImage(StableDiffusionTextToImage):
             pipe = self.plain_pipeline()
         with torch.inference_mode():
             result = pipe(list(prompts), **kwargs)
-        flags = getattr(result, "nsfw_content_detected", None) or [None] * len(prompts)
-        recorded = {k: settings[k] for k in ("num_inference_steps", "guidance_scale", "scheduler", "family",
-                                             "snapshot")}
-        recorded["scheduler"] = recorded["scheduler"] or type(pipe.scheduler).__name__
-        out = []
-        for arr, flag in zip(np.asarray(result.images), flags):
-            info: dict[str, Any] = {**recorded, **layout}
-            if flag is not None:
-                info["nsfw"] = bool(flag)
-            if not np.isfinite(arr).all():
-                info["nonfinite"] = True
-                arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
-            # what diffusers' own PIL output does: round(x * 255) of the [0, 1] image
-            out.append((Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), mode="RGB"), info))
-        return out
+        return self._outputs(pipe, result, settings, len(prompts), layout)
 
 
 __all__ = ["GligenLayoutToImage", "to_fractions", "UNITS", "MAX_OBJECTS"]

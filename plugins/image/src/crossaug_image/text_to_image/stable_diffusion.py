@@ -28,6 +28,7 @@ from crossaug import ConfigError, torch_generator
 
 from .._pipeline import DiffusersPipeline
 from .base import TextToImage
+from .pixels import to_pil
 
 log = logging.getLogger(__name__)
 
@@ -97,32 +98,41 @@ class StableDiffusionTextToImage(DiffusersPipeline, TextToImage):
 
     def generate(self, prompts: Sequence[str], seeds: Sequence[int]) -> list[tuple[Any, dict[str, Any]]]:
         import torch
-        from PIL import Image
 
         pipe = self.pipeline
         settings = self.generation_settings()
-        gens = [torch_generator(int(s)) for s in seeds]
+        kwargs = self._pipeline_kwargs(settings, prompts, seeds)
+        with torch.inference_mode():
+            result = pipe(list(prompts), **kwargs)
+        return self._outputs(pipe, result, settings, len(prompts))
+
+    def _pipeline_kwargs(self, settings: dict[str, Any], prompts: Sequence[str],
+                         seeds: Sequence[int]) -> dict[str, Any]:
+        """The pipeline arguments of one call: steps, guidance, one generator per image, size, negative prompt."""
         kwargs: dict[str, Any] = {"num_inference_steps": settings["num_inference_steps"],
-                                  "guidance_scale": settings["guidance_scale"], "generator": gens,
+                                  "guidance_scale": settings["guidance_scale"],
+                                  "generator": [torch_generator(int(s)) for s in seeds],
                                   "height": self.height, "width": self.width, "output_type": "np"}
         if self.negative_prompt:
             kwargs["negative_prompt"] = [self.negative_prompt] * len(prompts)
-        with torch.inference_mode():
-            result = pipe(list(prompts), **kwargs)
-        flags = getattr(result, "nsfw_content_detected", None) or [None] * len(prompts)
+        return kwargs
+
+    def _outputs(self, pipe: Any, result: Any, settings: dict[str, Any], count: int,
+                 extra: dict[str, Any] | None = None) -> list[tuple[Any, dict[str, Any]]]:
+        """``(PIL image, info)`` per image of a call: the recorded settings, ``extra``, the NSFW flag and
+        ``nonfinite`` for NaN/inf pixels."""
+        flags = getattr(result, "nsfw_content_detected", None) or [None] * count
         recorded = {k: settings[k] for k in ("num_inference_steps", "guidance_scale", "scheduler", "family",
                                              "snapshot")}
         recorded["scheduler"] = recorded["scheduler"] or type(pipe.scheduler).__name__
         out = []
         for arr, flag in zip(np.asarray(result.images), flags):
-            info: dict[str, Any] = dict(recorded)
+            info: dict[str, Any] = {**recorded, **(extra or {})}
             if flag is not None:
                 info["nsfw"] = bool(flag)
-            if not np.isfinite(arr).all():
+            img, finite = to_pil(arr)
+            if not finite:
                 info["nonfinite"] = True
-                arr = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
-            # what diffusers' own PIL output does: round(x * 255) of the [0, 1] image
-            img = Image.fromarray((np.clip(arr, 0, 1) * 255).round().astype(np.uint8), mode="RGB")
             out.append((img, info))
         return out
 
