@@ -14,7 +14,7 @@ group commits: ``runner:io``); "other" is the rest of the wall time (hooks,
 batching, the summary). Ratios are what to compare: absolute rates depend on the
 machine and its load (printed first).
 
-    python benchmarks/kernel_runner.py [--inputs 20000] [--n 2] [--recipes typo,eda] [--repeats 2]
+    python benchmarks/kernel_runner.py [--inputs 20000] [--n 2] [--recipes typo,eda] [--repeats 2] [--batch-size auto]
     python benchmarks/kernel_runner.py --quick      # 3,000 inputs, one round: a check, not a figure
 
 Each configuration runs ``--repeats`` times, interleaved, and the best rate of each is kept,
@@ -99,7 +99,8 @@ def clear_text_caches() -> None:
     spans_of.cache_clear()
 
 
-def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats: int) -> dict:
+def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats: int,
+            batch_size: int | None) -> dict:
     """Best rate of each of (a), (b), (c) over ``repeats`` interleaved rounds (load spikes hit all three)."""
     best: dict = {"bare": 0.0, "bare_cpu": 0.0, 1: 0.0, "1_cpu": 0.0, 2: 0.0, "parent_us": 0.0}
     bare_loop(name, texts[:50], n)  # warm up: lazy resources (WordNet, language id) load here, not in (a)
@@ -111,7 +112,8 @@ def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats:
             clear_text_caches()
             start, cpu = time.perf_counter(), time.process_time()
             res = crossaug.run(name, data, tmp / f"{name}-w{workers}-{time.time_ns()}",
-                               params={"n": n, **PARAMS[name]}, workers=workers, batch_size=64, report=False)
+                               params={"n": n, **PARAMS[name]}, workers=workers, batch_size=batch_size,
+                               report=False)
             rate = len(texts) / (time.perf_counter() - start)
             cpu = time.process_time() - cpu
             if workers == 1:
@@ -130,19 +132,22 @@ def main() -> None:
     ap.add_argument("--recipes", default="typo,eda")
     ap.add_argument("--repeats", type=int, default=2, help="interleaved rounds; the best of each is kept")
     ap.add_argument("--quick", action="store_true", help="3,000 inputs, one round")
+    ap.add_argument("--batch-size", default="auto",
+                    help="inputs per batch, or 'auto' (the runner's default: sized from the time per input)")
     args = ap.parse_args()
     if args.quick:
         args.inputs, args.repeats = 3000, 1
     os.environ["CROSSAUG_NO_PROGRESS"] = "1"
     load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
-    print(f"inputs: {args.inputs}, outputs per input: {args.n}, cores: {os.cpu_count()}, "
-          f"load average: {' '.join(load)}")
+    batch_size = None if args.batch_size == "auto" else int(args.batch_size)
+    print(f"inputs: {args.inputs}, outputs per input: {args.n}, batch size: {args.batch_size}, "
+          f"cores: {os.cpu_count()}, load average: {' '.join(load)}")
     texts = [f"{BASE[i % len(BASE)]} {i}" for i in range(args.inputs)]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "in.txt"
         data.write_text("\n".join(texts) + "\n")
         for name in args.recipes.split(","):
-            r = measure(name, texts, data, Path(tmp), args.n, args.repeats)
+            r = measure(name, texts, data, Path(tmp), args.n, args.repeats, batch_size)
             print(f"\n## {name} (best of {args.repeats} interleaved rounds)")
             print(f"bare loop              {r['bare']:9.0f} inputs/s")
             print(f"crossaug.run 1 worker  {r[1]:9.0f} inputs/s   ratio to bare loop: {r[1] / r['bare']:.2f} "
@@ -153,6 +158,7 @@ def main() -> None:
                   "(compare the 2/1 ratio with it)")
             print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
             print(f"time shares, 2 workers: {shares(r['summary2'], name)} (worker time summed)")
+            print(f"batch size: 1 worker {r['summary1']['batch_size']}, 2 workers {r['summary2']['batch_size']}")
 
 
 if __name__ == "__main__":

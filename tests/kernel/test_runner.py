@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ from crossaug.builtin.reverse import ReverseWords
 from crossaug.builtin.typo import Typo
 from crossaug.recipe import Augment
 from crossaug.runner import read_manifest
+from crossaug.runner.executor import Executor, SerialExecutor
 
 SENTENCES = [
     "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
@@ -390,3 +392,58 @@ def test_each_input_is_validated_once_unless_the_recipe_checks_more(tmp_path: Pa
     assert sorted(calls) == sorted(rows + [r for r in rows if len(r) <= 40])  # its check ran, and validated again
     assert res.summary["rejected"] == sum(len(r) > 40 for r in rows) and res.summary["kept"] == 2 * sum(
         len(r) <= 40 for r in rows)
+
+
+class _Sizes(Executor):
+    """A serial executor that records each batch's length."""
+
+    def __init__(self) -> None:
+        self.inner, self.sizes = SerialExecutor(), []
+
+    def map(self, task, batches):
+        def counted():
+            for b in batches:
+                self.sizes.append(len(b))
+                yield b
+        return self.inner.map(task, counted())
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_automatic_batch_size_grows_for_per_input_recipes_and_changes_no_byte(tmp_path: Path, monkeypatch) -> None:
+    run_module = importlib.import_module("crossaug.runner.run")
+    monkeypatch.setattr(run_module, "AUTO_BATCH_SECONDS", 1000.0)  # any machine reaches the cap after one batch
+    monkeypatch.setattr(run_module, "AUTO_BATCH_MAX", 50)
+    rows = [f"{SENTENCES[i % len(SENTENCES)]} {i}" for i in range(300)]
+    probe = _Sizes()
+    auto = crossaug.run(Augment(Typo(rate=0.1), n=2), rows, tmp_path / "auto", executor=probe, report=False)
+    fixed = crossaug.run(Augment(Typo(rate=0.1), n=2), rows, tmp_path / "fixed", batch_size=3, report=False)
+    assert probe.sizes == [8, 8] + [50] * 5 + [34]  # the first batch (imports, loads) is not measured
+    assert auto.summary["batch_size"].startswith("auto") and fixed.summary["batch_size"] == 3
+    assert auto.manifest_path.read_bytes() == fixed.manifest_path.read_bytes()
+
+    class OwnProcess(Augment):  # its outputs may depend on the batch: batches stay at 8
+        def process(self, samples, seeder, **kw):
+            return super().process(samples, seeder, **kw)
+
+    probe = _Sizes()
+    crossaug.run(OwnProcess(Typo(rate=0.1)), rows, tmp_path / "own", executor=probe, report=False)
+    assert set(probe.sizes[:-1]) == {8}
+
+
+def test_batch_sizer_aims_at_its_time_per_batch_within_bounds() -> None:
+    from crossaug.runner.run import AUTO_BATCH_MAX, AUTO_BATCH_SECONDS, BatchSizer
+
+    s = BatchSizer(None)
+    s.observe({"recipe:r": [1.0, 10], "runner:first-batch": [1.0, 1]}, "recipe:r", 10)
+    assert s.size == 8  # a worker's first batch (imports, model loads) says nothing of the rest
+    s.observe({"recipe:r": [0.004, 20], "runner:serialise": [0.001, 20]}, "recipe:r", 20)
+    assert s.size == int(AUTO_BATCH_SECONDS / (0.005 / 20))  # 250 us per input
+    s.observe({"recipe:r": [1e-6, 20]}, "recipe:r", 20)
+    assert s.size == AUTO_BATCH_MAX
+    s.observe({"recipe:r": [100.0, 20]}, "recipe:r", 20)
+    assert s.size == 1
+    fixed = BatchSizer(5)
+    fixed.observe({"recipe:r": [1e-6, 20]}, "recipe:r", 20)
+    assert fixed.size == 5

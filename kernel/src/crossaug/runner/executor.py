@@ -240,6 +240,13 @@ def _per_input(recipe: Recipe) -> bool:
     return isinstance(recipe, Augment) and type(recipe).process is Augment.process
 
 
+def batch_independent(recipe: Recipe) -> bool:
+    """Whether ``recipe``'s outputs for an input are the same bytes in any batch: a per-input
+    :class:`~crossaug.recipe.Augment` without neural steps (a neural step's output may change
+    within tolerance with its batch), so the runner may size its batches freely."""
+    return _per_input(recipe) and not uses_models(recipe)
+
+
 def _decoding_checks(recipe: Recipe) -> bool:
     """Whether decoding an input (:func:`~crossaug.io.datasets.to_sample`, which validates every
     field it decodes and requires the recipe's fields) already did what ``recipe.check`` does: an
@@ -378,4 +385,5 @@ def make_executor(name: str = "auto", workers: int = 1, **options: Any) -> Execu
     return LocalExecutor(workers, name, **options)
 
 
-__all__ = ["Executor", "SerialExecutor", "LocalExecutor", "BatchTask", "BatchResult", "make_executor"]
+__all__ = ["Executor", "SerialExecutor", "LocalExecutor", "BatchTask", "BatchResult", "make_executor",
+           "batch_independent"]

@@ -40,7 +40,7 @@ from ..models import machine_device, strict_mode
 from ..recipe import Recipe
 from ..step import model_settings, uses_models
 from ..timing import merge_timings
-from .executor import BatchTask, Executor, make_executor
+from .executor import BatchTask, Executor, batch_independent, make_executor
 from .manifest import COMMIT_INTERVAL, Manifest
 from .summary import Tally, summarise
 
@@ -68,21 +68,65 @@ class RunResult:
         return self.summary.get("labels")
 
 
-def _batches(records: Iterable[RawRecord], size: int, skip: set[str], limit: int | None,
+#: ``batch_size=None`` for a recipe whose outputs per input do not depend on the batch: batches
+#: start at AUTO_BATCH_START inputs and grow to about AUTO_BATCH_SECONDS of a worker's time each,
+#: at most AUTO_BATCH_MAX inputs (other recipes: AUTO_BATCH_START)
+AUTO_BATCH_START = 8
+AUTO_BATCH_SECONDS = 0.02
+AUTO_BATCH_MAX = 1024
+
+
+class BatchSizer:
+    """Inputs per batch: ``fixed``, or (``None``) sized from the measured time per input.
+
+    Outputs cannot depend on it: only recipes whose outputs per input do not depend on the batch
+    are sized (:func:`~crossaug.runner.executor.batch_independent`), and batches still leave in
+    input order. Bigger batches spread a batch's fixed cost (sending it to a process worker and
+    its lines back) over more inputs; the time bound keeps the first lines and a slow recipe's
+    batches coming as often as before.
+
+    Example:
+        >>> s = BatchSizer(None); s.size
+        8
+        >>> s.observe({"recipe:x": [0.004, 8], "runner:serialise": [0.0, 8]}, "recipe:x", 8); s.size
+        40
+        >>> BatchSizer(16).size
+        16
+    """
+
+    def __init__(self, fixed: int | None) -> None:
+        self.auto = fixed is None
+        self.size = AUTO_BATCH_START if fixed is None else fixed
+
+    def observe(self, timings: dict[str, list[float]], recipe_key: str, inputs: int) -> None:
+        """Size the next batches from a finished batch's ``timings`` (its worker's time per stage)."""
+        if not self.auto or inputs <= 0 or "runner:first-batch" in timings:  # a first batch holds loads
+            return
+        spent = timings.get(recipe_key, (0.0,))[0] + timings.get("runner:serialise", (0.0,))[0]
+        if spent > 0:
+            self.size = max(1, min(AUTO_BATCH_MAX, int(AUTO_BATCH_SECONDS * inputs / spent)))
+
+
+def _batches(records: Iterable[RawRecord], size: BatchSizer, skip: set[str], limit: int | None,
              spent: list[float]) -> Iterator[list[RawRecord]]:
-    """Batches of ``size`` records; the time spent reading them is added to ``spent[0]``."""
+    """Batches of ``size.size`` records (read when each batch starts); the time spent reading them is
+    added to ``spent[0]``."""
     batch: list[RawRecord] = []
+    append = batch.append
+    want = size.size
     start = time.perf_counter()
     for count, rec in enumerate(records):
         if limit is not None and count >= limit:
             break
-        if rec.id in skip:
+        if skip and rec.id in skip:
             continue
-        batch.append(rec)
-        if len(batch) >= size:
+        append(rec)
+        if len(batch) >= want:
             spent[0] += time.perf_counter() - start
             yield batch
             batch = []
+            append = batch.append
+            want = size.size
             start = time.perf_counter()
     spent[0] += time.perf_counter() - start
     if batch:
@@ -155,7 +199,7 @@ def _repair_media(out: Path, inputs: Any, task: BatchTask, done: set[str]) -> in
 
 
 def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0, workers: int = 1,
-        batch_size: int = 8, on_error: str = "raise", resume: bool = False,
+        batch_size: int | None = None, on_error: str = "raise", resume: bool = False,
         executor: str | Executor = "auto", progress: bool = False, limit: int | None = None,
         params: dict[str, Any] | None = None, report: bool = True, cache_dir: str | Path | None = None,
         executor_options: dict[str, Any] | None = None, deterministic: bool = False,
@@ -168,7 +212,9 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         output: output directory (created).
         seed: root seed; the same seed gives a byte-identical manifest.
         workers: parallel workers for the local executor.
-        batch_size: inputs per batch.
+        batch_size: inputs per batch; ``None``: sized from the measured time per input (about
+            20 ms of work per batch, 8 to 1024 inputs) when the recipe's outputs per input do not
+            depend on the batch (an ``Augment`` without neural steps), else 8.
         on_error: ``raise`` or ``skip`` (record bad samples as rejected).
         resume: continue a previous, interrupted run in ``output``.
         executor: ``auto``/``serial``/``process``/``thread``/``ray`` or an :class:`Executor`.
@@ -192,8 +238,10 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         recipe = registry.create("recipe", recipe, **(params or {}))
     if not isinstance(recipe, Recipe):
         raise ConfigError(f"expected a Recipe or a recipe name, got {type(recipe).__name__}")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    if batch_size is not None and (not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1):
         raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if batch_size is None and not batch_independent(recipe):
+        batch_size = AUTO_BATCH_START  # a batch can change a neural step's output (within tolerance)
     recipe_name = recipe.name or type(recipe).__name__
     out = Path(output)
     if out.exists() and not out.is_dir():
@@ -245,13 +293,15 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     bar = _progress(progress, total, done_before, recipe_name)
     io = [0.0, 0]  # the parent's input reading, appends and group commits
     tally = Tally(merged_only=True)  # the workers' counts: the manifest is read back only after a resume
+    sizer, recipe_key = BatchSizer(batch_size), f"recipe:{recipe_name}"
     try:
-        batches = _batches(_dedupe(iter_records(inputs)), batch_size, set(manifest.done), limit, io)
+        batches = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
         for result in ex.map(task, batches):
             start = time.perf_counter()
             manifest.commit(result.entries)
             io[0] += time.perf_counter() - start
             io[1] += len(result.entries)
+            sizer.observe(result.timings, recipe_key, len(result.entries))
             merge_timings(timings, result.timings)
             if result.tally is not None:
                 tally.merge(result.tally)
@@ -267,7 +317,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     timings["runner:io"] = io
     summary = summarise(out) if resume and done_before else tally.summary()
     summary.update({
-        "recipe": recipe_name, "seed": seed, "workers": workers, "batch_size": batch_size,
+        "recipe": recipe_name, "seed": seed, "workers": workers,
+        "batch_size": batch_size if batch_size is not None else f"auto (last {sizer.size})",
         "resumed_from": done_before if resume else None,
         "seconds": round(time.perf_counter() - started, 3),
         "timings": {k: {"seconds": round(v[0], 4), "items": int(v[1])} for k, v in sorted(timings.items())},
