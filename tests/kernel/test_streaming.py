@@ -43,6 +43,22 @@ def test_executors_pull_batches_lazily_and_keep_order(kind: str) -> None:
     assert ahead <= bound, f"{kind} read {ahead} batches ahead of the results it gave back"
 
 
+def _states(batch: list[Any]) -> list[Any]:
+    return [(type(r).__name__, dict(vars(r))) if hasattr(r, "__dict__") else r for r in batch]
+
+
+def test_process_workers_receive_records_whole(tmp_path: Path) -> None:
+    """Records travel to a process worker as their attribute dicts and arrive as the same records."""
+    from crossaug.io.datasets import RawRecord
+
+    recs = [RawRecord("a", {"text": b"caf\xc3\xa9", "image": Path("x.png")}, ("l", 1), {"k": [1.5]}, tmp_path,
+                      "in.jsonl:1"),
+            RawRecord("b#dup2", {}, error="duplicate id 'b'", error_field="text")]
+    ex = make_executor("process", 2)
+    got = list(ex.map(_states, [recs, [7, 8]]))
+    assert got == [_states(recs), [7, 8]]
+
+
 class _Probe(Executor):
     """Wraps a real executor; records how many inputs had been read when each result came back."""
 
