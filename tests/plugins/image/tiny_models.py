@@ -87,29 +87,80 @@ def clip_tokenizer(folder: Path, max_length: int = 16) -> Any:
     return CLIPTokenizer(str(vocab), str(merges), model_max_length=max_length)
 
 
+#: the vision tower of the tiny image-text models: 2 layers, 32x32 images in 16 patches of 8x8
+VISION = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4, image_size=32,
+              patch_size=8)
+
+
+def _wordpiece_tokenizer(folder: Path, extra: tuple[str, ...] = (), name: str = "vocab.txt") -> tuple[Any, list[str]]:
+    """A BERT word-piece tokenizer over its special tokens, WORDS and ``extra`` (vocabulary saved as ``name``)."""
+    from transformers import BertTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *extra]
+    (folder / name).write_text("\n".join(words) + "\n")
+    return BertTokenizer(str(folder / name), model_max_length=32), words
+
+
+def _clip_text_config(vocab_size: int, bos: int, eos: int, pad: int) -> dict[str, Any]:
+    """A 2-layer CLIP text tower over 16 positions."""
+    return dict(vocab_size=vocab_size, hidden_size=32, intermediate_size=37, num_hidden_layers=2,
+                num_attention_heads=4, max_position_embeddings=16, bos_token_id=bos, eos_token_id=eos,
+                pad_token_id=pad)
+
+
+def _clip_image_processor() -> Any:
+    from transformers import CLIPImageProcessorPil
+
+    return CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+
+
+def _opt_tokenizer(folder: Path) -> Any:
+    """The byte-level BPE tokenizer of the tiny BLIP-2-style models, with a pad and an ``<image>`` token."""
+    from transformers import GPT2Tokenizer
+
+    vocab, merges = _bpe_files(folder, byte_level=True)
+    tok = GPT2Tokenizer(str(vocab), str(merges), model_max_length=64)
+    tok.add_special_tokens({"pad_token": "<pad>"})
+    tok.add_tokens(["<image>"], special_tokens=True)
+    tok.image_token = "<image>"
+    return tok
+
+
+def _qformer_config(vocab_size: int, **extra: Any) -> dict[str, Any]:
+    """A 2-layer Q-Former reading the 32-wide vision tower."""
+    return dict(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                intermediate_size=37, encoder_hidden_size=32, max_position_embeddings=64, **extra)
+
+
+def _opt_config(tok: Any) -> dict[str, Any]:
+    """A 2-layer OPT language model over ``tok``'s vocabulary (its end token also starts a text)."""
+    eos = tok.eos_token_id
+    return dict(model_type="opt", vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, ffn_dim=37,
+                num_attention_heads=4, word_embed_proj_dim=32, max_position_embeddings=64,
+                bos_token_id=eos, eos_token_id=eos, pad_token_id=tok.pad_token_id)
+
+
+def _save_generator(model: Any, tok: Any, path: Path) -> None:
+    """Save ``model`` (eval mode) with ``tok``'s end and pad ids as its generation defaults."""
+    model = model.eval()
+    model.generation_config.eos_token_id = tok.eos_token_id
+    model.generation_config.pad_token_id = tok.pad_token_id
+    model.save_pretrained(path)
+
+
 def build_blip(path: Path, seed: int = 0) -> Path:
     """A 2-layer BLIP captioner on 32x32 images with a BERT word-piece vocabulary."""
     import torch
-    from transformers import (
-        BertTokenizer,
-        BlipConfig,
-        BlipForConditionalGeneration,
-        BlipImageProcessorPil,
-        BlipProcessor,
-    )
+    from transformers import BlipConfig, BlipForConditionalGeneration, BlipImageProcessorPil, BlipProcessor
 
-    path.mkdir(parents=True, exist_ok=True)
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, ".", ","]
-    (path / "vocab.txt").write_text("\n".join(words) + "\n")
-    tok = BertTokenizer(str(path / "vocab.txt"), model_max_length=32)
+    tok, words = _wordpiece_tokenizer(path, (".", ","))
     proc = BlipProcessor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok)
     cfg = BlipConfig(
         text_config=dict(vocab_size=len(words), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
                          num_attention_heads=4, max_position_embeddings=64, bos_token_id=2, sep_token_id=3,
                          pad_token_id=0, eos_token_id=3),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=32, patch_size=8),
-        projection_dim=32)
+        vision_config=dict(VISION), projection_dim=32)
     torch.manual_seed(seed)
     BlipForConditionalGeneration(cfg).eval().save_pretrained(path)
     proc.save_pretrained(path)
@@ -131,8 +182,7 @@ def build_vit_gpt2(path: Path, seed: int = 0) -> Path:
     vocab, merges = _bpe_files(path, byte_level=True)
     tok = GPT2Tokenizer(str(vocab), str(merges))
     eos = tok.eos_token_id
-    enc = ViTConfig(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                    image_size=32, patch_size=8)
+    enc = ViTConfig(**VISION)
     dec = GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=4, n_positions=64,
                      bos_token_id=eos, eos_token_id=eos, add_cross_attention=True, is_decoder=True)
     cfg = VisionEncoderDecoderConfig(encoder=enc.to_dict(), decoder=dec.to_dict())
@@ -153,40 +203,29 @@ def build_vit_gpt2(path: Path, seed: int = 0) -> Path:
 def build_git(path: Path, seed: int = 0) -> Path:
     """A 2-layer GIT captioner (decoder-only, image tokens first) with a BERT vocabulary."""
     import torch
-    from transformers import BertTokenizer, CLIPImageProcessorPil, GitConfig, GitForCausalLM, GitProcessor
+    from transformers import GitConfig, GitForCausalLM, GitProcessor
 
-    path.mkdir(parents=True, exist_ok=True)
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    (path / "vocab.txt").write_text("\n".join(words) + "\n")
-    tok = BertTokenizer(str(path / "vocab.txt"), model_max_length=32)
-    cfg = GitConfig(vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                                       num_attention_heads=4, image_size=32, patch_size=8),
+    tok, words = _wordpiece_tokenizer(path)
+    cfg = GitConfig(vision_config=dict(VISION),
                     vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                     intermediate_size=37, max_position_embeddings=64, bos_token_id=2, eos_token_id=3, pad_token_id=0)
     torch.manual_seed(seed)
     GitForCausalLM(cfg).eval().save_pretrained(path)
-    improc = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    GitProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
+    GitProcessor(image_processor=_clip_image_processor(), tokenizer=tok).save_pretrained(path)
     return path
 
 
 def build_clip(path: Path, seed: int = 0) -> Path:
     """A tiny CLIP (2-layer text and vision towers, 32x32 images) with its processor."""
     import torch
-    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
     tok = clip_tokenizer(path / "_tok", max_length=16)
-    cfg = CLIPConfig(
-        text_config=dict(vocab_size=len(tok), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                         num_attention_heads=4, max_position_embeddings=16, bos_token_id=0, eos_token_id=1,
-                         pad_token_id=1),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=32, patch_size=8),
-        projection_dim=16)
+    cfg = CLIPConfig(text_config=_clip_text_config(len(tok), bos=0, eos=1, pad=1), vision_config=dict(VISION),
+                     projection_dim=16)
     torch.manual_seed(seed)
     CLIPModel(cfg).eval().save_pretrained(path)
-    improc = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    CLIPProcessor(image_processor=improc, tokenizer=tok).save_pretrained(path)
+    CLIPProcessor(image_processor=_clip_image_processor(), tokenizer=tok).save_pretrained(path)
     return path
 
 
@@ -244,13 +283,8 @@ def build_owlvit(path: Path, seed: int = 0) -> Path:
     vocab = {"<|pad|>": 0, **{k: v + 1 for k, v in json.loads(vocab_file.read_text()).items()}}
     vocab_file.write_text(json.dumps(vocab))
     tok = CLIPTokenizer(str(vocab_file), str(merges), model_max_length=16)
-    cfg = OwlViTConfig(
-        text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=37, num_hidden_layers=2,
-                         num_attention_heads=4, max_position_embeddings=16, bos_token_id=1, eos_token_id=2,
-                         pad_token_id=2),
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=32, patch_size=8),
-        projection_dim=32)
+    cfg = OwlViTConfig(text_config=_clip_text_config(len(vocab), bos=1, eos=2, pad=2), vision_config=dict(VISION),
+                       projection_dim=32)
     torch.manual_seed(seed)
     OwlViTForObjectDetection(cfg).eval().save_pretrained(path)
     improc = ImageProcessor(size={"height": 32, "width": 32}, crop_size={"height": 32, "width": 32})
@@ -261,35 +295,14 @@ def build_owlvit(path: Path, seed: int = 0) -> Path:
 def build_blip2(path: Path, seed: int = 0) -> Path:
     """A tiny BLIP-2 (2-layer ViT, 2-layer Q-Former with 4 queries, 2-layer OPT) with a byte-level BPE tokenizer."""
     import torch
-    from transformers import (
-        Blip2Config,
-        Blip2ForConditionalGeneration,
-        Blip2Processor,
-        BlipImageProcessorPil,
-        GPT2Tokenizer,
-    )
+    from transformers import Blip2Config, Blip2ForConditionalGeneration, Blip2Processor, BlipImageProcessorPil
 
-    vocab, merges = _bpe_files(path, byte_level=True)
-    tok = GPT2Tokenizer(str(vocab), str(merges), model_max_length=64)
-    tok.add_special_tokens({"pad_token": "<pad>"})
-    tok.add_tokens(["<image>"], special_tokens=True)
-    tok.image_token = "<image>"
-    image_id = tok.convert_tokens_to_ids("<image>")
-    eos = tok.eos_token_id
-    cfg = Blip2Config(
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=32, patch_size=8),
-        qformer_config=dict(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                            intermediate_size=37, encoder_hidden_size=32, max_position_embeddings=64),
-        text_config=dict(model_type="opt", vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, ffn_dim=37,
-                         num_attention_heads=4, word_embed_proj_dim=32, max_position_embeddings=64,
-                         bos_token_id=eos, eos_token_id=eos, pad_token_id=tok.pad_token_id),
-        num_query_tokens=4, image_token_index=image_id)
+    tok = _opt_tokenizer(path)
+    cfg = Blip2Config(vision_config=dict(VISION), qformer_config=_qformer_config(len(tok)),
+                      text_config=_opt_config(tok), num_query_tokens=4,
+                      image_token_index=tok.convert_tokens_to_ids("<image>"))
     torch.manual_seed(seed)
-    model = Blip2ForConditionalGeneration(cfg).eval()
-    model.generation_config.eos_token_id = eos
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.save_pretrained(path)
+    _save_generator(Blip2ForConditionalGeneration(cfg), tok, path)
     Blip2Processor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok,
                    num_query_tokens=4).save_pretrained(path)
     return path
@@ -299,7 +312,6 @@ def build_grounding_dino(path: Path, seed: int = 0) -> Path:
     """A tiny Grounding DINO (4-stage Swin with 8 channels, 2-layer BERT, d_model 32, 10 queries, 96px images)."""
     import torch
     from transformers import (
-        BertTokenizer,
         GroundingDinoConfig,
         GroundingDinoForObjectDetection,
         GroundingDinoImageProcessorPil,
@@ -307,10 +319,7 @@ def build_grounding_dino(path: Path, seed: int = 0) -> Path:
         SwinConfig,
     )
 
-    path.mkdir(parents=True, exist_ok=True)
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, "."]
-    (path / "vocab.txt").write_text("\n".join(words) + "\n")
-    tok = BertTokenizer(str(path / "vocab.txt"), model_max_length=32)
+    tok, words = _wordpiece_tokenizer(path, (".",))
     backbone = SwinConfig(window_size=7, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], image_size=96,
                           out_features=["stage2", "stage3", "stage4"], out_indices=[2, 3, 4])
     text = dict(model_type="bert", vocab_size=len(words), hidden_size=32, num_hidden_layers=2,
@@ -330,37 +339,19 @@ def build_instructblip(path: Path, seed: int = 0) -> Path:
     """A tiny InstructBLIP (as :func:`build_blip2`, plus a BERT word-piece tokenizer for the Q-Former's instruction)."""
     import torch
     from transformers import (
-        BertTokenizer,
         BlipImageProcessorPil,
-        GPT2Tokenizer,
         InstructBlipConfig,
         InstructBlipForConditionalGeneration,
         InstructBlipProcessor,
     )
 
-    vocab, merges = _bpe_files(path, byte_level=True)
-    tok = GPT2Tokenizer(str(vocab), str(merges), model_max_length=64)
-    tok.add_special_tokens({"pad_token": "<pad>"})
-    tok.add_tokens(["<image>"], special_tokens=True)
-    tok.image_token = "<image>"
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, ".", "?"]
-    (path / "qformer_vocab.txt").write_text("\n".join(words) + "\n")
-    qtok = BertTokenizer(str(path / "qformer_vocab.txt"), model_max_length=32)
-    eos = tok.eos_token_id
-    cfg = InstructBlipConfig(
-        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
-                           image_size=32, patch_size=8),
-        qformer_config=dict(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                            intermediate_size=37, encoder_hidden_size=32, max_position_embeddings=64, pad_token_id=0),
-        text_config=dict(model_type="opt", vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, ffn_dim=37,
-                         num_attention_heads=4, word_embed_proj_dim=32, max_position_embeddings=64,
-                         bos_token_id=eos, eos_token_id=eos, pad_token_id=tok.pad_token_id),
-        num_query_tokens=4, image_token_index=tok.convert_tokens_to_ids("<image>"))
+    tok = _opt_tokenizer(path)
+    qtok, words = _wordpiece_tokenizer(path, (".", "?"), name="qformer_vocab.txt")
+    cfg = InstructBlipConfig(vision_config=dict(VISION), qformer_config=_qformer_config(len(words), pad_token_id=0),
+                             text_config=_opt_config(tok), num_query_tokens=4,
+                             image_token_index=tok.convert_tokens_to_ids("<image>"))
     torch.manual_seed(seed)
-    model = InstructBlipForConditionalGeneration(cfg).eval()
-    model.generation_config.eos_token_id = eos
-    model.generation_config.pad_token_id = tok.pad_token_id
-    model.save_pretrained(path)
+    _save_generator(InstructBlipForConditionalGeneration(cfg), tok, path)
     InstructBlipProcessor(image_processor=BlipImageProcessorPil(size={"height": 32, "width": 32}), tokenizer=tok,
                           qformer_tokenizer=qtok, num_query_tokens=4).save_pretrained(path)
     return path
