@@ -36,9 +36,11 @@ def test_classifier_memo_is_bounded_and_stays_exact(monkeypatch):
     _classify("warm up")
     monkeypatch.setattr(language._classifier, "MAX_MEMO", 8)
     language._classifier.memo.clear()
+    language._classifier.memo_size = 0
     for text in _corpus(50):
         assert _classify(text) == ident.classify(text)
-        assert len(language._classifier.memo) <= 8
+        memo = language._classifier.memo
+        assert sum(map(len, memo.values())) == language._classifier.memo_size <= 8
 
 
 def test_spans_of_is_protected_spans_once_per_text():

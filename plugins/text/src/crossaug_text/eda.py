@@ -496,8 +496,8 @@ class _EDAOperations(Augmentation):
         return wordnet_synonyms(word)
 
     def plan(self, op: str, words: Sequence[str], rng: np.random.Generator,
-             editable: Sequence[bool] | None = None) -> list[Any]:
-        rate = self._rates()[op]
+             editable: Sequence[bool] | None = None, rate: float | None = None) -> list[Any]:
+        rate = self._rates()[op] if rate is None else rate
         if op == "sr":
             return plan_synonym_replacement(words, num_changes(rate, len(words)), rng, self.synonyms,
                                             editable=editable)
@@ -514,12 +514,13 @@ class _EDAOperations(Augmentation):
             reason = _language_refusal(text, self.input_language, self.min_language_confidence)
             if reason:
                 raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
-        ops = [o for o, r in self._rates().items() if r > 0]
+        rates = self._rates()
+        ops = [o for o, r in rates.items() if r > 0]
         if not ops:
             return {"op": "none", "edits": []}
         op = ops[int(rng.integers(len(ops)))] if len(ops) > 1 else ops[0]
         # None (every word editable) spares the planners a list of flags
-        return {"op": op, "edits": self.plan(op, text.split(), rng, self._protected_words(sample, text))}
+        return {"op": op, "edits": self.plan(op, text.split(), rng, self._protected_words(sample, text), rates[op])}
 
     def apply(self, sample: Sample, params: Mapping[str, Any]) -> Sample:
         text = sample[self.field]

@@ -62,7 +62,9 @@ class _Classifier:
     bounded cache instead of being converted on every call. Feature order, sums and
     normalisation are langid's, so the scores are identical (tests compare them with
     ``LanguageIdentifier.classify``). Both caches are bounded (about 10 MB each at most) and
-    start over when full.
+    start over when full. A caller that only asks whether the answer is one expected language
+    (the language check) gets ``None`` as soon as the raw scores prove it, without the
+    normalisation (:meth:`_leads`); any other answer is langid's full one.
     """
 
     MAX_MEMO = 50_000
@@ -75,7 +77,8 @@ class _Classifier:
         self.rows = np.empty((self.CACHE_ROWS, self.table.shape[1]), dtype=np.float32)
         self.slot = np.full(len(self.table), -1, dtype=np.intp)  # feature -> row of self.rows, or -1
         self.used = 0
-        self.memo: dict[tuple[int, bytes], tuple[int, tuple[int, ...]]] = {}
+        self.memo: dict[int, dict[bytes, tuple[int, tuple[int, ...]]]] = {}  # state -> chunk -> (state, features)
+        self.memo_size = 0
         classes = list(ident.nb_classes)  # labels held by one column (an aliased label has two)
         self.columns = {c: i for i, c in enumerate(classes) if classes.count(c) == 1}
 
@@ -99,12 +102,16 @@ class _Classifier:
     def _walk(self, data: bytes) -> list[int]:
         nm, rowbase, out, memo = self.nm, self.rowbase, self.out, self.memo
         state, emitted = 0, []
-        start, end = 0, len(data)
-        while start < end:
-            stop = data.find(b" ", start)
-            stop = end if stop < 0 else stop + 1
-            chunk = data[start:stop]
-            hit = memo.get((state, chunk))
+        pieces = data.split(b" ")  # chunks are the pieces with their space back (the last has none)
+        last = len(pieces) - 1
+        for k, piece in enumerate(pieces):
+            chunk = piece + b" " if k < last else piece
+            if not chunk:
+                break  # the text ended with a space
+            seen = memo.get(state)
+            if seen is None:
+                seen = memo[state] = {}
+            hit = seen.get(chunk)
             if hit is None:
                 s, found = state, []
                 for byte in chunk:
@@ -112,12 +119,14 @@ class _Classifier:
                     f = out[s]
                     if f >= 0:
                         found.append(f)
-                if len(memo) >= self.MAX_MEMO:
+                if self.memo_size >= self.MAX_MEMO:
                     memo.clear()
-                hit = memo[(state, chunk)] = (s, tuple(found))
+                    self.memo_size = 0
+                    seen = memo[state] = {}
+                hit = seen[chunk] = (s, tuple(found))
+                self.memo_size += 1
             state = hit[0]
             emitted += hit[1]
-            start = stop
         return emitted
 
     def classify(self, text: str, expected: str | None = None) -> tuple[str, float] | None:
