@@ -25,7 +25,7 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Produced, Sample, Transform, torch_generator
 
 from .._pipeline import DiffusersPipeline
-from ..text_to_image.base import NSFW_REASON, fill_template
+from ..text_to_image.base import NSFW_REASON, fill_template, nonfinite_pixels
 from ..text_to_image.pixels import to_pil
 
 
@@ -136,10 +136,8 @@ class ImageEdit(DiffusersPipeline, Transform):
                              [extras[i] for i in idx], [seeds[i] for i in idx], settings)
             for i, (arr, flag) in zip(idx, outs):
                 img, finite = to_pil(arr)
-                if not finite:  # NaN/inf pixels: an error of this sample, never an image kept
-                    raise BadSample(f"{self.name}: the model produced NaN or infinite pixels (dtype "
-                                    f"{getattr(self, 'runtime_dtype', None) or self.dtype}); try dtype='float32' "
-                                    "or another scheduler", sample_id=samples[i].id, field=self.output_field)
+                if not finite:
+                    raise nonfinite_pixels(self, samples[i])
                 if img.size != images[i].size:
                     img = img.resize(images[i].size, resample=3)
                 info = {"prompt": prompts[i], **recorded, **rows[i], **self.describe(rows[i], settings)}

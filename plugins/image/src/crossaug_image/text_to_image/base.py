@@ -29,6 +29,13 @@ def fill_template(template: str, text: str, label: Any) -> str:
     return " ".join(out.split())
 
 
+def nonfinite_pixels(step: Any, sample: Sample) -> BadSample:
+    """The error of ``sample`` when ``step`` generated NaN or infinite pixels for it (never an image kept)."""
+    dtype = getattr(step, "runtime_dtype", None) or getattr(step, "dtype", "?")
+    return BadSample(f"{step.name}: the model produced NaN or infinite pixels (dtype {dtype}); try dtype='float32' "
+                     "or another scheduler", sample_id=sample.id, field=step.output_field)
+
+
 class TextToImage(Transform):
     """Base class of text-to-image transforms (``source="text"``, ``target="image"``).
 
@@ -50,11 +57,8 @@ class TextToImage(Transform):
         prompts = [fill_template(self.prompt_template, s[self.input_field], s.label) for s in samples]
         outs = self.generate(prompts, seeds)
         for sample, (_, info) in zip(samples, outs):
-            if info.get("nonfinite"):  # NaN/inf pixels: an error of this sample, never an image kept
-                raise BadSample(f"{self.name}: the model produced NaN or infinite pixels (dtype "
-                                f"{getattr(self, 'runtime_dtype', None) or getattr(self, 'dtype', '?')}); "
-                                "try dtype='float32' or another scheduler", sample_id=sample.id,
-                                field=self.output_field)
+            if info.get("nonfinite"):
+                raise nonfinite_pixels(self, sample)
         return [Produced(img, {"prompt": p, **info}) for p, (img, info) in zip(prompts, outs)]
 
     def __call__(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Sample]:
@@ -63,4 +67,4 @@ class TextToImage(Transform):
         return [o.reject(NSFW_REASON) if o.lineage and o.lineage[-1].params.get("nsfw") else o for o in out]
 
 
-__all__ = ["TextToImage", "fill_template", "NSFW_REASON"]
+__all__ = ["TextToImage", "fill_template", "nonfinite_pixels", "NSFW_REASON"]

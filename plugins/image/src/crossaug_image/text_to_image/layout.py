@@ -36,7 +36,7 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Produced, Sample
 
 from .._backend import no_progress
-from .base import fill_template
+from .base import fill_template, nonfinite_pixels
 from .stable_diffusion import StableDiffusionTextToImage
 
 UNITS = ("pixels", "fractions")
@@ -176,10 +176,8 @@ class GligenLayoutToImage(StableDiffusionTextToImage):
             phrases, boxes = layouts[idx[0]]
             outs = self._generate([prompts[i] for i in idx], [seeds[i] for i in idx], phrases, boxes)
             for i, (img, info) in zip(idx, outs):
-                if info.pop("nonfinite", False):  # NaN/inf pixels: an error of this sample, never kept
-                    raise BadSample(f"{self.name}: the model produced NaN or infinite pixels (dtype "
-                                    f"{getattr(self, 'runtime_dtype', None) or self.dtype}); try dtype='float32' "
-                                    "or another scheduler", sample_id=samples[i].id, field=self.output_field)
+                if info.pop("nonfinite", False):
+                    raise nonfinite_pixels(self, samples[i])
                 results[i] = Produced(img, {"prompt": prompts[i], **info})
         return results
 
