@@ -252,7 +252,8 @@ def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generato
     always differs from its input (the paper's code may return the sentence
     unchanged; the other operations already change at least ``max(1, ...)`` words).
     """
-    idx = [i for i, ok in enumerate(_editable(words, editable)) if ok]
+    idx = list(range(len(words))) if editable is None else [i for i, ok in enumerate(_editable(words, editable))
+                                                           if ok]
     if len(words) <= 1 or p <= 0 or not idx:
         return []
     drop = (rng.random(len(idx)) < p).tolist()  # the same draws as ever, read as Python bools
