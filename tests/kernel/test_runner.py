@@ -329,6 +329,32 @@ def test_group_commit_interval_bounds_the_unjournaled_tail(tmp_path: Path) -> No
         Manifest(tmp_path, commit_interval=-1)
 
 
+def test_appends_wait_for_the_group_commit_and_memory_stays_bounded(tmp_path: Path, monkeypatch) -> None:
+    """The appending thread writes nothing itself; past WRITE_AHEAD bytes held a commit starts early,
+    past twice that the appending thread commits at once."""
+    from crossaug.runner import manifest as manifest_module
+    from crossaug.runner.manifest import Manifest
+
+    monkeypatch.setattr(manifest_module, "WRITE_AHEAD", 100)
+    m = Manifest(tmp_path, commit_interval=3600)  # the timer never fires during the test
+    m.open(resume=False)
+    path, journal = tmp_path / "manifest.jsonl", tmp_path / ".crossaug" / "journal.jsonl"
+    m.commit([("a", b"x" * 60 + b"\n")])
+    assert path.stat().st_size == 0 and journal.read_bytes() == b""  # held for the next group commit
+    m.commit([("b", b"y" * 60 + b"\n")])  # 122 bytes held: the committer is woken
+    deadline = time.monotonic() + 10
+    while not journal.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for the background commit, not timing it
+    assert [json.loads(x)["id"] for x in journal.read_bytes().splitlines()] == ["a", "b"]
+    m._stop.set()  # the committer stops: only the appending thread can commit now
+    m._wake.set()
+    m._thread.join()
+    m.commit([("c", b"z" * 250 + b"\n")])  # over twice WRITE_AHEAD: committed before commit() returns
+    assert path.read_bytes().endswith(b"z\n") and json.loads(journal.read_bytes().splitlines()[-1])["id"] == "c"
+    m._thread = None
+    m.close()
+
+
 def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Path) -> None:
     from crossaug.io.datasets import RawRecord
     from crossaug.runner.executor import BatchTask
