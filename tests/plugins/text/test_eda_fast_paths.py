@@ -148,9 +148,27 @@ def test_apply_to_text_fast_paths_match_the_general_path(seed):
              ("ri", [[rnd.randint(0, n), "new"]])]
     for op, edits in cases:
         assert apply_to_text(text, op, edits) == _reference_apply(text, op, edits), (op, edits)
-    for op, edits in (("rs", [[0, n]]), ("sr", [[0, "nope", "x"]]), ("sr", [[n, words[0], "x"]])):
+    for op, edits in (("rs", [[0, n]]), ("sr", [[0, "nope", "x"]]), ("sr", [[n, words[0], "x"]]),
+                      ("rd", list(range(n))), ("rd", [-1]), ("rd", [n])):
         with pytest.raises(ValueError):
             apply_to_text(text, op, edits)
+
+
+def test_deletion_keeps_the_runs_the_general_path_keeps():
+    rnd = random.Random(5)
+    for _ in range(2000):
+        n = rnd.randint(1, 7)
+        text = rnd.choice(["", " ", "\t"]) + "".join(f"w{i}" + rnd.choice([" ", "\n", "  ", "\t "]) for i in range(n))
+        text = text[:-1] if rnd.random() < 0.5 else text
+        edits = rnd.sample(range(n), rnd.randint(0, n - 1)) + ([0] if n > 2 and rnd.random() < 0.2 else [])
+        assert _outcome(apply_to_text, text, edits) == _outcome(_reference_apply, text, edits), (text, edits)
+
+
+def _outcome(fn, text, edits):
+    try:
+        return fn(text, "rd", edits)
+    except ValueError as exc:  # the same refusal, word for word
+        return str(exc)
 
 
 def test_word_memo_is_bounded(monkeypatch):

@@ -334,6 +334,8 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     if op in ("rs", "sr"):  # words change in place: edit the split text itself
         _apply_in_place(parts, op, edits)
         return "".join(parts)
+    if op == "rd":
+        return _delete_words(parts, edits)
     lead, units, seps = parts[0], parts[1::2], parts[2::2]
     _apply_units(units, seps, op, edits)
     if not units:
@@ -343,6 +345,27 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     parts = [lead] * (2 * len(units) + 1)
     parts[1::2], parts[2::2] = units, seps
     return "".join(parts)
+
+
+def _delete_words(parts: list[str], edits: Sequence[Any]) -> str:
+    """:func:`_apply_units`'s deletion on ``[lead, word, sep, ..., word, sep]``, joined.
+
+    Deleting from the end backwards, a deleted word takes the run after it, and the last word
+    the run before it; so every kept word keeps the run after it except the last kept one,
+    which ends with the text's final run.
+    """
+    n = len(parts) // 2
+    drop = {int(i) for i in edits}
+    if drop and (max(drop) >= n or min(drop) < 0 or len(drop) >= n):
+        raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {n} words")
+    if not drop:
+        return "".join(parts)
+    kept = [k for k in range(n) if k not in drop]
+    out = [parts[0]]
+    for k in kept:
+        out += (parts[2 * k + 1], parts[2 * k + 2])
+    out[-1] = parts[-1]
+    return "".join(out)
 
 
 def _apply_in_place(parts: list[str], op: str, edits: Sequence[Any]) -> None:
