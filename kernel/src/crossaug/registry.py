@@ -240,10 +240,12 @@ def resolve(kind: str, name: str, *, prefix: str | None = None,
 
     ``prefix`` (for example ``"audio.tts."``) turns an alias such as ``flite``
     into ``audio.tts.flite``; otherwise an alias matches the one registered name
-    whose last dotted part equals it. ``source`` / ``target`` check the loaded
-    class's modality pair (a transform's ``source`` and ``target`` class
-    attributes), so an ASR cannot be passed where a TTS is expected. Unknown
-    names raise :class:`ConfigError` with did-you-mean suggestions.
+    whose last dotted part equals it. Another distribution's backend answers its alias
+    too: with ``prefix="audio.tts."``, ``tones`` finds ``example.tts.tones`` when no
+    ``audio.tts.*`` name matches (one match of the right modality pair, else ambiguous).
+    ``source`` / ``target`` check the loaded class's modality pair (a transform's
+    ``source`` and ``target`` class attributes), so an ASR cannot be passed where a
+    TTS is expected. Unknown names raise :class:`ConfigError` with did-you-mean suggestions.
 
     Example:
         >>> resolve("transform", "reverse-words", prefix="text.")
@@ -263,6 +265,11 @@ def resolve(kind: str, name: str, *, prefix: str | None = None,
     else:
         pool = [n for n in known if not prefix or n.startswith(prefix)]
         tails = [n for n in pool if n.rsplit(".", 1)[-1] == name or n.endswith("." + name)]
+        if not tails and prefix:  # another distribution's name: example.tts.tones answers "tones" for audio.tts.
+            role = prefix.split(".", 1)[1] if prefix.count(".") > 1 else ""
+            tails = [n for n in known if n.endswith("." + role + name)]
+            if len(tails) > 1 and (source is not None or target is not None):
+                tails = [n for n in tails if _maps(kind, n, source, target)]
         if len(tails) == 1:
             full = tails[0]
         elif len(tails) > 1:
@@ -279,13 +286,19 @@ def resolve(kind: str, name: str, *, prefix: str | None = None,
         hint = (f"; did you mean {', '.join(close)}?" if close
                 else f"; registered: {', '.join(pool)}" if pool else "")
         raise ConfigError(f"unknown {what} {name!r}{hint} (see `crossaug list`)")
-    if source is not None or target is not None:
+    if (source is not None or target is not None) and not _maps(kind, full, source, target):
         cls = load(kind, full)
         got = (getattr(cls, "source", None), getattr(cls, "target", None))
         want = (source or got[0], target or got[1])
-        if got != want:
-            raise ConfigError(f"{kind} {full!r} maps {got[0]} -> {got[1]}; expected {want[0]} -> {want[1]}")
+        raise ConfigError(f"{kind} {full!r} maps {got[0]} -> {got[1]}; expected {want[0]} -> {want[1]}")
     return full
+
+
+def _maps(kind: str, name: str, source: str | None, target: str | None) -> bool:
+    """Whether the registered class ``name`` maps ``source`` to ``target`` (``None``: any)."""
+    cls = load(kind, name)
+    return (source is None or getattr(cls, "source", None) == source) and \
+        (target is None or getattr(cls, "target", None) == target)
 
 
 def create_named(kind: str, name: str, /, *, prefix: str | None = None, source: str | None = None,

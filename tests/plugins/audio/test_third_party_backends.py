@@ -48,3 +48,15 @@ def test_plugin_backend_of_the_wrong_direction_is_refused() -> None:
         create("recipe", "back-speech", tts="example.asr.tones")
     with pytest.raises(ConfigError, match="did you mean"):
         create("recipe", "back-speech", asr="example.asr.tone")
+
+
+def test_plugin_backend_answers_its_short_alias() -> None:
+    from crossaug import registry
+
+    assert registry.resolve("transform", "tones", prefix="audio.tts.", source="text", target="audio") == \
+        "example.tts.tones"
+    assert registry.resolve("transform", "tones", prefix="audio.asr.", source="audio", target="text") == \
+        "example.asr.tones"
+    assert registry.resolve("transform", "flite", prefix="audio.tts.") == "audio.tts.flite"  # own names first
+    recipe = create("recipe", "back-speech", tts="tones", asr="tones")
+    assert [t.name for t in recipe.forward + recipe.backward] == ["example.tts.tones", "example.asr.tones"]
