@@ -23,7 +23,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from ..rng import Seeder, take_rng_time
 from ..sample import Sample
 from ..step import uses_models
 from ..timing import take_timings, timed
+from .process_pool import ProcessPool
 from .records import dumps, rejection_record, sample_block
 from .summary import Tally
 
@@ -330,8 +331,8 @@ def _run_in_worker(batch: Any) -> Any:
 class LocalExecutor(Executor):
     """A pool of ``workers`` threads or processes with a bounded number of batches in flight.
 
-    Processes receive the task once (at start-up) and then only batches, so a
-    model-backed recipe loads its model once per worker.
+    Processes (:class:`~crossaug.runner.process_pool.ProcessPool`) receive the task once (at
+    start-up) and then only batches, so a model-backed recipe loads its model once per worker.
     """
 
     def __init__(self, workers: int = 2, kind: str = "process", in_flight: int | None = None) -> None:
@@ -350,13 +351,16 @@ class LocalExecutor(Executor):
             spawn = cuda_in_use()
             context = multiprocessing.get_context("spawn") if spawn else None
             forked_after_torch = not spawn and "torch" in sys.modules and _fork_default()
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                             initargs=(task, self.workers, forked_after_torch))
-            submit: Callable[[Any], Future[Any]] = lambda b: self._pool.submit(_run_in_worker, _pack(b))
-        else:
-            set_worker_count(self.workers)  # threads share the process: each runs cores // workers torch threads
-            self._pool = ThreadPoolExecutor(self.workers)
-            submit = lambda b: self._pool.submit(task, b)
+            self._pool = ProcessPool(self.workers, context, _run_in_worker,
+                                     (task, self.workers, forked_after_torch), init=_init_worker)
+            try:
+                yield from self._pool.map((_pack(b) for b in batches), self.in_flight)
+            finally:
+                self.close()
+            return
+        set_worker_count(self.workers)  # threads share the process: each runs cores // workers torch threads
+        self._pool = ThreadPoolExecutor(self.workers)
+        submit: Callable[[Any], Future[Any]] = lambda b: self._pool.submit(task, b)
         pending: deque[Future[Any]] = deque()
         try:
             for batch in batches:
@@ -371,7 +375,10 @@ class LocalExecutor(Executor):
             self.close()
 
     def close(self) -> None:
-        if self._pool is not None:
+        if isinstance(self._pool, ProcessPool):
+            self._pool.close()
+            self._pool = None
+        elif self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             if self.kind == "thread":

@@ -221,10 +221,10 @@ def _step_text(step: LineageStep) -> str:
                               if v is not None and not (type(v) is tuple and not v)})[:-1]
         if len(_step_heads) < 1024:
             _step_heads[head] = text
-    params = step.params
-    if type(params) is dict and text != "{" and step.seed is None and step.model is None and step.revision is None \
-            and type(step.parent_ids) is tuple and not step.parent_ids and step.score is None and step.kept is None and step.reason is None \
-            and step.runtime is None:  # the usual step: a head and its params
+    params = step.params  # the usual step (a head and its params) in one piece
+    if type(params) is dict and text != "{" and step.seed is None and step.model is None \
+            and step.revision is None and type(step.parent_ids) is tuple and not step.parent_ids \
+            and step.score is None and step.kept is None and step.reason is None and step.runtime is None:
         return f'{text}, "params": {_encode_value(params)}}}'
     parts = [text]
     for name in _STEP_TAIL:
