@@ -21,6 +21,7 @@ from __future__ import annotations
 import pickle
 import queue
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool, _ExceptionWithTraceback
@@ -70,6 +71,14 @@ def _serve(conn: Connection, inherited: list[Connection], init: Callable[..., An
             return
 
 
+def _end_all(workers: list[_Worker]) -> None:
+    """At exit (or when a pool nobody closed is collected): no worker outlives the run."""
+    for w in workers:
+        if w.process.is_alive():
+            w.process.kill()
+            w.process.join()
+
+
 class _Worker:
     __slots__ = ("process", "conn", "queued")
 
@@ -111,6 +120,7 @@ class ProcessPool:
             raise
         self._sender = threading.Thread(target=self._send_loop, name="crossaug-send", daemon=True)
         self._sender.start()
+        self._finalizer = weakref.finalize(self, _end_all, self.workers)
 
     def _send_loop(self) -> None:
         while True:
@@ -198,6 +208,8 @@ class ProcessPool:
                 w.process.kill()
                 w.process.join()
             w.conn.close()
+        if getattr(self, "_finalizer", None) is not None:
+            self._finalizer.detach()
 
 
 __all__ = ["ProcessPool", "BrokenProcessPool"]
