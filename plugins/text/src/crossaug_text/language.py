@@ -59,7 +59,8 @@ class _Classifier:
     walk is memoised per (state, space-ended chunk of bytes) -- the automaton is
     deterministic, so a chunk seen from a state emits the same features and ends in the same
     state -- and the float16 feature rows a text uses are kept converted to float32 in a
-    bounded cache instead of being converted on every call. Feature order, sums and
+    bounded cache instead of being converted on every call; the memo records each chunk's
+    features as their rows of that cache. Feature order, sums and
     normalisation are langid's, so the scores are identical (tests compare them with
     ``LanguageIdentifier.classify``). Both caches are bounded (about 10 MB each at most) and
     start over when full. A caller that only asks whether the answer is one expected language
@@ -77,29 +78,35 @@ class _Classifier:
         self.rows = np.empty((self.CACHE_ROWS, self.table.shape[1]), dtype=np.float32)
         self.slot = np.full(len(self.table), -1, dtype=np.intp)  # feature -> row of self.rows, or -1
         self.used = 0
-        self.memo: dict[int, dict[bytes, tuple[int, tuple[int, ...]]]] = {}  # state -> chunk -> (state, features)
+        self.memo: dict[int, dict[bytes, tuple[int, tuple[int, ...]]]] = {}  # state -> chunk -> (state, rows)
         self.memo_size = 0
         classes = list(ident.nb_classes)  # labels held by one column (an aliased label has two)
         self.columns = {c: i for i, c in enumerate(classes) if classes.count(c) == 1}
 
-    def _rows(self, idx: np.ndarray) -> np.ndarray:
-        """float32 rows of the (distinct) features ``idx``, converted once while cached."""
-        slots = self.slot.take(idx)
-        if slots.min() < 0:
-            miss = slots < 0
-            if self.used + int(miss.sum()) > len(self.rows):  # full: start over
-                self.slot.fill(-1)
-                self.used = 0
-                slots, miss = self.slot.take(idx), np.ones(len(idx), dtype=bool)
-            new = idx[miss]
-            fresh = np.arange(self.used, self.used + len(new))
-            self.rows[fresh] = self.table[new]
-            self.slot[new] = fresh
-            self.used += len(new)
-            slots[miss] = fresh
-        return self.rows.take(slots, axis=0)
+    def _slots_of(self, features: list[int]) -> tuple[int, ...] | None:
+        """Rows of ``self.rows`` holding ``features`` (converted to float32 on first use); ``None``
+        when the row cache had to start over (then the walk's memo, which holds rows, starts over too)."""
+        out = []
+        for f in features:
+            row = int(self.slot[f])
+            if row < 0:
+                if self.used == len(self.rows):  # full: start over
+                    self.slot.fill(-1)
+                    self.used = 0
+                    self.memo.clear()
+                    self.memo_size = 0
+                    return None
+                row = self.used
+                self.rows[row] = self.table[f]
+                self.slot[f] = row
+                self.used += 1
+            out.append(row)
+        return tuple(out)
 
-    def _walk(self, data: bytes) -> list[int]:
+    def _walk(self, data: bytes) -> list[int] | None:
+        """The cache rows of the features langid's automaton emits over ``data``, in order (each
+        feature has one row while cached, so counting rows counts features); ``None`` when the
+        row cache started over during the walk."""
         nm, rowbase, out, memo = self.nm, self.rowbase, self.out, self.memo
         state, emitted = 0, []
         pieces = data.split(b" ")  # chunks are the pieces with their space back (the last has none)
@@ -119,11 +126,14 @@ class _Classifier:
                     f = out[s]
                     if f >= 0:
                         found.append(f)
+                rows = self._slots_of(found)
+                if rows is None:
+                    return None
                 if self.memo_size >= self.MAX_MEMO:
                     memo.clear()
                     self.memo_size = 0
                     seen = memo[state] = {}
-                hit = seen[chunk] = (s, tuple(found))
+                hit = seen[chunk] = (s, rows)
                 self.memo_size += 1
             state = hit[0]
             emitted += hit[1]
@@ -137,14 +147,14 @@ class _Classifier:
             return ident.classify(text)  # a configuration this path does not mirror
         data = ident._encode(text)
         emitted = self._walk(data)
-        if not emitted:
+        if emitted is None:  # the row cache started over on the way: walk again from empty caches
+            emitted = self._walk(data)
+        if not emitted:  # no features, or more distinct ones than the row cache holds
             return ident.classify(text)
-        visits = Counter(emitted)
-        if len(visits) > len(self.rows):
-            return ident.classify(text)
-        idx = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
+        visits = Counter(emitted)  # rows in the order their features first occur, as langid counts them
+        rows = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
         counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
-        scores = np.log1p(counts) @ self._rows(idx) + ident.nb_pc
+        scores = np.log1p(counts) @ self.rows.take(rows, axis=0) + ident.nb_pc
         scale = 1.0 / math.sqrt(len(data) or 1)
         if expected is not None:
             col = self.columns.get(expected)
