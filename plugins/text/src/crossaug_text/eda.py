@@ -111,7 +111,7 @@ class _Unit(NamedTuple):
 
 
 _units: dict[str, _Unit] = {}
-_MAX_UNITS = 65536
+_MAX_UNITS = 16384  # about 4 MB at most
 
 
 def _unit(word: str) -> _Unit:
@@ -442,7 +442,7 @@ def _label_words_of(labels: tuple[str, ...]) -> frozenset[str]:
     return frozenset(label_words(list(labels)))
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16384)
 def _unit_tokens(unit: str) -> frozenset[str]:
     """The lower-cased tokens of a whitespace unit (punctuation included; label words never are)."""
     return frozenset(t.text.lower() for t in tokenize(unit))
