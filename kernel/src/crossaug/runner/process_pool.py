@@ -62,7 +62,7 @@ def _serve(conn: Connection, inherited: list[Connection], init: Callable[..., An
             reply = _answer(False, failed)
         else:
             try:
-                reply = _answer(True, call(pickle.loads(data)))
+                reply = _answer(True, call(pickle.loads(data)))  # ipc: our parent's pipe, never a file
             except BaseException as exc:
                 reply = _answer(False, exc)
         try:
@@ -174,7 +174,7 @@ class ProcessPool:
                     data = worker.conn.recv_bytes()
                 except (EOFError, OSError):
                     break
-                results[worker.queued.popleft()] = pickle.loads(data)
+                results[worker.queued.popleft()] = pickle.loads(data)  # ipc: our worker's pipe, never a file
             if worker.queued and not worker.process.is_alive():
                 code = worker.process.exitcode
                 raise BrokenProcessPool(f"a worker process died (exit code {code}) while running a batch; "
