@@ -419,3 +419,40 @@ def test_image_decode_errors_hold_no_memory_address(tmp_path: Path) -> None:
     with pytest.raises(BadSample) as info:
         crossaug.get_modality("image").coerce(b"not an image at all", sample_id="x", field="image")
     assert "cannot decode image" in str(info.value) and "0x" not in str(info.value)
+
+
+def test_text_limit_follows_its_variable_within_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parsed limit is kept between calls but every change of the variable is seen at once."""
+    from crossaug.io.limits import MAX_TEXT_CHARS, max_text_chars
+
+    text = crossaug.get_modality("text")
+    aug = crossaug.create("augmentation", "text.typo", rate=0.0)
+    sample = crossaug.Sample("s", {"text": "x" * 20})
+    text.validate("x" * 20, sample_id="s", field="text")
+    aug.augment(sample, 0)
+    for limit in ("19", "10"):
+        monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", limit)
+        assert max_text_chars() == int(limit)
+        with pytest.raises(BadSample, match=f"text has 20 characters; limit is {limit}"):
+            text.validate("x" * 20, sample_id="s", field="text")
+        with pytest.raises(BadSample, match=f"limit is {limit}"):
+            aug.augment(sample, 0)
+    monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "20")
+    assert aug.augment(sample, 0).fields["text"] == "x" * 20
+    monkeypatch.delenv("CROSSAUG_MAX_TEXT_CHARS")
+    assert max_text_chars() == MAX_TEXT_CHARS
+    monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "many")
+    for _ in range(2):  # a bad value is refused on every call, not once
+        with pytest.raises(ValueError):
+            max_text_chars()
+
+
+def test_text_check_refuses_whitespace_and_surrogates_like_before() -> None:
+    """The check's shortcuts (isspace for strip, ASCII needing no encoding) refuse what they did."""
+    text = crossaug.get_modality("text")
+    for bad, why in (("", "empty text"), (" \t\u3000\u2029\x1c", "only whitespace"),
+                     ("caf\udce9", "lone surrogate"), ("a\x00", "NUL")):
+        with pytest.raises(BadSample, match=why):
+            text.validate(bad, sample_id="s", field="text")
+    for good in ("a", " a ", "café \u3000x", "\U0001f600"):
+        text.validate(good, sample_id="s", field="text")

@@ -44,9 +44,30 @@ def max_bytes(kind: str) -> int:
     return parse_size(env) if env else MAX_BYTES.get(kind, 1 << 30)
 
 
+#: ``os.environ``'s own table (what every ``os.environ`` read and write goes through) and the encoded
+#: key of ``CROSSAUG_MAX_TEXT_CHARS`` in it; ``None`` where that table is not exposed
+_ENVIRON = getattr(os.environ, "_data", None)
+_CHARS_KEY = os.environ.encodekey("CROSSAUG_MAX_TEXT_CHARS") if _ENVIRON is not None else None
+_chars_seen: tuple[Any, int] = (object(), MAX_TEXT_CHARS)  # (raw value last read, its limit)
+
+
 def max_text_chars() -> int:
-    env = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
-    return int(env) if env else MAX_TEXT_CHARS
+    """Longest text accepted (characters): ``CROSSAUG_MAX_TEXT_CHARS`` or :data:`MAX_TEXT_CHARS`.
+
+    The text check asks on every input, so the parsed value is kept until the variable changes
+    (any write through ``os.environ`` replaces the stored value object this compares; the one
+    last read is held, so its identity cannot be reused).
+    """
+    global _chars_seen
+    if _ENVIRON is None:
+        env = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
+        return int(env) if env else MAX_TEXT_CHARS
+    raw = _ENVIRON.get(_CHARS_KEY)
+    seen = _chars_seen
+    if raw is not seen[0]:
+        env = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
+        seen = _chars_seen = (raw, int(env) if env else MAX_TEXT_CHARS)  # a bad value raises each call, as before
+    return seen[1]
 
 
 def check_value(value: Any, where: str = "value", depth: int = 0) -> str | None:
@@ -54,6 +75,8 @@ def check_value(value: Any, where: str = "value", depth: int = 0) -> str | None:
     if depth > MAX_DEPTH:
         return f"{where} is nested more than {MAX_DEPTH} levels deep"
     if isinstance(value, str):
+        if value.isascii():  # ASCII holds no surrogate: no need to encode it
+            return None
         try:
             value.encode("utf-8")
         except UnicodeEncodeError as exc:

@@ -53,7 +53,7 @@ class TextModality(Modality):
         if not isinstance(payload, str):
             raise BadSample(f"expected text (str), got {type(payload).__name__}",
                             sample_id=sample_id, field=field)
-        if not payload.strip():
+        if not payload or payload.isspace():  # what strip() would leave empty, without the copy
             raise BadSample("empty text" if not payload else "text is only whitespace",
                             sample_id=sample_id, field=field)
         if "\x00" in payload:
