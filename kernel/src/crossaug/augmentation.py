@@ -30,8 +30,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import BadSample, ConfigError
+from .modality import get_modality
 from .payloads import from_payload, to_payload
-from .sample import Sample, modality_of
+from .sample import Sample, modality_of, restamp
 from .step import Step
 from .timing import timed
 
@@ -59,15 +60,14 @@ class Augmentation(Step):
 
     def check(self, sample: Sample) -> None:
         """Raise :class:`BadSample` unless ``sample`` has valid input fields."""
-        from .modality import get_modality
-
         if not isinstance(sample, Sample):
             raise BadSample(f"{self.name}: expected a Sample, got {type(sample).__name__}")
+        fields = sample.fields
         for f in self.fields:
-            if f not in sample.fields:
-                raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(sample.fields)}",
+            if f not in fields:
+                raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(fields)}",
                                 sample_id=sample.id, field=f)
-            get_modality(modality_of(f)).validate(sample.fields[f], sample_id=sample.id, field=f)
+            get_modality(modality_of(f)).validate(fields[f], sample_id=sample.id, field=f)
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         """Draw the random parameters for ``sample`` from ``rng`` only."""
@@ -100,9 +100,7 @@ class Augmentation(Step):
         if not isinstance(out, Sample):
             raise TypeError(f"{type(self).__name__}.apply must return a Sample, got {type(out).__name__}")
         step = self.lineage_step(params)
-        if id is not None:
-            return out.replace(id=id, lineage=sample.lineage + (step,), parent_id=sample.root_id)
-        return out.replace(lineage=sample.lineage + (step,), parent_id=sample.root_id)
+        return restamp(out, sample.lineage + (step,), sample.root_id, id)
 
     def __call__(self, data: Any, rng: Any = None, *, sample_rate: int | None = None,
                  return_sample: bool = False) -> Any:

@@ -137,8 +137,17 @@ class Sample:
             new_fields.update(fields)
         else:
             new_fields = {**self.fields, **fields}
-        return self.replace(id=id or self.id, fields=new_fields, parent_id=self.root_id,
-                            lineage=self.lineage + (step,) if step is not None else self.lineage)
+        new = _new(Sample)  # what replace(id=, fields=, parent_id=, lineage=) gives, without its keywords
+        _set(new, "id", id or self.id)
+        _set(new, "fields", new_fields)
+        _set(new, "label", self.label)
+        _set(new, "lineage", self.lineage + (step,) if step is not None else self.lineage)
+        _set(new, "parent_id", self.parent_id if self.parent_id is not None else self.id)
+        _set(new, "kept", self.kept)
+        _set(new, "reason", self.reason)
+        _set(new, "meta", self.meta)
+        new.__post_init__()
+        return new
 
     def replace(self, **changes: Any) -> Sample:
         """A copy with ``changes`` (like ``dataclasses.replace``, without its per-field overhead)."""
@@ -163,8 +172,33 @@ class Sample:
                             lineage=self.lineage + (step,) if step is not None else self.lineage)
 
 
+def restamp(sample: Sample, lineage: tuple[LineageStep, ...], parent_id: str | None,
+            id: str | None = None) -> Sample:
+    """``sample.replace(lineage=lineage, parent_id=parent_id)`` (and ``id=id`` when given): what
+    every augmentation call does to the sample its ``apply`` returned, without the keywords.
+
+    Example:
+        >>> s = Sample("a", {"text": "x"})
+        >>> restamp(s, (LineageStep("t"),), "a", "a~0") == s.replace(lineage=(LineageStep("t"),), parent_id="a", id="a~0")
+        True
+    """
+    new = _new(Sample)
+    _set(new, "id", sample.id if id is None else id)
+    _set(new, "fields", sample.fields)
+    _set(new, "label", sample.label)
+    _set(new, "lineage", lineage)
+    _set(new, "parent_id", parent_id)
+    _set(new, "kept", sample.kept)
+    _set(new, "reason", sample.reason)
+    _set(new, "meta", sample.meta)
+    if id is not None:
+        new.__post_init__()
+    return new
+
+
 _SAMPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Sample))
-assert len(_SAMPLE_FIELDS) == 8, "Sample.replace copies each field by name: update it with the fields"
+assert len(_SAMPLE_FIELDS) == 8, \
+    "Sample.replace, Sample.derive and restamp copy each field by name: update them with the fields"
 _new = object.__new__
 _set = object.__setattr__
 

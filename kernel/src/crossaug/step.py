@@ -126,7 +126,8 @@ class Step:
             extra["runtime"] = runtime_of(self)
         return LineageStep(
             name=self.name or type(self).__name__, kind=self.kind, plugin=plugin,
-            version=version, params=to_jsonable(dict(params or {})),
+            version=version,  # to_jsonable makes a new dict of a dict: no copy first
+            params=to_jsonable(params if type(params) is dict else dict(params or {})),
             model=self.model_id, revision=self.model_revision, **extra,
         )
 
