@@ -82,6 +82,33 @@ class LineageStep:
 _STEP_FIELDS = tuple(f.name for f in dataclasses.fields(LineageStep))
 
 
+def plain_step(name: str, kind: str, plugin: str | None, version: str | None, params: Mapping[str, Any],
+               model: str | None, revision: str | None) -> LineageStep:
+    """``LineageStep(name=..., kind=..., plugin=..., version=..., params=..., model=..., revision=...)``
+    with the other fields at their defaults, as every augmentation call records one, without the
+    dataclass constructor's keywords.
+
+    Example:
+        >>> plain_step("t", "augmentation", None, None, {"a": 1}, None, None) == LineageStep("t", params={"a": 1})
+        True
+    """
+    new = _new(LineageStep)
+    _set(new, "name", name)
+    _set(new, "kind", kind)
+    _set(new, "plugin", plugin)
+    _set(new, "version", version)
+    _set(new, "params", params)
+    _set(new, "seed", None)
+    _set(new, "model", model)
+    _set(new, "revision", revision)
+    _set(new, "parent_ids", ())
+    _set(new, "score", None)
+    _set(new, "kept", None)
+    _set(new, "reason", None)
+    _set(new, "runtime", None)
+    return new
+
+
 @dataclass(frozen=True, slots=True)
 class Sample:
     """One data item.
@@ -172,6 +199,27 @@ class Sample:
                             lineage=self.lineage + (step,) if step is not None else self.lineage)
 
 
+def input_sample(id: str, fields: Mapping[str, Any], label: Any, meta: Mapping[str, Any]) -> Sample:
+    """``Sample(id, fields, label=label, meta=meta)`` (no lineage, kept), as the readers decode every
+    input: the same checks without the dataclass constructor's keywords.
+
+    Example:
+        >>> input_sample("a", {"text": "x"}, 1, {}) == Sample("a", {"text": "x"}, label=1, meta={})
+        True
+    """
+    new = _new(Sample)
+    _set(new, "id", id)
+    _set(new, "fields", fields)
+    _set(new, "label", label)
+    _set(new, "lineage", ())
+    _set(new, "parent_id", None)
+    _set(new, "kept", True)
+    _set(new, "reason", None)
+    _set(new, "meta", meta)
+    new.__post_init__()
+    return new
+
+
 def restamp(sample: Sample, lineage: tuple[LineageStep, ...], parent_id: str | None,
             id: str | None = None) -> Sample:
     """``sample.replace(lineage=lineage, parent_id=parent_id)`` (and ``id=id`` when given): what
@@ -197,8 +245,9 @@ def restamp(sample: Sample, lineage: tuple[LineageStep, ...], parent_id: str | N
 
 
 _SAMPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Sample))
+assert len(_STEP_FIELDS) == 13, "plain_step sets each LineageStep field by name: update it with the fields"
 assert len(_SAMPLE_FIELDS) == 8, \
-    "Sample.replace, Sample.derive and restamp copy each field by name: update them with the fields"
+    "Sample.replace, Sample.derive, input_sample and restamp set each field by name: update them"
 _new = object.__new__
 _set = object.__setattr__
 

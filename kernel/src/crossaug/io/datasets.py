@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import BadSample, ConfigError
 from ..modality import get_modality
-from ..sample import Sample, modality_of
+from ..sample import Sample, input_sample, modality_of
 from .limits import MAX_DEPTH, check_value, max_bytes
 
 EXTENSIONS = {
@@ -143,6 +143,7 @@ def _too_long(path: Path, lineno: int, size: int) -> RawRecord:
 
 def _iter_jsonl(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
     base, stem = path.parent, path.stem  # one object for every record (pickled once per batch)
+    name = str(path)  # formatted once, not per line
     with path.open("rb") as fh:
         for lineno, raw in _lines(fh):
             if isinstance(raw, int):
@@ -150,7 +151,7 @@ def _iter_jsonl(path: Path, modalities: set[str]) -> Iterator[RawRecord]:
                 continue
             if not raw.strip():
                 continue
-            src = f"{path}:{lineno}"
+            src = f"{name}:{lineno}"
             try:
                 row = json.loads(raw.decode("utf-8").lstrip("\ufeff") if lineno == 1 else raw.decode("utf-8"))
             except UnicodeDecodeError:
@@ -216,6 +217,7 @@ def _column(header: list[str], i: int) -> str | None:
 
 def _iter_txt(path: Path) -> Iterator[RawRecord]:
     base, stem = path.parent, path.stem  # one object for every record (pickled once per batch)
+    name = str(path)  # formatted once, not per line
     with path.open("rb") as fh:
         for lineno, raw in _lines(fh):
             if isinstance(raw, int):
@@ -224,7 +226,7 @@ def _iter_txt(path: Path) -> Iterator[RawRecord]:
             line = raw.rstrip(b"\r\n")
             if not line.strip():
                 continue
-            yield RawRecord(f"{stem}-{lineno}", {"text": line}, None, {}, base, f"{path}:{lineno}")
+            yield RawRecord(f"{stem}-{lineno}", {"text": line}, None, {}, base, f"{name}:{lineno}")
 
 
 def _iter_folder(root: Path) -> Iterator[RawRecord]:
@@ -344,8 +346,7 @@ def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
         if name not in fields:
             raise BadSample(f"missing field {name!r} (has {sorted(fields) or 'none'})",
                             sample_id=record.id, field=name, source=record.source)
-    meta = dict(record.meta)
-    return Sample(record.id, fields, label=record.label, meta=meta)
+    return input_sample(record.id, fields, record.label, dict(record.meta))
 
 
 def row_to_sample(row: Any, index: int, required: Iterable[str] = (), modalities: set[str] | None = None) -> Sample:
