@@ -25,11 +25,15 @@ def to_jsonable(value: Any) -> Any:
         return value
     if kind is float:
         return value if math.isfinite(value) else to_jsonable(np.float64(value))
-    if kind is list or kind is tuple:  # plain items kept without a call each (lineage params are lists)
-        return [v if type(v) in _AS_IS else to_jsonable(v) for v in value]
-    if kind is dict:
-        return {k if type(k) is str else str(k): v if type(v) in _AS_IS else to_jsonable(v)
-                for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return _list(value)
+    if kind is dict:  # a loop, not a comprehension: lineage params are small dicts of lists
+        out = {}
+        for k, v in value.items():
+            t = type(v)
+            out[k if type(k) is str else str(k)] = (
+                v if t in _AS_IS else _list(v) if t is list or t is tuple else to_jsonable(v))
+        return out
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -50,3 +54,22 @@ def to_jsonable(value: Any) -> Any:
     if DICT_TYPES and isinstance(value, tuple(DICT_TYPES)):
         return value.to_dict()
     return value
+
+
+def _list(value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    """:func:`to_jsonable` of a list or tuple: plain items kept without a call each, and one level of
+    nested lists (lineage edits are lists of plain lists) converted in place of a call each."""
+    out = []
+    append = out.append
+    for v in value:
+        t = type(v)
+        if t in _AS_IS:
+            append(v)
+        elif t is list or t is tuple:
+            inner = []
+            for x in v:
+                inner.append(x if type(x) in _AS_IS else to_jsonable(x))
+            append(inner)
+        else:
+            append(to_jsonable(v))
+    return out

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from ._json import DICT_TYPES, to_jsonable
 from .models import runtime_of
-from .sample import LineageStep
+from .sample import LineageStep, plain_step
 
 
 @functools.cache
@@ -124,11 +124,14 @@ class Step:
         plugin, version = distribution_of_module(type(self).__module__)
         if self.is_neural and "runtime" not in extra:
             extra["runtime"] = runtime_of(self)
+        # to_jsonable makes a new dict of a dict: no copy first
+        jsonable = to_jsonable(params if type(params) is dict else dict(params or {}))
+        if not extra:  # every augmentation call: the fields set directly
+            return plain_step(self.name or type(self).__name__, self.kind, plugin, version, jsonable,
+                              self.model_id, self.model_revision)
         return LineageStep(
             name=self.name or type(self).__name__, kind=self.kind, plugin=plugin,
-            version=version,  # to_jsonable makes a new dict of a dict: no copy first
-            params=to_jsonable(params if type(params) is dict else dict(params or {})),
-            model=self.model_id, revision=self.model_revision, **extra,
+            version=version, params=jsonable, model=self.model_id, revision=self.model_revision, **extra,
         )
 
     def close(self) -> None:
