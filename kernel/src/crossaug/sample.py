@@ -226,8 +226,8 @@ def restamp(sample: Sample, lineage: tuple[LineageStep, ...], parent_id: str | N
     every augmentation call does to the sample its ``apply`` returned, without the keywords.
 
     Example:
-        >>> s = Sample("a", {"text": "x"})
-        >>> restamp(s, (LineageStep("t"),), "a", "a~0") == s.replace(lineage=(LineageStep("t"),), parent_id="a", id="a~0")
+        >>> s, steps = Sample("a", {"text": "x"}), (LineageStep("t"),)
+        >>> restamp(s, steps, "a", "a~0") == s.replace(lineage=steps, parent_id="a", id="a~0")
         True
     """
     new = _new(Sample)
