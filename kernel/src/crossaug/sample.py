@@ -239,7 +239,7 @@ def restamp(sample: Sample, lineage: tuple[LineageStep, ...], parent_id: str | N
     _set(new, "kept", sample.kept)
     _set(new, "reason", sample.reason)
     _set(new, "meta", sample.meta)
-    if id is not None:
+    if id is not None and (type(id) is not str or not id):  # fields come from a checked sample
         new.__post_init__()
     return new
 
