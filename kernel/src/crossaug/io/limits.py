@@ -44,29 +44,20 @@ def max_bytes(kind: str) -> int:
     return parse_size(env) if env else MAX_BYTES.get(kind, 1 << 30)
 
 
-#: ``os.environ``'s own table (what every ``os.environ`` read and write goes through) and the encoded
-#: key of ``CROSSAUG_MAX_TEXT_CHARS`` in it; ``None`` where that table is not exposed
-_ENVIRON = getattr(os.environ, "_data", None)
-_CHARS_KEY = os.environ.encodekey("CROSSAUG_MAX_TEXT_CHARS") if _ENVIRON is not None else None
-_chars_seen: tuple[Any, int] = (object(), MAX_TEXT_CHARS)  # (raw value last read, its limit)
+_chars_seen: tuple[str | None, int] = (None, MAX_TEXT_CHARS)  # (raw value last read, its limit)
 
 
 def max_text_chars() -> int:
     """Longest text accepted (characters): ``CROSSAUG_MAX_TEXT_CHARS`` or :data:`MAX_TEXT_CHARS`.
 
-    The text check asks on every input, so the parsed value is kept until the variable changes
-    (any write through ``os.environ`` replaces the stored value object this compares; the one
-    last read is held, so its identity cannot be reused).
+    The text check asks on every input: the variable is read each time (so a change is seen at
+    once, whoever makes it) and parsed again only when its text differs from the last one.
     """
     global _chars_seen
-    if _ENVIRON is None:
-        env = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
-        return int(env) if env else MAX_TEXT_CHARS
-    raw = _ENVIRON.get(_CHARS_KEY)
+    raw = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
     seen = _chars_seen
-    if raw is not seen[0]:
-        env = os.environ.get("CROSSAUG_MAX_TEXT_CHARS")
-        seen = _chars_seen = (raw, int(env) if env else MAX_TEXT_CHARS)  # a bad value raises each call, as before
+    if raw != seen[0] or raw is None and seen[1] != MAX_TEXT_CHARS:
+        seen = _chars_seen = (raw, int(raw) if raw else MAX_TEXT_CHARS)  # a bad value raises each call, as before
     return seen[1]
 
 
