@@ -209,3 +209,32 @@ def test_a_run_file_may_list_ops_instead_of_a_recipe(tmp_path: Path, data: Path)
                          ({"ops": [{"augmentation": "text.typo"}], "recipe": "typo"}, "not both")]:
         with pytest.raises(ConfigError, match=message):
             parse_config(doc)
+
+
+def test_ctrl_c_says_how_to_resume_and_resume_finishes(tmp_path: Path) -> None:
+    """Ctrl-C during `crossaug run` keeps what was committed, says `--resume`, and resuming loses nothing."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    n = 60_000
+    (tmp_path / "in.txt").write_text("".join(f"the birch canoe slid on the smooth planks {i}\n" for i in range(n)))
+    cmd = [sys.executable, "-c", "from crossaug.cli import main; main()", "run", "typo", "-i", str(tmp_path / "in.txt"),
+           "-o", str(tmp_path / "out"), "--no-progress", "--no-report", "--n", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    manifest = tmp_path / "out" / "manifest.jsonl"
+    deadline = time.monotonic() + 60
+    while (not manifest.exists() or manifest.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the interrupt arrived (a very fast machine)")
+    assert proc.returncode == 130, err
+    assert "--resume to continue" in err
+    done = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ids = [json.loads(line)["id"] for line in manifest.read_text().splitlines()]
+    assert len(ids) == 2 * n and len(set(ids)) == len(ids)  # every input's two outputs, none twice

@@ -259,6 +259,10 @@ def run(ctx: typer.Context,
                             report=not no_report, **opts)
     except CrossaugError as exc:
         _fail(exc)
+    except KeyboardInterrupt:  # what is committed stays: say how to continue
+        typer.echo(f"interrupted: the lines committed so far are in {output}; run the same command with "
+                   "--resume to continue", err=True)
+        raise typer.Exit(130) from None
     closing_lines(result.summary)
     out.print(str(result.output_dir), highlight=False)
 
