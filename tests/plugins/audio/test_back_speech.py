@@ -185,3 +185,20 @@ def test_run_back_speech_n_keeps_at_most_n_distinct(tmp_path):
     summary = json.loads((tmp_path / "w1" / "summary.json").read_text())
     assert summary["labels"]["inputs"] == {"x": 1, "y": 1}
     assert sum(summary["labels"]["outputs"].values()) == summary["kept"]
+
+
+def test_rerun_with_a_result_cache_replays_speech_and_transcripts(tmp_path):
+    """With ``cache_dir`` a second run takes every clip and transcript from the cache: same bytes."""
+    inputs = [{"id": "s0", "text": "The sun rose."}, {"id": "s1", "text": "Smoky fires lack flame and heat."}]
+    recipe = dict(voices=["rms"], fan_out=[1, 2, 1], top_up=0)
+    cache = tmp_path / "cache"
+    a = run("back-speech", inputs, tmp_path / "a", seed=3, params=recipe, report=False, cache_dir=cache)
+    b = run("back-speech", inputs, tmp_path / "b", seed=3, params=recipe, report=False, cache_dir=cache)
+    fresh = run("back-speech", inputs, tmp_path / "c", seed=3, params=recipe, report=False)
+    assert a.manifest_path.read_bytes() == b.manifest_path.read_bytes() == fresh.manifest_path.read_bytes()
+    assert any(cache.rglob("*.npz"))
+    media = sorted(x.relative_to(tmp_path / "a") for x in (tmp_path / "a").rglob("*.wav"))
+    assert media and all((tmp_path / "a" / m).read_bytes() == (tmp_path / "b" / m).read_bytes() for m in media)
+    timings = b.summary["timings"]
+    assert "audio.tts.flite:cache-hit" in timings and "audio.asr.pocketsphinx:cache-hit" in timings
+    assert "audio.tts.flite" not in timings and "audio.asr.pocketsphinx" not in timings  # nothing recomputed

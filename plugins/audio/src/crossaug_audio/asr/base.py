@@ -76,6 +76,8 @@ class ASR(Transform):
 
     source: ClassVar[str] = "audio"
     target: ClassVar[str] = "text"
+    #: with a result cache (``--cache-dir``), a rerun replays each clip/transcript instead of recomputing it
+    cacheable: ClassVar[bool] = True
     sample_rate: int = 16000
     batch_size: int = 8
 

@@ -35,6 +35,8 @@ class TTS(Transform):
 
     source: ClassVar[str] = "text"
     target: ClassVar[str] = "audio"
+    #: with a result cache (``--cache-dir``), a rerun replays each clip/transcript instead of recomputing it
+    cacheable: ClassVar[bool] = True
     latin_only: bool = True
     max_chars: int = 400
     batch_size: int = 8
