@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,17 +59,7 @@ class LineageStep:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, leaving out empty entries."""
-        out: dict[str, Any] = {}
-        for name in _STEP_FIELDS:
-            value = getattr(self, name)
-            if value is None or (type(value) is tuple and not value):  # never ``==`` on a numpy score
-                continue
-            if name == "parent_ids":
-                value = list(value)
-            elif name in ("params", "runtime"):
-                value = dict(value)
-            out[name] = value
-        return out
+        return dict(step_entries(self, _STEP_FIELDS))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LineageStep:
@@ -80,6 +70,20 @@ class LineageStep:
 
 
 _STEP_FIELDS = tuple(f.name for f in dataclasses.fields(LineageStep))
+
+
+def step_entries(step: LineageStep, names: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """``(name, JSON-ready value)`` of each of ``names`` set in ``step``, in that order: what
+    :meth:`LineageStep.to_dict` holds (empty entries left out, tuples and mappings made lists and dicts)."""
+    for name in names:
+        value = getattr(step, name)
+        if value is None or (type(value) is tuple and not value):  # never ``==`` on a numpy score
+            continue
+        if name == "parent_ids":
+            value = list(value)
+        elif name == "params" or name == "runtime":
+            value = dict(value)
+        yield name, value
 
 
 def plain_step(name: str, kind: str, plugin: str | None, version: str | None, params: Mapping[str, Any],
@@ -164,15 +168,9 @@ class Sample:
             new_fields.update(fields)
         else:
             new_fields = {**self.fields, **fields}
-        new = _new(Sample)  # what replace(id=, fields=, parent_id=, lineage=) gives, without its keywords
-        _set(new, "id", id or self.id)
-        _set(new, "fields", new_fields)
-        _set(new, "label", self.label)
-        _set(new, "lineage", self.lineage + (step,) if step is not None else self.lineage)
-        _set(new, "parent_id", self.parent_id if self.parent_id is not None else self.id)
-        _set(new, "kept", self.kept)
-        _set(new, "reason", self.reason)
-        _set(new, "meta", self.meta)
+        new = _build(id or self.id, new_fields, self.label,  # replace(id=, fields=, parent_id=, lineage=)
+                     self.lineage + (step,) if step is not None else self.lineage,
+                     self.parent_id if self.parent_id is not None else self.id, self.kept, self.reason, self.meta)
         new.__post_init__()
         return new
 
@@ -180,15 +178,10 @@ class Sample:
         """A copy with ``changes`` (like ``dataclasses.replace``, without its per-field overhead)."""
         if not _SAMPLE_FIELDS.issuperset(changes):
             raise TypeError(f"Sample has no field(s) {sorted(set(changes) - _SAMPLE_FIELDS)}")
-        get, new = changes.get, _new(Sample)
-        _set(new, "id", get("id", self.id))
-        _set(new, "fields", get("fields", self.fields))
-        _set(new, "label", get("label", self.label))
-        _set(new, "lineage", get("lineage", self.lineage))
-        _set(new, "parent_id", get("parent_id", self.parent_id))
-        _set(new, "kept", get("kept", self.kept))
-        _set(new, "reason", get("reason", self.reason))
-        _set(new, "meta", get("meta", self.meta))
+        get = changes.get
+        new = _build(get("id", self.id), get("fields", self.fields), get("label", self.label),
+                     get("lineage", self.lineage), get("parent_id", self.parent_id), get("kept", self.kept),
+                     get("reason", self.reason), get("meta", self.meta))
         if "id" in changes or "fields" in changes:
             new.__post_init__()
         return new
@@ -207,15 +200,7 @@ def input_sample(id: str, fields: Mapping[str, Any], label: Any, meta: Mapping[s
         >>> input_sample("a", {"text": "x"}, 1, {}) == Sample("a", {"text": "x"}, label=1, meta={})
         True
     """
-    new = _new(Sample)
-    _set(new, "id", id)
-    _set(new, "fields", fields)
-    _set(new, "label", label)
-    _set(new, "lineage", ())
-    _set(new, "parent_id", None)
-    _set(new, "kept", True)
-    _set(new, "reason", None)
-    _set(new, "meta", meta)
+    new = _build(id, fields, label, (), None, True, None, meta)
     new.__post_init__()
     return new
 
@@ -230,24 +215,32 @@ def restamp(sample: Sample, lineage: tuple[LineageStep, ...], parent_id: str | N
         >>> restamp(s, steps, "a", "a~0") == s.replace(lineage=steps, parent_id="a", id="a~0")
         True
     """
-    new = _new(Sample)
-    _set(new, "id", sample.id if id is None else id)
-    _set(new, "fields", sample.fields)
-    _set(new, "label", sample.label)
-    _set(new, "lineage", lineage)
-    _set(new, "parent_id", parent_id)
-    _set(new, "kept", sample.kept)
-    _set(new, "reason", sample.reason)
-    _set(new, "meta", sample.meta)
+    new = _build(sample.id if id is None else id, sample.fields, sample.label, lineage, parent_id, sample.kept,
+                 sample.reason, sample.meta)
     if id is not None and (type(id) is not str or not id):  # fields come from a checked sample
         new.__post_init__()
     return new
 
 
+def _build(id: Any, fields: Any, label: Any, lineage: Any, parent_id: Any, kept: Any, reason: Any,
+           meta: Any) -> Sample:
+    """A :class:`Sample` with its eight fields set directly, unchecked (callers run ``__post_init__``
+    where a value is new): what ``replace``, ``derive``, :func:`input_sample` and :func:`restamp` build."""
+    new = _new(Sample)
+    _set(new, "id", id)
+    _set(new, "fields", fields)
+    _set(new, "label", label)
+    _set(new, "lineage", lineage)
+    _set(new, "parent_id", parent_id)
+    _set(new, "kept", kept)
+    _set(new, "reason", reason)
+    _set(new, "meta", meta)
+    return new
+
+
 _SAMPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Sample))
 assert len(_STEP_FIELDS) == 13, "plain_step sets each LineageStep field by name: update it with the fields"
-assert len(_SAMPLE_FIELDS) == 8, \
-    "Sample.replace, Sample.derive, input_sample and restamp set each field by name: update them"
+assert len(_SAMPLE_FIELDS) == 8, "_build sets each Sample field by name: update it with the fields"
 _new = object.__new__
 _set = object.__setattr__
 

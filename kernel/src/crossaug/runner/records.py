@@ -15,7 +15,7 @@ from .._json import to_jsonable
 from ..io.datasets import RawRecord
 from ..io.limits import KEEP_CHARS, MAX_DEPTH, clip
 from ..modality import Modality, get_modality
-from ..sample import _STEP_FIELDS, LineageStep, Sample, modality_of
+from ..sample import _STEP_FIELDS, LineageStep, Sample, modality_of, step_entries
 
 MEDIA_DIR = "media"
 
@@ -227,14 +227,7 @@ def _step_text(step: LineageStep) -> str:
             and step.score is None and step.kept is None and step.reason is None and step.runtime is None:
         return f'{text}, "params": {_encode_value(params)}}}'
     parts = [text]
-    for name in _STEP_TAIL:
-        value = getattr(step, name)
-        if value is None or (type(value) is tuple and not value):  # never ``==`` on a numpy score
-            continue
-        if name == "parent_ids":
-            value = list(value)
-        elif name == "params" or name == "runtime":
-            value = dict(value)
+    for name, value in step_entries(step, _STEP_TAIL):
         parts += (_TAIL_KEYS[name] if len(parts) > 1 or text != "{" else _TAIL_KEYS[name][2:],
                   _encode_value(value))
     parts.append("}")
