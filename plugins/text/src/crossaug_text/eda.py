@@ -331,8 +331,10 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     parts = _UNITS_SPLIT.split(text)  # [lead, word, whitespace after it, word, ..., word, tail]
     if len(parts) == 1:
         return text
-    if op in ("rs", "sr"):  # words change in place: edit the split text itself
-        _apply_in_place(parts, op, edits)
+    if op in ("rs", "sr"):  # words change in place and every separator stays
+        units = parts[1::2]
+        _apply_units(units, parts[2::2], op, edits)
+        parts[1::2] = units
         return "".join(parts)
     if op == "rd":
         return _delete_words(parts, edits)
@@ -366,22 +368,6 @@ def _delete_words(parts: list[str], edits: Sequence[Any]) -> str:
         out += (parts[2 * k + 1], parts[2 * k + 2])
     out[-1] = parts[-1]
     return "".join(out)
-
-
-def _apply_in_place(parts: list[str], op: str, edits: Sequence[Any]) -> None:
-    """:func:`_apply_units` for ``rs``/``sr`` on ``[lead, word, sep, ..., word, sep]`` (word ``i`` at ``2i + 1``)."""
-    n = len(parts) // 2
-    if op == "sr":
-        for i, old, new in edits:
-            if not 0 <= int(i) < n or parts[2 * int(i) + 1] != old:
-                raise ValueError(f"recorded replacement {old!r} at word {i} does not match the text")
-            parts[2 * int(i) + 1] = new
-    else:
-        for i, j in edits:
-            i, j = int(i), int(j)
-            if not (0 <= i < n and 0 <= j < n):
-                raise ValueError(f"recorded swap ({i}, {j}) outside {n} words")
-            parts[2 * i + 1], parts[2 * j + 1] = parts[2 * j + 1], parts[2 * i + 1]
 
 
 def _check_rate(name: str, value: float, who: str) -> float:
