@@ -159,6 +159,13 @@ def _editable(words: Sequence[str], editable: Sequence[bool] | None) -> list[boo
     return [bool(e) for e in editable]
 
 
+def _positions(words: Sequence[str], editable: Sequence[bool] | None) -> list[int]:
+    """Indices of the words that may change (all of them when ``editable`` is ``None``)."""
+    if editable is None:
+        return list(range(len(words)))
+    return [i for i, ok in enumerate(_editable(words, editable)) if ok]
+
+
 def _candidates(words: Sequence[str], editable: Sequence[bool] | None = None) -> list[int]:
     ok = _editable(words, editable)
     return [i for i, w in enumerate(words) if ok[i] and _unit(w).content]
@@ -227,8 +234,7 @@ def plan_random_insertion(words: Sequence[str], n: int, rng: np.random.Generator
 def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator,
                      editable: Sequence[bool] | None = None) -> list[list[int]]:
     """RS: ``n`` swaps of two distinct random editable positions; ``[i, j]`` edits applied in order."""
-    idx = list(range(len(words))) if editable is None else [i for i, ok in enumerate(_editable(words, editable))
-                                                           if ok]
+    idx = _positions(words, editable)
     m = len(idx)
     if m < 2 or n < 1:
         return []
@@ -252,8 +258,7 @@ def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generato
     always differs from its input (the paper's code may return the sentence
     unchanged; the other operations already change at least ``max(1, ...)`` words).
     """
-    idx = list(range(len(words))) if editable is None else [i for i, ok in enumerate(_editable(words, editable))
-                                                           if ok]
+    idx = _positions(words, editable)
     if len(words) <= 1 or p <= 0 or not idx:
         return []
     drop = (rng.random(len(idx)) < p).tolist()  # the same draws as ever, read as Python bools
