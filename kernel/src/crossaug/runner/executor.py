@@ -97,10 +97,7 @@ class BatchTask:
         pm = get_plugin_manager()
         pm.hook.crossaug_before_step(step=self.recipe, samples=samples)
         with timed(f"recipe:{self.recipe_name}", len(samples)):
-            if _decoding_checks(self.recipe):
-                outputs = self.recipe.process(samples, Seeder(self.seed), checked=True)
-            else:
-                outputs = self.recipe.process(samples, Seeder(self.seed))
+            outputs = self.recipe.process(samples, Seeder(self.seed), **_checked(self.recipe))
         if len(outputs) != len(samples):
             raise RuntimeError(f"{self.recipe_name} returned {len(outputs)} groups for {len(samples)} inputs")
         check_output_ids(self.recipe_name, samples, outputs)
@@ -114,10 +111,7 @@ class BatchTask:
         pm.hook.crossaug_before_step(step=self.recipe, samples=samples)
         try:
             with timed(f"recipe:{self.recipe_name}", len(samples)):
-                if _decoding_checks(self.recipe):
-                    groups = list(self.recipe.process_each(samples, Seeder(self.seed), checked=True))
-                else:
-                    groups = list(self.recipe.process_each(samples, Seeder(self.seed)))
+                groups = list(self.recipe.process_each(samples, Seeder(self.seed), **_checked(self.recipe)))
         except SETUP_ERRORS:
             raise
         except Exception:
@@ -254,6 +248,11 @@ def _decoding_checks(recipe: Recipe) -> bool:
     :class:`~crossaug.recipe.Augment` with its own ``process``, ``process_each`` and the base ``check``."""
     kind = type(recipe)
     return _per_input(recipe) and kind.check is Recipe.check and kind.process_each is Augment.process_each
+
+
+def _checked(recipe: Recipe) -> dict[str, bool]:
+    """The keyword that tells ``recipe.process``/``process_each`` its inputs are checked, when they are."""
+    return {"checked": True} if _decoding_checks(recipe) else {}
 
 
 class Executor(abc.ABC):
