@@ -456,3 +456,74 @@ def test_text_check_refuses_whitespace_and_surrogates_like_before() -> None:
             text.validate(bad, sample_id="s", field="text")
     for good in ("a", " a ", "café \u3000x", "\U0001f600"):
         text.validate(good, sample_id="s", field="text")
+
+
+def test_text_lines_as_bytes_take_the_short_way_with_the_same_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text file's lines (bytes) decode without the general path: what it accepts and refuses,
+    and each refusal's message, are the general path's (a plain loop over its checks here)."""
+    from crossaug.modality import Modality
+    from crossaug.modalities.text import TextModality
+
+    text = TextModality()
+
+    def general(value: bytes) -> str:  # Modality.coerce: _coerce (decode), then validate
+        return Modality.coerce(text, value, sample_id="s", field="text")
+
+    monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "12")
+    cases = [b"a cat", "caf\u00e9 \U0001f600".encode(), b"", b" \t ", "\u3000".encode(), b"a\x00b",
+             b"\xff\xfe bad", b"caf\xc3", b"x" * 12, b"x" * 13, b"\xed\xa0\x80 surrogate"]
+    for value in cases:
+        try:
+            expected: Any = general(value)
+        except BadSample as exc:
+            expected = ("refused", str(exc))
+        try:
+            got: Any = text.coerce(value, sample_id="s", field="text")
+        except BadSample as exc:
+            got = ("refused", str(exc))
+        assert got == expected, value
+    assert text.coerce(b"x" * 12, sample_id="s", field="text") == "x" * 12
+    with pytest.raises(BadSample, match="not valid UTF-8 \\(byte 0xff at offset 0\\)"):
+        text.coerce(b"\xff", sample_id="s", field="text")
+
+    class Shouting(TextModality):  # a subclass's own check is never skipped
+        def validate(self, payload: Any, *, sample_id: str | None = None, field: str | None = None) -> None:
+            if payload != payload.upper():
+                raise BadSample("not upper case", sample_id=sample_id, field=field)
+
+    with pytest.raises(BadSample, match="not upper case"):
+        Shouting().coerce(b"quiet", sample_id="s", field="text")
+
+    class Hook:  # a plugin that coerces text still sees every value, bytes included
+        @crossaug.hookimpl
+        def crossaug_coerce(self, value: Any, modality: str) -> Any:
+            return "HOOKED" if value == b"raw" else None
+
+    from crossaug.hooks import get_plugin_manager
+
+    pm, hook = get_plugin_manager(), Hook()
+    pm.register(hook)
+    try:
+        assert text.coerce(b"raw", sample_id="s", field="text") == "HOOKED"
+        assert text.coerce(b"other", sample_id="s", field="text") == "other"
+    finally:
+        pm.unregister(hook)
+    assert text.coerce(b"raw", sample_id="s", field="text") == "raw"
+
+
+def test_text_limit_is_read_from_whatever_os_environ_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is read from os.environ's own table when it is the standard mapping, and through
+    ``get`` when something replaced os.environ with another mapping."""
+    from crossaug.io.limits import MAX_TEXT_CHARS, max_text_chars
+
+    monkeypatch.setitem(os.environ, "CROSSAUG_MAX_TEXT_CHARS", "33")
+    assert max_text_chars() == 33
+    os.environ.update(CROSSAUG_MAX_TEXT_CHARS="34")
+    assert max_text_chars() == 34
+    monkeypatch.setattr(os, "environ", {"CROSSAUG_MAX_TEXT_CHARS": "7"})
+    assert max_text_chars() == 7
+    monkeypatch.setattr(os, "environ", {})
+    assert max_text_chars() == MAX_TEXT_CHARS
+    monkeypatch.undo()
+    assert max_text_chars() == (int(os.environ["CROSSAUG_MAX_TEXT_CHARS"])
+                                if os.environ.get("CROSSAUG_MAX_TEXT_CHARS") else MAX_TEXT_CHARS)

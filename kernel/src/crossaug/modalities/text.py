@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ..errors import BadSample
 from ..io.limits import MAX_TEXT_CHARS, check_value, max_text_chars
+from ..hooks import get_plugin_manager
 from ..modality import Modality, read_bytes
 
 #: Longest text accepted by default (characters; ``CROSSAUG_MAX_TEXT_CHARS``); plugins may be stricter.
@@ -35,6 +36,24 @@ class TextModality(Modality):
     payload_type: ClassVar[type] = str
     extension: ClassVar[str] = ".txt"
     inline: ClassVar[bool] = True
+
+    def coerce(self, value: Any, *, sample_id: str | None = None, field: str | None = None,
+               base_dir: Path | None = None) -> Any:
+        """:meth:`Modality.coerce`, with a short way for the usual input: a line of a text file
+        (``bytes``) that decodes and passes the checks, when no plugin coerces text and
+        :meth:`validate` is this class's. Anything else, a failure included, takes the general
+        way (which raises the error with its reason)."""
+        if (type(value) is bytes and type(self).validate is TextModality.validate
+                and type(self)._coerce is TextModality._coerce
+                and not get_plugin_manager().hook.crossaug_coerce.get_hookimpls()):
+            try:
+                text = value.decode("utf-8")
+            except UnicodeDecodeError:
+                text = ""
+            # strict UTF-8 decoding leaves no lone surrogate, so check_value has nothing to find
+            if text and not text.isspace() and "\x00" not in text and len(text) <= max_text_chars():
+                return text
+        return super().coerce(value, sample_id=sample_id, field=field, base_dir=base_dir)
 
     def _coerce(self, value: Any, *, sample_id: str | None, field: str | None,
                 base_dir: Path | None) -> Any:
