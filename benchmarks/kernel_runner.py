@@ -16,9 +16,12 @@ machine and its load (printed first).
 
     python benchmarks/kernel_runner.py [--inputs 20000] [--n 2] [--recipes typo,eda] [--repeats 2] [--batch-size auto]
     python benchmarks/kernel_runner.py --quick      # 3,000 inputs, one round: a check, not a figure
+    python benchmarks/kernel_runner.py --stages     # also the runner's own stages, each timed alone
 
 Each configuration runs ``--repeats`` times, interleaved, and the best rate of each is kept,
-so that a load spike from other processes does not land on one configuration only. Beside
+so that a load spike from other processes does not land on one configuration only; the spread of
+each (slowest over fastest round) is printed last, since the runs, which write and fsync their
+manifests, vary more from round to round than the bare loop does. Beside
 the wall-clock ratio, (b)/(a) is also given in CPU time of the process (the bare loop and
 the 1-worker run are single-threaded apart from the group-commit thread), which a loaded
 machine disturbs less; and for (c) the parent's CPU time per input, what the parent takes
@@ -32,6 +35,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import crossaug
 from crossaug import Sample, Seeder
@@ -102,12 +106,14 @@ def clear_text_caches() -> None:
 def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats: int,
             batch_size: int | None) -> dict:
     """Best rate of each of (a), (b), (c) over ``repeats`` interleaved rounds (load spikes hit all three)."""
-    best: dict = {"bare": 0.0, "bare_cpu": 0.0, 1: 0.0, "1_cpu": 0.0, 2: 0.0, "parent_us": 0.0}
+    best: dict = {"bare": 0.0, "bare_cpu": 0.0, 1: 0.0, "1_cpu": 0.0, 2: 0.0, "parent_us": 0.0,
+                  "rounds": {"bare": [], 1: [], 2: []}}
     bare_loop(name, texts[:50], n)  # warm up: lazy resources (WordNet, language id) load here, not in (a)
     for _ in range(repeats):
         clear_text_caches()
         wall, cpu = bare_loop(name, texts, n)
         best["bare"], best["bare_cpu"] = max(best["bare"], wall), max(best["bare_cpu"], cpu)
+        best["rounds"]["bare"].append(wall)
         for workers in (1, 2):
             clear_text_caches()
             start, cpu = time.perf_counter(), time.process_time()
@@ -116,6 +122,7 @@ def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats:
                                report=False)
             rate = len(texts) / (time.perf_counter() - start)
             cpu = time.process_time() - cpu
+            best["rounds"][workers].append(rate)
             if workers == 1:
                 best["1_cpu"] = max(best["1_cpu"], len(texts) / cpu)
             if rate > best[workers]:
@@ -125,6 +132,64 @@ def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats:
     return best
 
 
+def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int = 256) -> dict[str, float]:
+    """The runner's own work per input, stage by stage, each timed alone (best of ``rounds``):
+    reading the input file into records, decoding them into samples, the recipe itself (streams
+    included), building the manifest lines, tallying them, and appending and committing them
+    (``commit_interval=0``: one write and fsync per batch). CPU work timed alone varies far less
+    between runs than a whole run does, so these show what a change to one stage saved."""
+    from crossaug.io.datasets import dedupe, iter_records, to_sample
+    from crossaug.runner.manifest import Manifest
+    from crossaug.runner.records import sample_block
+    from crossaug.runner.summary import Tally
+
+    recipe = crossaug.create("recipe", name, n=n, **PARAMS.get(name, {}))
+    required = recipe.required_fields()
+    box: dict[str, Any] = {}
+
+    def read() -> None:
+        box["records"] = list(dedupe(iter_records(data)))
+
+    def decode() -> None:
+        box["samples"] = [to_sample(r, required) for r in box["records"]]
+
+    def process() -> None:
+        samples = box["samples"]
+        box["groups"] = [g for k in range(0, len(samples), batch)
+                         for g in recipe.process(samples[k:k + batch], Seeder(0), checked=True)]
+
+    def encode() -> None:
+        box["blocks"] = [sample_block(g, s, name, tmp) for g, s in zip(box["groups"], box["samples"])]
+
+    def tally() -> None:
+        t = Tally()
+        for group in box["groups"]:
+            for sample in group:
+                t.add_sample(sample)
+
+    def commit() -> None:
+        out = tmp / f"stages-{time.time_ns()}"
+        out.mkdir()
+        manifest = Manifest(out, 0)
+        manifest.open(resume=False)
+        entries = [(r.id, b) for r, b in zip(box["records"], box["blocks"])]
+        for k in range(0, len(entries), batch):
+            manifest.commit(entries[k:k + batch])
+        manifest.close()
+
+    timings: dict[str, float] = {}
+    for label, fn in (("read", read), ("decode", decode), ("recipe", process), ("lines", encode),
+                      ("tally", tally), ("append+commit", commit)):
+        best = float("inf")
+        for _ in range(rounds):
+            clear_text_caches()
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        timings[label] = 1e6 * best / len(box["records"])
+    return timings
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--inputs", type=int, default=20000)
@@ -132,6 +197,8 @@ def main() -> None:
     ap.add_argument("--recipes", default="typo,eda")
     ap.add_argument("--repeats", type=int, default=2, help="interleaved rounds; the best of each is kept")
     ap.add_argument("--quick", action="store_true", help="3,000 inputs, one round")
+    ap.add_argument("--stages", action="store_true",
+                    help="also time the runner's own stages alone (us per input; steadier than whole runs)")
     ap.add_argument("--batch-size", default="auto",
                     help="inputs per batch, or 'auto' (the runner's default: sized from the time per input)")
     args = ap.parse_args()
@@ -159,6 +226,15 @@ def main() -> None:
             print(f"time shares, 1 worker:  {shares(r['summary1'], name)}")
             print(f"time shares, 2 workers: {shares(r['summary2'], name)} (worker time summed)")
             print(f"batch size: 1 worker {r['summary1']['batch_size']}, 2 workers {r['summary2']['batch_size']}")
+            if args.stages:
+                st = stages(name, data, Path(tmp), args.n)
+                own = sum(v for k, v in st.items() if k != "recipe")
+                print("stages alone, us per input: " + ", ".join(f"{k} {v:.1f}" for k, v in st.items())
+                      + f"; the runner's own {own:.1f}, so a 1-worker run reaches at most "
+                      f"{1e6 / (r['bare'] * (st['recipe'] + own)):.2f} of the bare loop's rate")
+            print("spread over rounds (slowest / fastest rate): " + ", ".join(
+                f"{k if k == 'bare' else f'{k} worker' + ('s' if k == 2 else '')} {min(v) / max(v):.2f}"
+                for k, v in r["rounds"].items()) + " (ratios within this much of a target are not settled by one run)")
 
 
 if __name__ == "__main__":

@@ -461,8 +461,8 @@ def test_text_check_refuses_whitespace_and_surrogates_like_before() -> None:
 def test_text_lines_as_bytes_take_the_short_way_with_the_same_outcome(monkeypatch: pytest.MonkeyPatch) -> None:
     """A text file's lines (bytes) decode without the general path: what it accepts and refuses,
     and each refusal's message, are the general path's (a plain loop over its checks here)."""
-    from crossaug.modality import Modality
     from crossaug.modalities.text import TextModality
+    from crossaug.modality import Modality
 
     text = TextModality()
 

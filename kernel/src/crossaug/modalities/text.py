@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import BadSample
-from ..io.limits import MAX_TEXT_CHARS, check_value, max_text_chars
 from ..hooks import get_plugin_manager
+from ..io.limits import MAX_TEXT_CHARS, check_value, max_text_chars
 from ..modality import Modality, read_bytes
 
 #: Longest text accepted by default (characters; ``CROSSAUG_MAX_TEXT_CHARS``); plugins may be stricter.
