@@ -511,3 +511,78 @@ def test_cheap_batches_pause_the_garbage_collector_and_give_it_back(tmp_path: Pa
     finally:
         gc.enable()
     assert (tmp_path / "a" / "manifest.jsonl").read_bytes() == (tmp_path / "b" / "manifest.jsonl").read_bytes()
+
+
+class _Flaky(Typo):
+    """Typo that refuses inputs holding "bad" and fails unexpectedly on inputs holding "boom"."""
+
+    def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict:
+        if "boom" in sample["text"]:
+            raise RuntimeError("flaky step")
+        if "bad" in sample["text"]:
+            raise crossaug.BadSample("refused by the step", sample_id=sample.id, field="text")
+        return super().sample_params(sample, rng)
+
+
+class _Watcher:
+    """A plugin that sees every batch's outputs (so the runner hands them over as one batch) and
+    every refused input."""
+
+    def __init__(self) -> None:
+        self.outputs = 0
+        self.errors: list[str] = []
+
+    @crossaug.hookimpl
+    def crossaug_after_step(self, step: object, samples: list, outputs: list) -> None:
+        self.outputs += sum(len(g) for g in outputs)
+
+    @crossaug.hookimpl
+    def crossaug_on_step_error(self, step: object, sample: Sample, error: BaseException) -> None:
+        self.errors.append(sample.id)
+
+
+def test_lines_built_per_input_match_lines_built_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch's lines are built input by input as its outputs appear (an Augment whose inputs
+    decoding checked) or after the whole batch's outputs exist (the general way): both give the same
+    manifest and summary, with refused inputs, unexpected failures (which redo the batch the general
+    way) and bad rows; a plugin watching ``crossaug_after_step`` sees every output either way, and
+    each refused or failed input reaches ``crossaug_on_step_error`` once."""
+    from crossaug.hooks import get_plugin_manager
+    from crossaug.runner.executor import BatchTask
+
+    streamed: list[bool] = []
+    stream = BatchTask._stream
+
+    def spy(self: BatchTask, *args: object) -> bool:
+        streamed.append(stream(self, *args))
+        return streamed[-1]
+
+    monkeypatch.setattr(BatchTask, "_stream", spy)
+    rows = [{"id": f"r{i}", "text": ("bad " if i % 7 == 3 else "boom " if i % 11 == 5 else "")
+             + f"the birch canoe slid {i}"} for i in range(60)] + [{"id": "empty", "text": ""}]
+    expected_errors = sorted(r["id"] for r in rows if "bad" in r["text"] or "boom" in r["text"])
+    pm = get_plugin_manager()
+    runs = {}
+    for how in ("per input", "per batch", "per input, watched"):
+        plugin = _Watcher()
+        pm.register(plugin)
+        monkeypatch.setattr(BatchTask, "_streams", lambda self, how=how: how != "per batch")
+        try:
+            res = crossaug.run(Augment(_Flaky(rate=0.2), n=2), rows, tmp_path / how, seed=4, batch_size=16,
+                               on_error="skip", report=False)
+        finally:
+            pm.unregister(plugin)
+        assert sorted(plugin.errors) == expected_errors, how
+        summary = {k: v for k, v in res.summary.items() if k not in ("seconds", "timings")}
+        runs[how] = ((tmp_path / how / "manifest.jsonl").read_bytes(), summary, res.summary["timings"])
+        assert plugin.outputs == summary["kept"], how
+        # 4 batches of 16; "boom" in rows 5, 16, 27 and 49: those batches are redone the general way
+        assert streamed == ([] if how == "per batch" else [False, False, True, False]), (how, streamed)
+        streamed.clear()
+    assert runs["per input"][:2] == runs["per batch"][:2] == runs["per input, watched"][:2]
+    assert runs["per input"][1]["kept"] == 2 * (60 - len(expected_errors))
+    for how in runs:  # the recipe is timed over every decoded input either way (failures redo some)
+        (key,) = [k for k in runs[how][2] if k.startswith("recipe:")]
+        assert runs[how][2][key]["items"] >= 60, how
+    with pytest.raises(crossaug.BadSample, match="refused by the step"):
+        crossaug.run(Augment(_Flaky(rate=0.2), n=2), rows[:10], tmp_path / "raise", batch_size=16, report=False)

@@ -58,7 +58,8 @@ def crossaug_before_step(step: Any, samples: list[Any]) -> None:
 
 @hookspec
 def crossaug_after_step(step: Any, samples: list[Any], outputs: list[list[Any]]) -> None:
-    """Called after a recipe produced ``outputs`` (one list per input) for a batch."""
+    """Called after a recipe produced ``outputs`` (one list per input) for a batch; they are for
+    reading (the runner may have built their manifest lines already)."""
 
 
 @hookspec
