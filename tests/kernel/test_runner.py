@@ -123,12 +123,14 @@ def _cli(*args: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_resume_after_sigkill_at_random_points(tmp_path: Path) -> None:
-    """Kill the CLI (and its worker processes) with SIGKILL at random points, resume each time."""
+@pytest.mark.parametrize("workers", ["2", "1"])
+def test_resume_after_sigkill_at_random_points(tmp_path: Path, workers: str) -> None:
+    """Kill the CLI (and its worker processes) with SIGKILL at random points, resume each time
+    (2 process workers, and 1 worker: the recipe in the CLI's own process)."""
     n_inputs = 800
     data = write_jsonl(tmp_path / "in.jsonl", [{"id": f"r{i}", "text": SENTENCES[i % len(SENTENCES)] + f" {i}"}
                                                for i in range(n_inputs)])
-    args = ["run", "typo", "-i", str(data), "-p", "n=4", "-p", "rate=0.3", "--workers", "2",
+    args = ["run", "typo", "-i", str(data), "-p", "n=4", "-p", "rate=0.3", "--workers", workers,
             "--batch-size", "7", "--no-progress", "--seed", "5"]
     env = {**os.environ, "CROSSAUG_NO_PROGRESS": "1"}
     ref = tmp_path / "ref"
