@@ -139,7 +139,6 @@ def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int
     (``commit_interval=0``: one write and fsync per batch). CPU work timed alone varies far less
     between runs than a whole run does, so these show what a change to one stage saved."""
     from crossaug.io.datasets import dedupe, iter_records, to_sample
-    from crossaug.runner.executor import _CollectorPaused
     from crossaug.runner.manifest import Manifest
     from crossaug.runner.records import sample_block
     from crossaug.runner.summary import Tally
@@ -154,18 +153,15 @@ def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int
     def decode() -> None:
         box["samples"] = [to_sample(r, required) for r in box["records"]]
 
-    def process() -> None:  # batch by batch, dropped after each as in a run (and the collector paused)
-        samples = box["samples"]
+    def process() -> None:  # input by input, each input's outputs dropped at once, as in a run
+        samples, one = box["samples"], recipe._one_input()
         for k in range(0, len(samples), batch):
-            with paused:
-                recipe.process(samples[k:k + batch], Seeder(0), checked=True)
+            seeder = Seeder(0)
+            for sample in samples[k:k + batch]:
+                one(sample, seeder)
 
     def encode() -> None:
-        blocks, groups, samples = [], box["groups"], box["samples"]
-        for k in range(0, len(samples), batch):
-            with paused:
-                blocks += [sample_block(g, s, name, tmp) for g, s in zip(groups[k:k + batch], samples[k:k + batch])]
-        box["blocks"] = blocks
+        box["blocks"] = [sample_block(g, s, name, tmp) for g, s in zip(box["groups"], box["samples"])]
 
     def tally() -> None:
         t = Tally()
@@ -183,7 +179,6 @@ def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int
             manifest.commit(entries[k:k + batch])
         manifest.close()
 
-    paused = _CollectorPaused(True)
     read()
     decode()
     box["groups"] = recipe.process(box["samples"], Seeder(0), checked=True)  # kept for the later stages

@@ -477,44 +477,6 @@ def test_batch_sizer_aims_at_its_time_per_batch_within_bounds() -> None:
     assert fixed.size == 5
 
 
-class _CollectorProbe(Typo):
-    """Typo that notes whether the cyclic garbage collector is running while it works."""
-
-    seen: list[bool] = []
-
-    def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict:
-        _CollectorProbe.seen.append(__import__("gc").isenabled())
-        return super().sample_params(sample, rng)
-
-
-def test_cheap_batches_pause_the_garbage_collector_and_give_it_back(tmp_path: Path) -> None:
-    """A cheap recipe's batches run with the cyclic collector paused (their outputs stay alive
-    until their lines are built, and it would scan them again and again); it is running again
-    after each batch, batches set over PAUSED_BATCH_MAX inputs keep it, and a collector the caller
-    had turned off stays off. The manifest is the same bytes either way."""
-    import gc
-
-    from crossaug.runner.executor import PAUSED_BATCH_MAX
-
-    rows = [f"row {i} of the birch canoe" for i in range(40)]
-    _CollectorProbe.seen = []
-    crossaug.run(Augment(_CollectorProbe(rate=0.2), n=2), rows, tmp_path / "a", seed=1, batch_size=8, report=False)
-    assert _CollectorProbe.seen == [False] * 80 and gc.isenabled()
-    _CollectorProbe.seen = []
-    crossaug.run(Augment(_CollectorProbe(rate=0.2), n=2), rows * 30, tmp_path / "big", seed=1,
-                 batch_size=PAUSED_BATCH_MAX + 1, report=False)
-    big = 2 * (PAUSED_BATCH_MAX + 1)  # the first batch's calls (the second, 175 inputs, is paused)
-    assert _CollectorProbe.seen[:big] == [True] * big and set(_CollectorProbe.seen[big:]) == {False}
-    gc.disable()
-    try:
-        crossaug.run(Augment(_CollectorProbe(rate=0.2), n=2), rows, tmp_path / "b", seed=1, batch_size=8,
-                     report=False)
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-    assert (tmp_path / "a" / "manifest.jsonl").read_bytes() == (tmp_path / "b" / "manifest.jsonl").read_bytes()
-
-
 class _Flaky(Typo):
     """Typo that refuses inputs holding "bad" and fails unexpectedly on inputs holding "boom"."""
 

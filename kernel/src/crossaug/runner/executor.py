@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import abc
-import gc
 import logging
 import multiprocessing
 import sys
@@ -166,11 +165,7 @@ class BatchTask:
             apply_torch_threads()
         first, self._warm = not getattr(self, "_warm", False), True  # this copy's first batch (one per worker)
         start = time.perf_counter()
-        cheap = self.__dict__.get("_cheap")
-        if cheap is None:
-            cheap = self._cheap = batch_independent(self.recipe)
-        paused = _CollectorPaused(cheap and len(records) <= PAUSED_BATCH_MAX)
-        with using_cache(self.cache_dir), strict_mode(self.deterministic), paused:
+        with using_cache(self.cache_dir), strict_mode(self.deterministic):
             if self.deterministic and uses_models(self.recipe):  # before a recipe's own model calls
                 enforce_determinism(model_step=True)
             result = self._run(records)
@@ -306,39 +301,6 @@ class BatchTask:
                     tally.add_sample(out)
                 blocks[i] = sample_block(group, sample, self.recipe_name, self.out_dir)
         return took
-
-
-#: the largest batch of a cheap recipe that runs with the cyclic garbage collector paused
-PAUSED_BATCH_MAX = 1024
-
-
-class _CollectorPaused:
-    """Pause Python's cyclic garbage collector for one batch of a cheap recipe (``when``), then
-    restore it as it was.
-
-    A batch keeps its inputs' outputs alive until their lines are built, so the collector, which
-    runs after every ~700 net allocations, would scan them again and again (about 2-4 µs per
-    ``typo`` input, more when a recipe holds large resources such as WordNet); a bare loop that
-    drops each output at once never triggers it. A cheap recipe's batch is about 20 ms of work
-    (see the runner's automatic batch size), so cyclic garbage waits at most that long; recipes
-    with neural steps, whose batches hold large tensors, and batches over :data:`PAUSED_BATCH_MAX`
-    inputs (a size set by hand) keep the collector running.
-    """
-
-    __slots__ = ("when", "was")
-
-    def __init__(self, when: bool) -> None:
-        self.when = when
-        self.was = False
-
-    def __enter__(self) -> None:
-        self.was = self.when and gc.isenabled()
-        if self.was:
-            gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was:
-            gc.enable()
 
 
 def _per_input(recipe: Recipe) -> bool:

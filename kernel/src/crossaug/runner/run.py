@@ -40,7 +40,7 @@ from ..models import machine_device, strict_mode
 from ..recipe import Recipe
 from ..step import model_settings, uses_models
 from ..timing import merge_timings
-from .executor import PAUSED_BATCH_MAX, BatchTask, Executor, batch_independent, make_executor
+from .executor import BatchTask, Executor, batch_independent, make_executor
 from .manifest import COMMIT_INTERVAL, Manifest
 from .summary import Tally, summarise
 
@@ -73,7 +73,7 @@ class RunResult:
 #: at most AUTO_BATCH_MAX inputs (other recipes: AUTO_BATCH_START)
 AUTO_BATCH_START = 8
 AUTO_BATCH_SECONDS = 0.02
-AUTO_BATCH_MAX = PAUSED_BATCH_MAX  # (1024) the largest batch that runs with the collector paused
+AUTO_BATCH_MAX = 1024
 
 
 class BatchSizer:
