@@ -227,7 +227,6 @@ class BatchTask:
         one, seeder, name, out_dir = self.recipe._one_input(), Seeder(self.seed), self.recipe_name, self.out_dir
         skip, clock, took = self.on_error == "skip", time.perf_counter, 0.0
         mine = Tally()
-        done: list[int] = []
         refused: list[tuple[Sample, BadSample]] = []
         for i, sample in valid:
             start = clock()
@@ -239,19 +238,17 @@ class BatchTask:
                 took += clock() - start
                 refused.append((sample, exc))
                 lines[i] = [rejection_record(records[i], self._reason(exc), name)]
-                done.append(i)
                 continue
             except SETUP_ERRORS:
                 raise
             except Exception:
                 if not skip:
                     raise
-                for k in done:  # redone the general way
+                for k, _ in valid:  # redone the general way (decoding's rejections are not in valid)
                     lines.pop(k, None)
                     blocks.pop(k, None)
                 return False
             took += clock() - start
-            done.append(i)
             if watched is not None:
                 watched[0].append(sample)
                 watched[1].append(group)
