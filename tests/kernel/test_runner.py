@@ -378,6 +378,37 @@ def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Pa
     assert timings["runner:first-batch"]["items"] == 1  # one worker: its first batch holds the one-time loads
 
 
+class _FitsByAugmenting(Augment):
+    """A recipe whose ``fit`` runs its augmentation (timed like any call) over every input."""
+
+    requires_fit = True
+
+    def fit(self, samples):  # noqa: ANN001, ANN201 - the Recipe signature
+        self.seen = [self.augmentation.augment(s, 0) for s in samples]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_summary_times_only_the_runs_batches(tmp_path: Path, workers: int) -> None:
+    """What the calling thread timed before a run (a user's own calls, the recipe's fit) is not
+    counted as the run's: a serial run's first batch, or a worker forked from that thread, saw it."""
+    typo = Typo(rate=0.2)
+    for k in range(7):  # the caller's own calls: 7 timed augmentations, 7 streams
+        typo.augment(Sample(f"own{k}", {"text": SENTENCES[0]}), crossaug.Seeder(0).rng("own", k))
+    res = crossaug.run(Augment(typo, n=2), SENTENCES, tmp_path / "plain", seed=3, workers=workers,
+                       report=False)
+    timings = res.summary["timings"]
+    assert timings["text.typo"]["items"] == 2 * len(SENTENCES)
+    assert timings["runner:rng"]["items"] == 2 * len(SENTENCES)
+    assert "runner:fit" not in timings
+
+    fitting = _FitsByAugmenting(Typo(rate=0.2), n=2)
+    res = crossaug.run(fitting, SENTENCES, tmp_path / "fit", seed=3, workers=workers, report=False)
+    timings = res.summary["timings"]
+    assert len(fitting.seen) == len(SENTENCES)  # fit augmented every input (in this thread) ...
+    assert timings["text.typo"]["items"] == 2 * len(SENTENCES)  # ... and is not counted as batches
+    assert timings["runner:fit"]["items"] == 1 and timings["runner:fit"]["seconds"] > 0
+
+
 def test_summary_from_worker_tallies_equals_the_manifest_read_back(tmp_path: Path) -> None:
     """Workers tally what they write; the summary a run reports is what its manifest says."""
     from crossaug.runner.summary import summarise

@@ -38,8 +38,9 @@ from ..io.datasets import dedupe as _dedupe
 from ..models import deterministic as strict_mode_on
 from ..models import machine_device, strict_mode
 from ..recipe import Recipe
+from ..rng import take_rng_time
 from ..step import model_settings, uses_models
-from ..timing import merge_timings
+from ..timing import merge_timings, take_timings
 from .executor import BatchTask, Executor, batch_independent, make_executor
 from .manifest import COMMIT_INTERVAL, Manifest
 from .summary import Tally, summarise
@@ -260,6 +261,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     get_plugin_manager().hook.crossaug_configure.call_historic(
         kwargs={"config": {"seed": seed, "output": str(out), "recipe": recipe_name, "workers": workers}})
 
+    fitted = 0.0  # seconds in the recipe's fit
     if recipe.requires_fit:
         if isinstance(inputs, Iterator):
             raise ConfigError(f"recipe {recipe_name!r} reads its inputs twice (fit, then process); "
@@ -271,7 +273,9 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                     yield to_sample(rec, recipe.required_fields())
                 except Exception:
                     continue  # recorded as rejected during processing
+        fitting = time.perf_counter()
         recipe.fit(fit_samples())
+        fitted = time.perf_counter() - fitting
 
     manifest = Manifest(out, commit_interval)
     manifest.open(resume)
@@ -284,7 +288,9 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                                                                           **(executor_options or {}))
     if resume and manifest.done:
         _repair_media(out, inputs, task, manifest.done)
-    timings: dict[str, list[float]] = {}
+    take_timings()  # what this thread timed before (a caller's own augment calls, fit, media repair) is
+    take_rng_time()  # not this run's batches: a serial run's first batch, or a forked worker, would count it
+    timings: dict[str, list[float]] = {"runner:fit": [fitted, 1]} if recipe.requires_fit else {}
     started = time.perf_counter()
     total = count_records(inputs) if progress else None  # counting reads a file once more: only for the bar
     if total is not None and limit is not None:
