@@ -119,10 +119,11 @@ def _record(row: Any, index: int, stem: str | None, modalities: set[str],
                      f"cannot read a sample from {type(row).__name__}")
 
 
-def _lines(fh: Any) -> Iterator[tuple[int, bytes | int]]:
-    """(line number, bytes) per line; (line number, size) for a line over the ``row`` cap (not kept)."""
+def _lines(fh: Any, first: int = 1) -> Iterator[tuple[int, bytes | int]]:
+    """(line number, bytes) per line; (line number, size) for a line over the ``row`` cap (not kept).
+    ``first``: the number of the line ``fh`` is at."""
     cap = max_bytes("row")
-    for lineno in itertools.count(1):
+    for lineno in itertools.count(first):
         raw = fh.readline(cap + 1)
         if not raw:
             return
@@ -216,17 +217,22 @@ def _column(header: list[str], i: int) -> str | None:
 
 
 def _iter_txt(path: Path) -> Iterator[RawRecord]:
+    with path.open("rb") as fh:
+        yield from txt_records(path, _lines(fh))
+
+
+def txt_records(path: Path, lines: Iterable[tuple[int, bytes | int]]) -> Iterator[RawRecord]:
+    """The records of a ``.txt`` file's ``lines`` (from :func:`_lines`): one per non-blank line."""
     base, stem = path.parent, path.stem  # one object for every record (pickled once per batch)
     name = str(path)  # formatted once, not per line
-    with path.open("rb") as fh:
-        for lineno, raw in _lines(fh):
-            if isinstance(raw, int):
-                yield _too_long(path, lineno, raw)
-                continue
-            line = raw.rstrip(b"\r\n")
-            if not line or line.isspace():  # what strip() would leave empty, without the copy
-                continue
-            yield RawRecord(f"{stem}-{lineno}", {"text": line}, None, {}, base, f"{name}:{lineno}")
+    for lineno, raw in lines:
+        if isinstance(raw, int):
+            yield _too_long(path, lineno, raw)
+            continue
+        line = raw.rstrip(b"\r\n")
+        if not line or line.isspace():  # what strip() would leave empty, without the copy
+            continue
+        yield RawRecord(f"{stem}-{lineno}", {"text": line}, None, {}, base, f"{name}:{lineno}")
 
 
 def _iter_folder(root: Path) -> Iterator[RawRecord]:

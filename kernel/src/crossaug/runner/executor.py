@@ -33,6 +33,7 @@ from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
+from ..io.text_lines import TextLines
 from ..models import enforce_determinism, strict_mode
 from ..precision import apply_torch_threads, set_worker_count
 from ..recipe import Augment, Recipe, check_output_ids
@@ -160,7 +161,7 @@ class BatchTask:
                 out += self._isolate(part, inner)
         return out
 
-    def __call__(self, records: Sequence[RawRecord]) -> BatchResult:
+    def __call__(self, records: Sequence[RawRecord] | TextLines) -> BatchResult:
         if "torch" in sys.modules:  # an explicit thread count per worker (backends set it again when they load)
             apply_torch_threads()
         first, self._warm = not getattr(self, "_warm", False), True  # this copy's first batch (one per worker)
@@ -173,8 +174,10 @@ class BatchTask:
             result.timings["runner:first-batch"] = [time.perf_counter() - start, 1]
         return result
 
-    def _run(self, records: Sequence[RawRecord]) -> BatchResult:
+    def _run(self, records: Sequence[RawRecord] | TextLines) -> BatchResult:
         took = -time.perf_counter()
+        if isinstance(records, TextLines):  # lines of a text file this worker reads itself
+            records = records.records()
         required = self.recipe.required_fields()
         lines: dict[int, list[dict[str, Any]]] = {}
         valid: list[tuple[int, Sample]] = []
@@ -329,6 +332,10 @@ def _checked(recipe: Recipe) -> dict[str, bool]:
 class Executor(abc.ABC):
     """Runs a task over batches; yields results in the order batches were given."""
 
+    #: whether the workers see this machine's files and run in other processes: the runner may then
+    #: give them a ``.txt`` input's batches as line ranges they read (:mod:`crossaug.io.text_lines`)
+    local_files: bool = False
+
     @abc.abstractmethod
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         ...
@@ -413,6 +420,7 @@ class LocalExecutor(Executor):
         self.workers = workers
         self.kind = kind
         self.in_flight = in_flight or 2 * workers
+        self.local_files = kind == "process"
         self._pool: Any = None
 
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:

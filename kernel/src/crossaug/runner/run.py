@@ -35,6 +35,7 @@ from ..hooks import get_plugin_manager
 from ..importing import code_trusted, trusting_code
 from ..io.datasets import RawRecord, count_records, iter_records, to_sample
 from ..io.datasets import dedupe as _dedupe
+from ..io.text_lines import line_batches
 from ..models import deterministic as strict_mode_on
 from ..models import machine_device, strict_mode
 from ..recipe import Recipe
@@ -106,6 +107,11 @@ class BatchSizer:
         spent = timings.get(recipe_key, (0.0,))[0] + timings.get("runner:serialise", (0.0,))[0]
         if spent > 0:
             self.size = max(1, min(AUTO_BATCH_MAX, int(AUTO_BATCH_SECONDS * inputs / spent)))
+
+
+def _text_file(inputs: Any) -> bool:
+    """Whether ``inputs`` names a ``.txt`` file (read as :func:`~crossaug.io.datasets.iter_records` does)."""
+    return isinstance(inputs, (str, Path)) and Path(inputs).suffix.lower() == ".txt" and Path(inputs).is_file()
 
 
 def _batches(records: Iterable[RawRecord], size: BatchSizer, skip: set[str], limit: int | None,
@@ -301,7 +307,9 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     tally = Tally(merged_only=True)  # the workers' counts: the manifest is read back only after a resume
     sizer, recipe_key = BatchSizer(batch_size), f"recipe:{recipe_name}"
     try:
-        batches = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
+        batches: Iterable[Any] = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
+        if ex.local_files and not manifest.done and limit is None and _text_file(inputs):
+            batches = line_batches(Path(inputs), lambda: sizer.size, io)  # workers read the lines
         for result in ex.map(task, batches):
             start = time.perf_counter()
             manifest.commit(result.entries)

@@ -1,0 +1,107 @@
+"""A ``.txt`` input sent to process workers as line ranges they read themselves."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from pathlib import Path
+
+import crossaug
+import pytest
+from crossaug.io import text_lines
+from crossaug.io.datasets import RawRecord, iter_records
+from crossaug.io.text_lines import TextLines, line_batches
+
+run_module = importlib.import_module("crossaug.runner.run")  # the module (the package exports its function)
+
+#: blank and whitespace-only lines, CRLF, invalid UTF-8, a NUL, a line over the row cap (set to
+#: 40 bytes below), one of exactly the cap with its newline, and a last line without a newline
+TRICKY = (b"The birch canoe slid on the smooth planks.\n\n   \nGlue the sheet.\r\n"
+          b"caf\xc3\xa9 au lait\n\xff\xfe not utf-8\nnul \x00 here\n" + b"x" * 100 + b"\n"
+          + b"y" * 39 + b"\n\t\n" + b"It's easy to tell the depth of a well.\n"
+          + b"z" * 95 + b" ends without a newline")
+
+
+def _plain(records: list[RawRecord]) -> list[tuple]:
+    return [(r.id, r.values, r.label, r.meta, r.base_dir, r.source, r.error, r.error_field) for r in records]
+
+
+@pytest.fixture
+def tricky(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CROSSAUG_MAX_BYTES_ROW", "40")
+    path = tmp_path / "in.txt"
+    path.write_bytes(TRICKY)
+    return path
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 1000])
+def test_line_ranges_read_the_records_iter_records_reads(tricky: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         chunk: int, size: int) -> None:
+    monkeypatch.setattr(text_lines, "CHUNK", chunk)  # line ends found across every kind of read boundary
+    batches = list(line_batches(tricky, lambda: size))
+    expected = list(iter_records(tricky))
+    assert any(r.error and "limit is 40" in r.error for r in expected)  # the over-cap line is one of them
+    assert _plain([r for b in batches for r in b.records()]) == _plain(expected)
+    lines = TRICKY.count(b"\n") + 1  # the last line has no newline
+    assert [b.count for b in batches] == [size] * (lines // size) + ([lines % size] if lines % size else [])
+    assert [b.first for b in batches] == list(itertools.accumulate([1] + [b.count for b in batches[:-1]]))
+    for b in batches:  # each range starts right after a newline (or at the start)
+        assert b.start == 0 or TRICKY[b.start - 1:b.start] == b"\n"
+
+
+def test_line_ranges_follow_a_changing_batch_size(tricky: Path) -> None:
+    sizes = iter([3, 1, 4, 1, 5, 9, 2, 6])
+    batches = list(line_batches(tricky, lambda: next(sizes)))
+    assert [b.count for b in batches] == [3, 1, 4, 1, 3]  # 12 lines; the last batch takes what is left
+    assert _plain([r for b in batches for r in b.records()]) == _plain(list(iter_records(tricky)))
+
+
+@pytest.mark.parametrize("data, counts", [(b"", []), (b"\n", [1]), (b"\n\n \n", [2, 1]), (b"a", [1]),
+                                          (b"a\nb\n", [2])])
+def test_line_ranges_of_small_files(tmp_path: Path, data: bytes, counts: list[int]) -> None:
+    path = tmp_path / "t.txt"
+    path.write_bytes(data)
+    batches = list(line_batches(path, lambda: 2))
+    assert [b.count for b in batches] == counts
+    assert _plain([r for b in batches for r in b.records()]) == _plain(list(iter_records(path)))
+
+
+def test_a_range_is_small_to_send(tricky: Path) -> None:
+    import pickle
+
+    batch = next(line_batches(tricky, lambda: 1000))
+    assert isinstance(batch, TextLines) and len(pickle.dumps(batch)) < 300 + len(str(tricky))
+
+
+def test_process_workers_read_text_lines_themselves_with_the_same_manifest(
+        tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """2 process workers given line ranges write the bytes 1 worker writes from records; a resumed
+    run (some inputs done) and a limited one read records as before."""
+    ranges: list[TextLines] = []
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - passes through
+        for b in line_batches(*args, **kwargs):
+            ranges.append(b)
+            yield b
+
+    monkeypatch.setattr(run_module, "line_batches", spy)
+    params = {"n": 2, "rate": 0.1}
+    one = crossaug.run("typo", tricky, tmp_path / "one", params=params, seed=5, on_error="skip", report=False)
+    assert not ranges  # serial: the calling thread reads records as before
+    two = crossaug.run("typo", tricky, tmp_path / "two", params=params, seed=5, on_error="skip", workers=2,
+                       batch_size=3, report=False)
+    assert sum(b.count for b in ranges) == TRICKY.count(b"\n") + 1
+    manifest = (tmp_path / "one" / "manifest.jsonl").read_bytes()
+    assert (tmp_path / "two" / "manifest.jsonl").read_bytes() == manifest
+    keep = ("inputs", "lines", "kept", "rejected", "inputs_without_output", "rejection_reasons")
+    assert {k: two.summary[k] for k in keep} == {k: one.summary[k] for k in keep}
+    assert one.summary["rejected"] >= 3  # invalid UTF-8, NUL and the over-cap line, recorded with reasons
+
+    ranges.clear()
+    crossaug.run("typo", tricky, tmp_path / "three", params=params, seed=5, on_error="skip", workers=2,
+                 limit=4, report=False)
+    crossaug.run("typo", tricky, tmp_path / "three", params=params, seed=5, on_error="skip", workers=2,
+                 batch_size=2, resume=True, report=False)
+    assert not ranges  # a limit, then a resume with inputs done: records, with their skip set
+    assert (tmp_path / "three" / "manifest.jsonl").read_bytes() == manifest
