@@ -357,6 +357,65 @@ def test_appends_wait_for_the_group_commit_and_memory_stays_bounded(tmp_path: Pa
     m.close()
 
 
+def test_calling_thread_commits_at_the_interval_or_after_a_slow_batch(tmp_path: Path, monkeypatch) -> None:
+    """``background=False``: no committer thread; the appending thread commits once the interval
+    has passed, or at once when the call comes a whole interval after the previous one."""
+    from crossaug.runner import manifest as manifest_module
+    from crossaug.runner.manifest import Manifest
+
+    now = [100.0]
+    monkeypatch.setattr(manifest_module, "_clock", lambda: now[0])
+    m = Manifest(tmp_path, commit_interval=1.0, background=False)
+    m.open(resume=False)
+    assert m._thread is None
+    journal = tmp_path / ".crossaug" / "journal.jsonl"
+
+    def journaled() -> list[str]:
+        return [json.loads(x)["id"] for x in journal.read_bytes().splitlines()]
+
+    for k, parent in enumerate("abc"):  # fast batches: 0.4 s apart
+        now[0] += 0.4
+        m.commit([(parent, b'{"id": "%s~0"}\n' % parent.encode())])
+        assert journaled() == ([] if k < 2 else ["a", "b", "c"])  # due 1.0 s after opening: at 1.2
+    now[0] += 0.3
+    m.commit([("d", b'{"id": "d~0"}\n')])
+    assert journaled() == ["a", "b", "c"]  # held: next commit due at 101.2 + 1.0
+    now[0] += 1.5  # a slow batch: its lines are committed at once (and the next ones will be too)
+    m.commit([("e", b'{"id": "e~0"}\n')])
+    assert journaled() == ["a", "b", "c", "d", "e"]
+    now[0] += 1.0
+    m.commit([("f", b'{"id": "f~0"}\n')])
+    assert journaled()[-1] == "f"
+    m.commit([("g", b'{"id": "g~0"}\n')])  # no time passed: held until close
+    assert journaled()[-1] == "f" and (tmp_path / "manifest.jsonl").read_bytes().endswith(b'"f~0"}\n')
+    m.close()
+    assert journaled() == list("abcdefg")
+
+
+@pytest.mark.parametrize("workers, background", [(1, False), (2, True)])
+def test_runs_commit_from_the_thread_that_runs_the_batches(tmp_path: Path, monkeypatch, workers: int,
+                                                          background: bool) -> None:
+    """1 worker: the calling thread runs the batches and commits between them (a committer thread
+    waiting for the interpreter lock slowed it); with process workers a background thread commits
+    while the calling thread waits on them. Same manifest either way."""
+    from crossaug.runner import manifest as manifest_module
+
+    made: list[bool] = []
+
+    class Watched(manifest_module.Manifest):
+        def open(self, resume: bool) -> None:
+            made.append(self.background)
+            super().open(resume)
+
+    monkeypatch.setattr(importlib.import_module("crossaug.runner.run"), "Manifest", Watched)
+    crossaug.run(Augment(Typo(rate=0.2), n=2), SENTENCES, tmp_path / "out", seed=3, workers=workers,
+                 report=False)
+    assert made == [background]
+    plain = crossaug.run(Augment(Typo(rate=0.2), n=2), SENTENCES, tmp_path / "ref", seed=3, report=False,
+                         commit_interval=0)
+    assert (tmp_path / "out" / "manifest.jsonl").read_bytes() == plain.manifest_path.read_bytes()
+
+
 def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Path) -> None:
     from crossaug.io.datasets import RawRecord
     from crossaug.runner.executor import BatchTask

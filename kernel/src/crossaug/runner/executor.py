@@ -335,6 +335,9 @@ class Executor(abc.ABC):
     #: whether the workers see this machine's files and run in other processes: the runner may then
     #: give them a ``.txt`` input's batches as line ranges they read (:mod:`crossaug.io.text_lines`)
     local_files: bool = False
+    #: whether batches run in the thread that iterates :meth:`map` (the runner then commits the
+    #: manifest from that thread too, between batches, instead of from a background thread)
+    in_calling_thread: bool = False
 
     @abc.abstractmethod
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
@@ -346,6 +349,8 @@ class Executor(abc.ABC):
 
 class SerialExecutor(Executor):
     """Everything in the calling thread (``workers=1``)."""
+
+    in_calling_thread = True
 
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         for batch in batches:

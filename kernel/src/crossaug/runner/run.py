@@ -235,7 +235,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
             torch algorithms and TF32 off, for exact equality on one machine (recorded in run.json).
         trust_code: allow parameters that name Python code (``module:function``); see docs/security.md.
         commit_interval: seconds between group commits (one fsync of manifest and journal each);
-            a crash loses at most this interval's outputs, which ``resume`` redoes.
+            a crash loses at most this interval's outputs (or, with 1 worker, the last batch's when
+            a batch takes longer), which ``resume`` redoes.
     """
     if (trust_code and not code_trusted()) or (deterministic and not strict_mode_on()):
         options = {k: v for k, v in locals().items() if k not in ("recipe", "inputs", "output")}
@@ -283,15 +284,17 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         recipe.fit(fit_samples())
         fitted = time.perf_counter() - fitting
 
-    manifest = Manifest(out, commit_interval)
+    ex = executor if isinstance(executor, Executor) else make_executor(executor, workers,
+                                                                          **(executor_options or {}))
+    # the thread that runs the batches commits too (see Manifest: a committer thread waiting for the
+    # interpreter lock slows a computing thread); a thread that waits on workers leaves it to one
+    manifest = Manifest(out, commit_interval, background=not ex.in_calling_thread)
     manifest.open(resume)
     (out / "run.json").write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if cache_dir is None:  # resolved here so that every worker (process, Ray actor) uses the same one
         cache_dir = os.environ.get("CROSSAUG_CACHE_DIR") or None
     task = BatchTask(recipe, seed, on_error, out, recipe_name,
                      None if cache_dir is None else Path(cache_dir).absolute(), deterministic=deterministic)
-    ex = executor if isinstance(executor, Executor) else make_executor(executor, workers,
-                                                                          **(executor_options or {}))
     if resume and manifest.done:
         _repair_media(out, inputs, task, manifest.done)
     take_timings()  # what this thread timed before (a caller's own augment calls, fit, media repair) is
