@@ -416,6 +416,43 @@ def test_runs_commit_from_the_thread_that_runs_the_batches(tmp_path: Path, monke
     assert (tmp_path / "out" / "manifest.jsonl").read_bytes() == plain.manifest_path.read_bytes()
 
 
+@pytest.mark.parametrize("workers, auto", [(1, False), (2, True)])
+def test_progress_bar_is_drawn_by_the_thread_that_runs_the_batches(tmp_path: Path, monkeypatch,
+                                                                  workers: int, auto: bool) -> None:
+    """1 worker: no refresh thread (one waiting for the interpreter lock slows the computing thread);
+    the bar is redrawn between batches, at most every ``_Bar.EVERY`` seconds, and at the end."""
+    run_module = importlib.import_module("crossaug.runner.run")
+    monkeypatch.delenv("CROSSAUG_NO_PROGRESS", raising=False)
+    bars: list = []
+
+    class Watched(run_module._Bar):
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - passes through
+            super().__init__(*args, **kwargs)
+            self.draws = 0
+            refresh = self.progress.refresh
+
+            def counted() -> None:
+                self.draws += 1
+                refresh()
+            self.progress.refresh = counted
+            bars.append(self)
+
+    monkeypatch.setattr(run_module, "_Bar", Watched)
+    crossaug.run(Augment(Typo(rate=0.2), n=2), SENTENCES * 4, tmp_path / "out", seed=3, workers=workers,
+                 batch_size=2, progress=True, report=False)
+    (bar,) = bars
+    assert bar.auto is auto and bar.progress.live.auto_refresh is auto  # rich starts its thread when auto
+    assert bar.progress.tasks[0].completed == len(SENTENCES) * 4
+    if not auto:  # 26 batches in well under a second: redrawn a few times, not once per batch
+        assert 1 <= bar.draws < 26
+    monkeypatch.setattr(Watched, "EVERY", 0.0)
+    bars.clear()
+    crossaug.run(Augment(Typo(rate=0.2), n=2), SENTENCES * 4, tmp_path / "again", seed=3, workers=workers,
+                 batch_size=2, progress=True, report=False)
+    if not auto:
+        assert bars[0].draws == 26 + 1  # after every batch, and once at the end
+
+
 def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Path) -> None:
     from crossaug.io.datasets import RawRecord
     from crossaug.runner.executor import BatchTask

@@ -305,7 +305,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     if total is not None and limit is not None:
         total = min(total, limit)
     done_before = len(manifest.done)
-    bar = _progress(progress, total, done_before, recipe_name)
+    bar = _progress(progress, total, done_before, recipe_name, auto=not ex.in_calling_thread)
     io = [0.0, 0]  # the parent's input reading, appends and group commits
     tally = Tally(merged_only=True)  # the workers' counts: the manifest is read back only after a resume
     sizer, recipe_key = BatchSizer(batch_size), f"recipe:{recipe_name}"
@@ -349,7 +349,15 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
 
 
 class _Bar:
-    def __init__(self, total: int | None, completed: int, label: str) -> None:
+    """A rich progress bar. ``auto``: redrawn by rich's own thread (10 times a second); else by
+    :meth:`advance`, at most 10 times a second, from the thread that runs the batches. rich's
+    thread, waiting for the interpreter lock while that thread computes, is woken by each of its
+    lock releases (numpy calls, random draws): an `eda` run with 1 worker took 8% longer with it."""
+
+    #: seconds between redraws by :meth:`advance`
+    EVERY = 0.1
+
+    def __init__(self, total: int | None, completed: int, label: str, auto: bool = True) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -363,21 +371,27 @@ class _Bar:
         count = MofNCompleteColumn() if total is not None else TextColumn("{task.completed}")  # never "9/?"
         self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                                  count, TimeElapsedColumn(), TimeRemainingColumn(),
-                                 transient=False)
+                                 transient=False, auto_refresh=auto)
+        self.auto = auto
+        self.drawn = time.monotonic()
         self.progress.start()
         self.task = self.progress.add_task(label, total=total, completed=completed)
 
     def advance(self, n: int) -> None:
         self.progress.advance(self.task, n)
+        if not self.auto and time.monotonic() - self.drawn >= self.EVERY:
+            self.progress.refresh()
+            self.drawn = time.monotonic()
 
     def stop(self) -> None:
+        self.progress.refresh()
         self.progress.stop()
 
 
-def _progress(enabled: bool, total: int | None, completed: int, label: str) -> _Bar | None:
+def _progress(enabled: bool, total: int | None, completed: int, label: str, auto: bool = True) -> _Bar | None:
     if not enabled or os.environ.get("CROSSAUG_NO_PROGRESS"):
         return None
-    return _Bar(total, completed, label)
+    return _Bar(total, completed, label, auto)
 
 
 __all__ = ["run", "RunResult"]
