@@ -288,7 +288,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                                                                           **(executor_options or {}))
     # the thread that runs the batches commits too (see Manifest: a committer thread waiting for the
     # interpreter lock slows a computing thread); a thread that waits on workers leaves it to one
-    manifest = Manifest(out, commit_interval, background=not ex.in_calling_thread)
+    here = bool(getattr(ex, "in_calling_thread", False))  # an executor class of its own may not say
+    manifest = Manifest(out, commit_interval, background=not here)
     manifest.open(resume)
     (out / "run.json").write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if cache_dir is None:  # resolved here so that every worker (process, Ray actor) uses the same one
@@ -305,13 +306,13 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     if total is not None and limit is not None:
         total = min(total, limit)
     done_before = len(manifest.done)
-    bar = _progress(progress, total, done_before, recipe_name, auto=not ex.in_calling_thread)
+    bar = _progress(progress, total, done_before, recipe_name, auto=not here)
     io = [0.0, 0]  # the parent's input reading, appends and group commits
     tally = Tally(merged_only=True)  # the workers' counts: the manifest is read back only after a resume
     sizer, recipe_key = BatchSizer(batch_size), f"recipe:{recipe_name}"
     try:
         batches: Iterable[Any] = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
-        if ex.local_files and not manifest.done and limit is None and _text_file(inputs):
+        if getattr(ex, "local_files", False) and not manifest.done and limit is None and _text_file(inputs):
             batches = line_batches(Path(inputs), lambda: sizer.size, io)  # workers read the lines
         for result in ex.map(task, batches):
             start = time.perf_counter()
