@@ -74,7 +74,7 @@ class RunResult:
 #: start at AUTO_BATCH_START inputs and grow to about AUTO_BATCH_SECONDS of a worker's time each,
 #: at most AUTO_BATCH_MAX inputs (other recipes: AUTO_BATCH_START)
 AUTO_BATCH_START = 8
-AUTO_BATCH_SECONDS = 0.02
+AUTO_BATCH_SECONDS = 0.05
 AUTO_BATCH_MAX = 1024
 
 
@@ -91,7 +91,7 @@ class BatchSizer:
         >>> s = BatchSizer(None); s.size
         8
         >>> s.observe({"recipe:x": [0.004, 8], "runner:serialise": [0.0, 8]}, "recipe:x", 8); s.size
-        40
+        100
         >>> BatchSizer(16).size
         16
     """
