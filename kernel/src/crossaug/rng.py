@@ -130,6 +130,8 @@ class Seeder:
 
     def __hash__(self) -> int:
         return hash((self.seed, self.path))
+
+
 def take_rng_time() -> list[float]:
     """``[seconds, streams]`` spent making streams in this process since the last call (runner timings)."""
     spent = list(_spent)
