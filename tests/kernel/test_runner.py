@@ -392,6 +392,32 @@ def test_calling_thread_commits_at_the_interval_or_after_a_slow_batch(tmp_path: 
     assert journaled() == list("abcdefg")
 
 
+def test_a_failed_commit_in_the_calling_thread_journals_nothing_more(tmp_path: Path, monkeypatch) -> None:
+    """A write or fsync that fails (disk full, Ctrl-C during it) leaves the manifest possibly short
+    of what was being written: later appends must not be journaled after it, and the error stays."""
+    from crossaug.runner import manifest as manifest_module
+    from crossaug.runner.manifest import Manifest
+
+    m = Manifest(tmp_path, commit_interval=0, background=False)
+    m.open(resume=False)
+    m.commit([("a", b'{"id": "a~0"}\n')])
+    real = os.fsync
+    monkeypatch.setattr(manifest_module.os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left")))
+    with pytest.raises(OSError, match="No space"):
+        m.commit([("b", b'{"id": "b~0"}\n')])
+    monkeypatch.setattr(manifest_module.os, "fsync", real)
+    with pytest.raises(OSError, match="No space"):
+        m.commit([("c", b'{"id": "c~0"}\n')])
+    with pytest.raises(OSError, match="No space"):
+        m.close()
+    journal = (tmp_path / ".crossaug" / "journal.jsonl").read_bytes()
+    assert [json.loads(x)["id"] for x in journal.splitlines()] == ["a"]
+    again = Manifest(tmp_path)
+    again.open(resume=True)
+    assert again.done == {"a"} and (tmp_path / "manifest.jsonl").read_bytes() == b'{"id": "a~0"}\n'
+    again.close()
+
+
 @pytest.mark.parametrize("workers, background", [(1, False), (2, True)])
 def test_runs_commit_from_the_thread_that_runs_the_batches(tmp_path: Path, monkeypatch, workers: int,
                                                           background: bool) -> None:

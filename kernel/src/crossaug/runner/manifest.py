@@ -161,7 +161,11 @@ class Manifest:
         if self._thread is None:
             now = _clock()
             if now >= self._due or now - self._last >= self.commit_interval or held > WRITE_AHEAD:
-                self.sync()
+                try:
+                    self.sync()
+                except BaseException as exc:  # as from the committer thread: nothing more is journaled
+                    self._error = exc  # (the manifest may hold part of what was being written)
+                    raise
                 self._due = now + self.commit_interval
             self._last = now
         elif held > 2 * WRITE_AHEAD:
