@@ -5,10 +5,10 @@ then makes them durable: once per ``commit_interval`` seconds (and on close) a
 background thread (or, with ``background=False``, the appending thread itself)
 writes the lines appended since the last commit, fsyncs the manifest, and only
 then writes and fsyncs one journal line per parent, recording the manifest size
-after it. On resume the manifest is
-truncated to the last journaled size (dropping any half-written or unjournaled
-tail) and journaled parents are skipped: a crash (``kill -9``, power loss) loses
-at most the last interval's parents, which are redone, and never duplicates one.
+after it. On resume the manifest is truncated to the last journaled size
+(dropping any half-written or unjournaled tail) and journaled parents are
+skipped: a crash (``kill -9``, power loss) loses at most the last interval's
+parents, which are redone, and never duplicates one.
 
 Example:
     >>> import tempfile, pathlib
