@@ -311,9 +311,11 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
     tally = Tally(merged_only=True)  # the workers' counts: the manifest is read back only after a resume
     sizer, recipe_key = BatchSizer(batch_size), f"recipe:{recipe_name}"
     try:
-        batches: Iterable[Any] = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
+        batches: Iterable[Any]
         if getattr(ex, "local_files", False) and not manifest.done and limit is None and _text_file(inputs):
             batches = line_batches(Path(inputs), lambda: sizer.size, io)  # workers read the lines
+        else:
+            batches = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
         for result in ex.map(task, batches):
             start = time.perf_counter()
             manifest.commit(result.entries)
