@@ -1,4 +1,4 @@
-"""Manifest lines joined from encoded pieces are the bytes the dict path writes, and tally the same."""
+"""Manifest lines built with shared parts cached are the bytes the dict path writes, and tally the same."""
 
 from __future__ import annotations
 

@@ -296,7 +296,7 @@ class BatchTask:
                 lines[i] = [rejection_record(records[i], self._reason(group), self.recipe_name)]
             elif not group:
                 lines[i] = [rejection_record(records[i], "recipe produced no candidates", self.recipe_name)]
-            else:  # lines joined from encoded pieces, no dict per line (the same bytes)
+            else:  # lines built with what an input's outputs share built once (the same bytes)
                 for out in group:
                     tally.add_sample(out)
                 blocks[i] = sample_block(group, sample, self.recipe_name, self.out_dir)
