@@ -60,3 +60,71 @@ def test_import_is_light():
             "crossaug_text.llm_rewrite; print('torch' in sys.modules, 'transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def _read_in_child(conn, names):  # module level: run in a forked worker
+    from crossaug_text.resources import wordnet
+
+    try:
+        wn = wordnet()
+        found = [wn.synset(name).lemma_names()[0] for name in names]
+        wn._data_file_map["n"].stream.seek(777)  # where this process's noun data file now stands
+        conn.send(found)
+    except Exception as exc:  # NLTK's synset() fails on a read that landed on another line
+        conn.send(f"{type(exc).__name__}: {exc}")
+
+
+def test_forked_workers_read_wordnet_through_their_own_files():
+    """NLTK's reader seeks and reads its open data files. Files the parent opened before forking
+    were shared with the workers (one offset for all): a worker's seek moved the parent's, and two
+    workers reading at once got "No WordNet synset found" (None), which EDA's synonym lookup
+    crashed on. Each forked process now opens its own."""
+    import multiprocessing
+    import os
+
+    from crossaug_text.resources import wordnet
+
+    wn = wordnet()
+    wn.synset("dog.n.01")  # opens the noun data file in this process
+    fd = wn._data_file_map["n"].stream.fileno()
+    names = [f"{lemma}.n.01" for lemma in sorted(wn.all_lemma_names("n"))[1000:4000]]  # not read here
+    ctx = multiprocessing.get_context("fork")
+    pipes = [ctx.Pipe() for _ in range(2)]
+    children = [ctx.Process(target=_read_in_child, args=(theirs, names)) for _, theirs in pipes]
+    for child in children:
+        child.start()
+    for _, theirs in pipes:
+        theirs.close()  # a child that dies without answering ends recv() with EOFError
+    got = [mine.recv() if mine.poll(60) else "no answer in 60 s" for mine, _ in pipes]
+    for child in children:
+        child.join(30)
+        assert child.exitcode == 0
+    assert all(isinstance(g, list) for g in got), got  # no read landed on the other worker's line
+    assert os.lseek(fd, 0, os.SEEK_CUR) != 777  # the workers' seeks left this process's file alone
+    assert got[0] == got[1]
+    assert got[0][:3] == [wn.synset(n).lemma_names()[0] for n in names[:3]]
+
+
+def test_eda_with_two_workers_after_the_parent_read_wordnet(tmp_path):
+    """The runner's case of the test above: a script that used EDA (or WordNet) before
+    ``crossaug.run(..., workers=2)`` forks workers holding its open WordNet files. Two workers
+    looking up synonyms at once crashed the run; now they give the 1-worker manifest."""
+    import crossaug
+    from crossaug_text.eda import wordnet_synonyms
+    from crossaug_text.resources import wordnet
+
+    wordnet().synset("dog.n.01")  # the noun data file is open in this process
+    wordnet_synonyms.cache_clear()  # the workers look every word up themselves
+    nouns = [w for w in sorted(wordnet().all_lemma_names("n")) if w.isalpha()][3000:4000]
+    data = tmp_path / "in.txt"
+    data.write_text("".join(f"The {a} and the {b} saw a {c} near the {d} with the {e}.\n"
+                            for a, b, c, d, e in zip(*[iter(nouns)] * 5)), encoding="utf-8")
+    params = {"num_aug": 4, "alpha_sr": 0.5, "alpha_ri": 0.5, "alpha_rs": 0, "p_rd": 0}  # many look-ups
+    runs = {}
+    for workers in (2, 1):  # 2 first: the 1-worker run fills this process's synset cache, which workers inherit
+        wordnet_synonyms.cache_clear()
+        crossaug.run("eda", data, tmp_path / f"w{workers}", params=params, workers=workers, batch_size=8,
+                     on_error="skip", report=False)
+        runs[workers] = (tmp_path / f"w{workers}" / "manifest.jsonl").read_bytes()
+    assert b"AttributeError" not in runs[2]
+    assert runs[1] == runs[2] and runs[1].count(b"\n") > 190 * 4

@@ -34,6 +34,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,9 @@ def _wordnet_reader(root: str) -> Any:
         nltk.data.path.append(parent)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "multilingual functions are not available"
-        return _LocalWordNet(root, None)
+        reader = _LocalWordNet(root, None)
+    _readers.add(reader)
+    return reader
 
 
 _thread_readers = threading.local()
@@ -204,12 +207,36 @@ def _thread_copy(reader: Any) -> Any:
     from collections import defaultdict
 
     twin = copy.copy(reader)
-    twin._data_file_map = {}  # the open data files: seek + read is the race
+    _forget_open_files(twin)
     twin._synset_offset_cache = defaultdict(dict)
     twin._max_depth = {}
-    twin._key_count_file = None
-    twin._key_synset_file = None
+    _readers.add(twin)
     return twin
+
+
+def _forget_open_files(reader: Any) -> None:
+    """Make ``reader`` open its data files again on next use: seek + read on shared files is the race."""
+    reader._data_file_map = {}
+    reader._key_count_file = None
+    reader._key_synset_file = None
+
+
+#: every reader made, so that a forked process stops using the files its parent opened
+_readers: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (a runner's worker) shares its parent's open files, and with them one file
+    offset: a worker's seek moved the parent's and the other workers', so two workers reading WordNet
+    at once read each other's lines (NLTK then finds no synset). Each process opens its own."""
+    global _lock
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    for reader in list(_readers):
+        _forget_open_files(reader)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # -- spaCy ----------------------------------------------------------------------
