@@ -68,3 +68,34 @@ def test_stopping_early_leaves_no_worker_behind() -> None:
             break
     ex.close()
     assert not multiprocessing.active_children()
+
+
+def _frozen_and_collected(_: int) -> tuple[int, int]:
+    import gc
+
+    return gc.get_freeze_count(), gc.collect()
+
+
+def test_forked_workers_start_with_the_parents_objects_frozen() -> None:
+    """A worker's cyclic collector never walks the objects it inherited (which copied every page
+    holding one); the parent's own objects are collectable again once the workers are started."""
+    import gc
+
+    if multiprocessing.get_start_method() != "fork":
+        pytest.skip("only forked workers inherit the parent's objects")
+    inherited = [[i] for i in range(20_000)]  # objects the parent holds when it forks
+    assert gc.get_freeze_count() == 0
+    pool = ProcessPool(1, None, _frozen_and_collected, ())
+    try:
+        assert gc.get_freeze_count() == 0
+        [(frozen, _)] = list(pool.map([0], in_flight=1))
+    finally:
+        pool.close()
+    assert frozen >= len(inherited)
+    gc.freeze()  # a caller's own freeze is kept as it is
+    try:
+        pool = ProcessPool(1, None, _frozen_and_collected, ())
+        pool.close()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
