@@ -100,7 +100,7 @@ class ProcessPool:
     documentation advises before a fork): a worker's cyclic collector then never walks what it
     inherited, which wrote to every page holding an object and so copied the parent's memory into
     each worker (a 2-worker ``eda`` run after WordNet was loaded: ~44,000 copy-on-write faults per
-    run, 5,000-6,000 frozen; 8-10% more inputs per second). The parent unfreezes at once.
+    run, 5,000-6,000 frozen; 13% more inputs per second). The parent unfreezes at once.
     """
 
     def __init__(self, workers: int, context: Any, call: Callable[[Any], Any], initargs: tuple[Any, ...],
