@@ -166,9 +166,54 @@ def test_peak_memory_does_not_grow_with_dataset_size(executor: str, tmp_path: Pa
     large = _peak(tmp_path, 10_000, executor)
     assert (small["inputs"], large["inputs"]) == (1_000, 10_000)
     ratio = large["peak_mib"] / small["peak_mib"]
-    # 10x the data (40 MB of text; merely holding it as dicts would add ~40%): only the per-id
-    # bookkeeping (dedupe set, journal ids: ~100 bytes per input) may grow
+    # 10x the data (40 MB of text; merely holding it as dicts would add ~40%): only the set of ids
+    # seen (duplicates of a JSONL's ids are refused: ~90 bytes per input) may grow
     assert ratio < 1.25, f"peak RSS {small['peak_mib']:.0f} MiB -> {large['peak_mib']:.0f} MiB (x{ratio:.2f})"
+
+
+
+MEASURE_LINES = '''
+import json, sys, tracemalloc
+import crossaug
+from crossaug.recipe import Recipe
+
+
+class Upper(Recipe):  # no cache of its own that would fill up while the run goes on
+    name = "test.upper"
+    input_fields = ("text",)
+
+    def get_params(self):
+        return {}
+
+    def process(self, samples, seeder):
+        return [[s.derive(None, text=s["text"].upper()).replace(id=s.id + "~0")] for s in samples]
+
+
+tracemalloc.start()  # the peak of what Python holds (RSS adds the allocator's own slack, which settles)
+res = crossaug.run(Upper(), sys.argv[1], sys.argv[2], workers=int(sys.argv[3]), batch_size=64,
+                   commit_interval=0.02, report=False)  # the same batches and lines held at any time
+print(json.dumps({"inputs": res.summary["inputs"], "peak": tracemalloc.get_traced_memory()[1]}))
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_parent_keeps_nothing_per_input_of_a_text_file(workers: int, tmp_path: Path) -> None:
+    """Many short lines, so that per-input bookkeeping shows: the parent kept every input's id in
+    two sets (ids already written, and ids seen, for duplicates), 120-140 bytes per input (about
+    1 GB for 7 million sentences). A text file's ids are its line numbers, unique by construction,
+    and the ids written matter only on resume, where the journal gives them."""
+    peaks = {}
+    for n in (30_000, 90_000):  # past the first tens of thousands, where caches and the collector settle
+        data = tmp_path / f"in-{n}.txt"
+        data.write_text("".join(f"short line number {i}\n" for i in range(n)))
+        out = subprocess.run([sys.executable, "-c", MEASURE_LINES, str(data), str(tmp_path / f"o-{n}"), str(workers)],
+                             capture_output=True, text=True, check=True, timeout=300)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert result["inputs"] == n
+        peaks[n] = result["peak"]
+    per_input = (peaks[90_000] - peaks[30_000]) / 60_000
+    assert per_input < 20, f"what the parent holds grew {per_input:.0f} bytes per input"
 
 
 def test_huge_rows_go_through_run_and_report_with_bounded_work(tmp_path: Path) -> None:

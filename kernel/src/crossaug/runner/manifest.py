@@ -72,7 +72,7 @@ class Manifest:
         self.commit_interval = commit_interval
         self.background = background
         self._due = self._last = 0.0  # calling-thread commits: when the next is due; the last commit() call
-        self.done: set[str] = set()
+        self.done: set[str] = set()  # parents journaled before this run (read by open(resume=True))
         self._fh: Any = None
         self._journal: Any = None
         self._end = 0
@@ -148,14 +148,13 @@ class Manifest:
         if not entries:
             return
         with self._lock:
-            end, pending, blocks, done = self._end, self._pending, self._blocks, self.done
+            end, pending, blocks = self._end, self._pending, self._blocks
             for parent_id, block in entries:
                 if not isinstance(block, bytes):
                     block = "".join(line + "\n" for line in block).encode("utf-8", "backslashreplace")
                 blocks.append(block)
                 end += len(block)
                 pending.append(b'{"id": %s, "end": %d}\n' % (_json_id(parent_id).encode(), end))
-                done.add(parent_id)
             self._held += end - self._end
             self._end = end
             held = self._held

@@ -275,7 +275,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                               "pass a file, a folder, a list or a dataset, not a one-shot iterator")
 
         def fit_samples() -> Iterator[Any]:
-            for rec in _dedupe(iter_records(inputs)):
+            records = iter_records(inputs)
+            for rec in records if _text_file(inputs) else _dedupe(records):
                 try:
                     yield to_sample(rec, recipe.required_fields())
                 except Exception:
@@ -315,7 +316,9 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         if getattr(ex, "local_files", False) and not manifest.done and limit is None and _text_file(inputs):
             batches = line_batches(Path(inputs), lambda: sizer.size, io)  # workers read the lines
         else:
-            batches = _batches(_dedupe(iter_records(inputs)), sizer, set(manifest.done), limit, io)
+            records = iter_records(inputs)  # a text file's ids are its line numbers: unique, no set of them
+            batches = _batches(records if _text_file(inputs) else _dedupe(records), sizer, set(manifest.done),
+                               limit, io)
         for result in ex.map(task, batches):
             start = time.perf_counter()
             manifest.commit(result.entries)
