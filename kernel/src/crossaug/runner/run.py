@@ -317,8 +317,8 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
             batches = line_batches(Path(inputs), lambda: sizer.size, io)  # workers read the lines
         else:
             records = iter_records(inputs)  # a text file's ids are its line numbers: unique, no set of them
-            batches = _batches(records if _text_file(inputs) else _dedupe(records), sizer, set(manifest.done),
-                               limit, io)
+            batches = _batches(records if _text_file(inputs) else _dedupe(records), sizer, manifest.done, limit,
+                               io)  # manifest.done: read from the journal on resume, not added to after
         for result in ex.map(task, batches):
             start = time.perf_counter()
             manifest.commit(result.entries)
