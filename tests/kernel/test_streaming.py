@@ -171,7 +171,6 @@ def test_peak_memory_does_not_grow_with_dataset_size(executor: str, tmp_path: Pa
     assert ratio < 1.25, f"peak RSS {small['peak_mib']:.0f} MiB -> {large['peak_mib']:.0f} MiB (x{ratio:.2f})"
 
 
-
 MEASURE_LINES = '''
 import json, sys, tracemalloc
 import crossaug
@@ -200,7 +199,7 @@ print(json.dumps({"inputs": res.summary["inputs"], "peak": tracemalloc.get_trace
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_parent_keeps_nothing_per_input_of_a_text_file(workers: int, tmp_path: Path) -> None:
     """Many short lines, so that per-input bookkeeping shows: the parent kept every input's id in
-    two sets (ids already written, and ids seen, for duplicates), 120-140 bytes per input (about
+    two sets (ids already written, and ids seen, for duplicates), 108-153 bytes per input (about
     1 GB for 7 million sentences). A text file's ids are its line numbers, unique by construction,
     and the ids written matter only on resume, where the journal gives them."""
     peaks = {}
