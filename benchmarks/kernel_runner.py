@@ -138,7 +138,7 @@ def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int
     included), building the manifest lines, tallying them, and appending and committing them
     (``commit_interval=0``: one write and fsync per batch). CPU work timed alone varies far less
     between runs than a whole run does, so these show what a change to one stage saved."""
-    from crossaug.io.datasets import dedupe, iter_records, to_sample
+    from crossaug.io.datasets import iter_records, to_sample
     from crossaug.runner.manifest import Manifest
     from crossaug.runner.records import sample_block
     from crossaug.runner.summary import Tally
@@ -148,7 +148,7 @@ def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int
     box: dict[str, Any] = {}
 
     def read() -> None:
-        box["records"] = list(dedupe(iter_records(data)))
+        box["records"] = list(iter_records(data))  # as a run reads a text file: no duplicate-id set
 
     def decode() -> None:
         box["samples"] = [to_sample(r, required) for r in box["records"]]

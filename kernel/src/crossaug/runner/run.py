@@ -114,6 +114,13 @@ def _text_file(inputs: Any) -> bool:
     return isinstance(inputs, (str, Path)) and Path(inputs).suffix.lower() == ".txt" and Path(inputs).is_file()
 
 
+def _input_records(inputs: Any) -> Iterator[RawRecord]:
+    """The records of ``inputs``, a repeated id refused (:func:`~crossaug.io.datasets.dedupe`); a text
+    file's ids are its line numbers, unique by construction, so no set of them is kept."""
+    records = iter_records(inputs)
+    return records if _text_file(inputs) else _dedupe(records)
+
+
 def _batches(records: Iterable[RawRecord], size: BatchSizer, skip: set[str], limit: int | None,
              spent: list[float]) -> Iterator[list[RawRecord]]:
     """Batches of ``size.size`` records (read when each batch starts); the time spent reading them is
@@ -201,7 +208,7 @@ def _repair_media(out: Path, inputs: Any, task: BatchTask, done: set[str]) -> in
         log.warning("%d input(s) have torn media; resume from a file or a list to rewrite them", len(torn))
     elif torn:
         log.warning("rewriting the media of %d input(s) whose files were torn", len(torn))
-        task([r for r in _dedupe(iter_records(inputs)) if r.id in torn and r.id in done])
+        task([r for r in _input_records(inputs) if r.id in torn and r.id in done])
     return len(torn)
 
 
@@ -275,8 +282,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                               "pass a file, a folder, a list or a dataset, not a one-shot iterator")
 
         def fit_samples() -> Iterator[Any]:
-            records = iter_records(inputs)
-            for rec in records if _text_file(inputs) else _dedupe(records):
+            for rec in _input_records(inputs):
                 try:
                     yield to_sample(rec, recipe.required_fields())
                 except Exception:
@@ -316,8 +322,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         if getattr(ex, "local_files", False) and not manifest.done and limit is None and _text_file(inputs):
             batches = line_batches(Path(inputs), lambda: sizer.size, io)  # workers read the lines
         else:
-            records = iter_records(inputs)  # a text file's ids are its line numbers: unique, no set of them
-            batches = _batches(records if _text_file(inputs) else _dedupe(records), sizer, manifest.done, limit,
+            batches = _batches(_input_records(inputs), sizer, manifest.done, limit,
                                io)  # manifest.done: read from the journal on resume, not added to after
         for result in ex.map(task, batches):
             start = time.perf_counter()
