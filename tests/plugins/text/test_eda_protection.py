@@ -89,6 +89,26 @@ def test_german_input_is_refused_with_a_reason(text):
     assert out.fields["text"]
 
 
+GERMAN = "Der Hund läuft schnell durch den großen Park und bellt laut."
+
+
+def test_swap_and_deletion_alone_edit_any_language_by_default():
+    # they read no English resource, so "auto" checks nothing: German words are swapped and dropped
+    s = Sample("de1", {"text": GERMAN})
+    for aug in (RandomSwap(), RandomDeletion(), EDA(alpha_sr=0.0, alpha_ri=0.0)):
+        assert aug.checked_language() is None
+        out = aug.augment(s, np.random.default_rng(0))
+        assert out.fields["text"] != GERMAN and set(out.fields["text"].split()) <= set(GERMAN.split())
+    # English resources in use (SR, RI, the English tagger), or asked for: refused, naming the language
+    for aug in (SynonymReplacement(), RandomInsertion(), EDA(), EDA(alpha_sr=0.0, alpha_ri=0.0, protect_pos=["NOUN"]),
+                RandomSwap(protect_pos=["NOUN"]), RandomSwap(input_language="en"), RandomDeletion(input_language="en")):
+        assert aug.checked_language() == "en"
+        with pytest.raises(BadSample, match="'de'"):
+            aug.augment(s, np.random.default_rng(0))
+    assert EDARecipe(alpha_sr=0.0, alpha_ri=0.0).augmentation.checked_language() is None
+    assert EDARecipe().augmentation.checked_language() == "en"
+
+
 def test_german_rows_are_skipped_in_a_run_with_the_reason(tmp_path: Path):
     data = tmp_path / "in.jsonl"
     rows = [{"id": "en", "text": "The quick brown fox jumps over the lazy dog."},

@@ -464,7 +464,7 @@ class _EDAOperations(Augmentation):
     field: str = "text"
     protect_pos: tuple[str, ...] = ()
     protect_label: bool = False
-    input_language: str | None = "en"
+    input_language: str | None = "auto"
     min_language_confidence: float = MIN_CONFIDENCE
     spacy_model: str | None = None
 
@@ -506,6 +506,24 @@ class _EDAOperations(Augmentation):
     def _rates(self) -> dict[str, float]:
         raise NotImplementedError
 
+    def checked_language(self, rates: Mapping[str, float] | None = None) -> str | None:
+        """The language inputs are checked against (``None``: none): ``input_language``, where
+        ``"auto"`` is English when SR or RI has a non-zero rate or ``protect_pos`` is set (English
+        resources: WordNet, the stop words, the tagger) and no check otherwise (swap and deletion
+        move and drop words of any language).
+
+        Example:
+            >>> RandomSwap().checked_language(), RandomSwap(protect_pos=["NOUN"]).checked_language()
+            (None, 'en')
+            >>> EDA().checked_language(), EDA(alpha_sr=0, alpha_ri=0).checked_language()
+            ('en', None)
+        """
+        if self.input_language != "auto":
+            return self.input_language
+        rates = self._rates() if rates is None else rates
+        english = self.protect_pos or rates.get("sr", 0.0) > 0 or rates.get("ri", 0.0) > 0
+        return "en" if english else None
+
     def synonyms(self, word: str) -> Sequence[str]:
         """Synonyms of a (lower-case) word: WordNet, as in the paper."""
         return wordnet_synonyms(word)
@@ -525,11 +543,12 @@ class _EDAOperations(Augmentation):
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
-        if self.input_language is not None:
-            reason = _language_refusal(text, self.input_language, self.min_language_confidence)
+        rates = self._rates()
+        language = self.checked_language(rates)
+        if language is not None:
+            reason = _language_refusal(text, language, self.min_language_confidence)
             if reason:
                 raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
-        rates = self._rates()
         ops = [o for o, r in rates.items() if r > 0]
         if not ops:
             return {"op": "none", "edits": []}
@@ -564,8 +583,10 @@ class EDA(_EDAOperations):
             ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
         protect_label: never edit the words of the sample's label (e.g. an injected
             class name "persian cat"). Ours.
-        input_language: refuse (per sample) text detected as another language, since
-            WordNet and the stop words are English (``None``: no check). Ours.
+        input_language: refuse (per sample) text detected as another language; ``"auto"``
+            (default): ``"en"`` when an operation in use reads an English resource (SR and
+            RI: WordNet and the stop words; ``protect_pos``: the English tagger), no check
+            for swap and deletion alone; a code, or ``None`` (never). Ours.
         min_language_confidence: langid probability from which that refusal applies.
         spacy_model: spaCy pipeline for ``protect_pos``.
 
@@ -582,7 +603,7 @@ class EDA(_EDAOperations):
 
     def __init__(self, alpha_sr: float = 0.1, alpha_ri: float = 0.1, alpha_rs: float = 0.1,
                  p_rd: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
-                 protect_label: bool = False, input_language: str | None = "en",
+                 protect_label: bool = False, input_language: str | None = "auto",
                  min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha_sr = _check_rate("alpha_sr", alpha_sr, self.name)
         self.alpha_ri = _check_rate("alpha_ri", alpha_ri, self.name)
@@ -604,8 +625,10 @@ class SynonymReplacement(_EDAOperations):
             ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
         protect_label: never edit the words of the sample's label (e.g. an injected
             class name "persian cat"). Ours.
-        input_language: refuse (per sample) text detected as another language, since
-            WordNet and the stop words are English (``None``: no check). Ours.
+        input_language: refuse (per sample) text detected as another language; ``"auto"``
+            (default): ``"en"`` when an operation in use reads an English resource (SR and
+            RI: WordNet and the stop words; ``protect_pos``: the English tagger), no check
+            for swap and deletion alone; a code, or ``None`` (never). Ours.
         min_language_confidence: langid probability from which that refusal applies.
         spacy_model: spaCy pipeline for ``protect_pos``.
 
@@ -620,7 +643,7 @@ class SynonymReplacement(_EDAOperations):
     name: ClassVar[str] = "text.synonym-replacement"
 
     def __init__(self, alpha: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
-                 protect_label: bool = False, input_language: str | None = "en",
+                 protect_label: bool = False, input_language: str | None = "auto",
                  min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha = _check_rate("alpha", alpha, self.name)
         self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
@@ -639,8 +662,10 @@ class RandomInsertion(_EDAOperations):
             ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
         protect_label: never edit the words of the sample's label (e.g. an injected
             class name "persian cat"). Ours.
-        input_language: refuse (per sample) text detected as another language, since
-            WordNet and the stop words are English (``None``: no check). Ours.
+        input_language: refuse (per sample) text detected as another language; ``"auto"``
+            (default): ``"en"`` when an operation in use reads an English resource (SR and
+            RI: WordNet and the stop words; ``protect_pos``: the English tagger), no check
+            for swap and deletion alone; a code, or ``None`` (never). Ours.
         min_language_confidence: langid probability from which that refusal applies.
         spacy_model: spaCy pipeline for ``protect_pos``.
     """
@@ -648,7 +673,7 @@ class RandomInsertion(_EDAOperations):
     name: ClassVar[str] = "text.random-insertion"
 
     def __init__(self, alpha: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
-                 protect_label: bool = False, input_language: str | None = "en",
+                 protect_label: bool = False, input_language: str | None = "auto",
                  min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha = _check_rate("alpha", alpha, self.name)
         self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
@@ -667,8 +692,10 @@ class RandomSwap(_EDAOperations):
             ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
         protect_label: never edit the words of the sample's label (e.g. an injected
             class name "persian cat"). Ours.
-        input_language: refuse (per sample) text detected as another language, since
-            WordNet and the stop words are English (``None``: no check). Ours.
+        input_language: refuse (per sample) text detected as another language; ``"auto"``
+            (default): ``"en"`` when an operation in use reads an English resource (SR and
+            RI: WordNet and the stop words; ``protect_pos``: the English tagger), no check
+            for swap and deletion alone; a code, or ``None`` (never). Ours.
         min_language_confidence: langid probability from which that refusal applies.
         spacy_model: spaCy pipeline for ``protect_pos``.
     """
@@ -676,7 +703,7 @@ class RandomSwap(_EDAOperations):
     name: ClassVar[str] = "text.random-swap"
 
     def __init__(self, alpha: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
-                 protect_label: bool = False, input_language: str | None = "en",
+                 protect_label: bool = False, input_language: str | None = "auto",
                  min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.alpha = _check_rate("alpha", alpha, self.name)
         self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)
@@ -695,8 +722,10 @@ class RandomDeletion(_EDAOperations):
             ``["NOUN", "PROPN"]``; spaCy is loaded only when non-empty). Ours.
         protect_label: never edit the words of the sample's label (e.g. an injected
             class name "persian cat"). Ours.
-        input_language: refuse (per sample) text detected as another language, since
-            WordNet and the stop words are English (``None``: no check). Ours.
+        input_language: refuse (per sample) text detected as another language; ``"auto"``
+            (default): ``"en"`` when an operation in use reads an English resource (SR and
+            RI: WordNet and the stop words; ``protect_pos``: the English tagger), no check
+            for swap and deletion alone; a code, or ``None`` (never). Ours.
         min_language_confidence: langid probability from which that refusal applies.
         spacy_model: spaCy pipeline for ``protect_pos``.
     """
@@ -704,7 +733,7 @@ class RandomDeletion(_EDAOperations):
     name: ClassVar[str] = "text.random-deletion"
 
     def __init__(self, p: float = 0.1, field: str = "text", protect_pos: Sequence[str] = (),
-                 protect_label: bool = False, input_language: str | None = "en",
+                 protect_label: bool = False, input_language: str | None = "auto",
                  min_language_confidence: float = MIN_CONFIDENCE, spacy_model: str | None = None) -> None:
         self.p = _check_rate("p", p, self.name)
         self._set_common(field, protect_pos, protect_label, input_language, min_language_confidence, spacy_model)

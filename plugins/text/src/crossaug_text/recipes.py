@@ -76,7 +76,9 @@ class EDARecipe(Augment):
         n: alias of ``num_aug`` (what ``crossaug run --n`` sets).
         protect_pos: spaCy universal POS tags never edited (e.g. ``["NOUN", "PROPN"]``).
         protect_label: never edit the words of the sample's label.
-        input_language: refuse samples detected as another language (``None``: no check).
+        input_language: refuse samples detected as another language (``"auto"``: English when
+            SR or RI is used or ``protect_pos`` is set, see :class:`~crossaug_text.eda.EDA`;
+            ``None``: no check).
         min_language_confidence: langid probability from which that refusal applies.
         spacy_model: spaCy pipeline for ``protect_pos``.
     """
@@ -87,7 +89,7 @@ class EDARecipe(Augment):
                  alpha_rs: float = 0.1, p_rd: float = 0.1, field: str = "text",
                  filters: Sequence[Filter] | None = None, n: int | None = None,
                  protect_pos: Sequence[str] = (), protect_label: bool = False,
-                 input_language: str | None = "en", min_language_confidence: float = MIN_CONFIDENCE,
+                 input_language: str | None = "auto", min_language_confidence: float = MIN_CONFIDENCE,
                  spacy_model: str | None = None) -> None:
         num_aug = n if n is not None else num_aug
         aug = EDA(alpha_sr, alpha_ri, alpha_rs, p_rd, field, protect_pos=protect_pos,
