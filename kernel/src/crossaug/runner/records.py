@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import math
@@ -11,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from orjson import OPT_PASSTHROUGH_DATACLASS, OPT_PASSTHROUGH_DATETIME
 from orjson import dumps as _orjson_dumps
 
 from .._json import to_jsonable
@@ -61,12 +63,18 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return {_plain(str(k)): _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, depth + 1) for v in value]
+    if isinstance(value, enum.Enum):  # its value, as orjson writes it
+        return _plain(value.value, depth + 1)
     return _plain(_ADDRESS.sub("", str(value)))
 
 
 #: the stdlib encoder for what orjson refuses (lone surrogates, numpy values, objects), after
 #: :func:`_plain`: the same compact layout
 _FALLBACK = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+#: orjson would write datetimes in ISO form and dataclasses as objects; refused instead, they take
+#: the :func:`_plain` path like every other object (their text), so a value is written the same
+#: whichever path its line takes
+_OPTIONS = OPT_PASSTHROUGH_DATETIME | OPT_PASSTHROUGH_DATACLASS
 
 
 def dumps(record: dict[str, Any]) -> str:
@@ -74,14 +82,15 @@ def dumps(record: dict[str, Any]) -> str:
 
     Compact (no spaces), UTF-8 as is, keys in the dict's order. Written by orjson; a record it
     refuses (a lone surrogate, a numpy value, a key that is not text, an object) is made plain
-    first: surrogates escaped, NaN and infinities null, other objects their text.
+    first: surrogates escaped, NaN and infinities null, enum members their value, other objects
+    (datetimes and dataclasses included) their text.
 
     Example:
         >>> dumps({"id": "a~0", "kept": True, "score": float("nan"), "text": "caf\u00e9"})
         '{"id":"a~0","kept":true,"score":null,"text":"café"}'
     """
     try:
-        return _orjson_dumps(record).decode("utf-8")
+        return _orjson_dumps(record, option=_OPTIONS).decode("utf-8")
     except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         return _FALLBACK(_plain(record))
 
@@ -255,7 +264,7 @@ def sample_block(group: list[Sample], parent: Sample | None, recipe: str, out_di
     out = []
     for sample in group:
         try:
-            out.append(_orjson_dumps(_line_record(sample, parent, recipe, out_dir, steps)))
+            out.append(_orjson_dumps(_line_record(sample, parent, recipe, out_dir, steps), option=_OPTIONS))
         except (ValueError, TypeError, RecursionError):  # what orjson refuses: the dict path makes it plain
             out.append(dumps(sample_record(sample, parent, recipe, out_dir)).encode("utf-8"))
     out.append(b"")
