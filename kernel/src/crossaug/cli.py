@@ -175,7 +175,7 @@ def run(ctx: typer.Context,
         seed: Optional[int] = typer.Option(None, help="root seed (default 0)"),
         workers: Optional[int] = typer.Option(None, help="parallel workers"),
         batch_size: Optional[int] = typer.Option(
-            None, "--batch-size", help="inputs per batch (default: about 20 ms of work per batch for recipes "
+            None, "--batch-size", help="inputs per batch (default: about 50 ms of work per batch for recipes "
                                        "without neural steps, 8 for the others)"),
         config: Optional[Path] = typer.Option(None, "--config", "-c",
                                               help="run file (YAML/JSON): recipe, params, seed, run options"),

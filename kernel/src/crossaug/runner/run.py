@@ -227,7 +227,7 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
         seed: root seed; the same seed gives a byte-identical manifest.
         workers: parallel workers for the local executor.
         batch_size: inputs per batch; ``None``: sized from the measured time per input (about
-            20 ms of work per batch, 8 to 1024 inputs) when the recipe's outputs per input do not
+            50 ms of work per batch, 8 to 1024 inputs) when the recipe's outputs per input do not
             depend on the batch (an ``Augment`` without neural steps), else 8.
         on_error: ``raise`` or ``skip`` (record bad samples as rejected).
         resume: continue a previous, interrupted run in ``output``.
