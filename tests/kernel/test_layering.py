@@ -26,6 +26,7 @@ LAYER_OF: dict[str, str] = {
     "crossaug.sample": "core",
     "crossaug.rng": "core",
     "crossaug.timing": "core",
+    "crossaug.forking": "core",
     "crossaug.hookspecs": "core",
     "crossaug.hooks": "core",
     "crossaug.registry": "core",

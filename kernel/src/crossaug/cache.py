@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .forking import renew_after_fork
 from .produced import Produced
 from .timing import timed
 
@@ -59,6 +60,7 @@ _FORMAT = 2
 _models: dict[Hashable, Any] = {}
 _models_lock = threading.Lock()
 _key_locks: dict[Hashable, threading.Lock] = {}
+renew_after_fork(globals(), "_models_lock", "_key_locks")  # a load under way in another thread
 
 
 def cached_model(key: Hashable, loader: Callable[[], Any]) -> Any:

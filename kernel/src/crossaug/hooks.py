@@ -21,6 +21,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .forking import renew_after_fork
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ hookimpl = pluggy.HookimplMarker("crossaug")
 
 _pm: pluggy.PluginManager | None = None
 _lock = threading.Lock()
+renew_after_fork(globals(), "_lock")
 #: hook entry points that failed to load: name -> error text
 load_failures: dict[str, str] = {}
 

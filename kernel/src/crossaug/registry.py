@@ -32,6 +32,7 @@ from importlib import metadata
 from typing import Any
 
 from .errors import ConfigError, PluginLoadError
+from .forking import renew_after_fork
 
 GROUPS: dict[str, str] = {
     "modality": "crossaug.modalities",
@@ -79,6 +80,7 @@ _dist_name = distribution_of
 #: group -> (sys.path fingerprint, [(entry point, distribution name)]) as last read
 _found: dict[str, tuple[tuple[Any, ...], list[tuple[metadata.EntryPoint, str]]]] = {}
 _found_lock = threading.Lock()
+renew_after_fork(globals(), "_found_lock")
 
 
 def _path_stamp() -> tuple[Any, ...]:

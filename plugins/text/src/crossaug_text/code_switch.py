@@ -60,6 +60,7 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
+from crossaug.forking import renew_after_fork
 
 from .language import MIN_CONFIDENCE, language_refusal
 from .protected import overlaps_protected, protected_spans
@@ -71,6 +72,7 @@ _SENTENCE = re.compile(r"[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*|[.!?\
 
 Entry = dict[str, Any]  # {"targets": [...], "concept": str | None}
 _spacy_lock = threading.Lock()
+renew_after_fork(globals(), "_spacy_lock")
 
 
 @cache

@@ -45,6 +45,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
+from crossaug.forking import renew_after_fork
 
 from .language import MIN_CONFIDENCE, language_refusal, spans_of
 from .protected import overlaps_protected
@@ -58,6 +59,7 @@ _PLAIN = re.compile(r"^[a-z ]+$")
 _UNIT = re.compile(r"\S+")
 _UNITS_SPLIT = re.compile(r"(\S+)")
 _spacy_lock = threading.Lock()
+renew_after_fork(globals(), "_spacy_lock")
 
 #: Paper Table 3: recommended (alpha, n_aug) by training-set size.
 RECOMMENDED = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4))

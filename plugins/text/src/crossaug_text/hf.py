@@ -39,10 +39,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crossaug import BadSample, ConfigError, MissingDependency
+from crossaug.forking import renew_after_fork
 
 log = logging.getLogger(__name__)
 INSTALL = "pip install 'crossaug-text[llm]'"
 _lock = threading.Lock()
+renew_after_fork(globals(), "_lock")
 #: stop strings of a causal LM without a chat template: the rewrite is one line
 BASE_LM_STOP = ("\n",)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from crossaug import MissingDependency
+from crossaug.forking import renew_after_fork
 
 from .protected import ProtectedSpan, protected_spans, without_protected
 
@@ -37,6 +38,7 @@ MIN_CONFIDENCE = 0.5
 MIN_WORDS = 3
 
 _lock = threading.Lock()
+renew_after_fork(globals(), "_lock")
 _identifier: Any = None
 
 

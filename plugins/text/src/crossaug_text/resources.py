@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from crossaug import MissingDependency, MissingResource
+from crossaug.forking import renew_after_fork
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ _WORDNET_FILES = ("lexnames", "index.noun", "index.verb", "index.adj", "index.ad
                   "data.noun", "data.verb", "data.adj", "data.adv",
                   "noun.exc", "verb.exc", "adj.exc", "adv.exc", "index.sense")
 _lock = threading.Lock()
+renew_after_fork(globals(), "_lock")
 
 
 def cache_dir() -> Path:
@@ -228,9 +230,8 @@ _readers: weakref.WeakSet[Any] = weakref.WeakSet()
 def _after_fork_in_child() -> None:
     """A forked process (a runner's worker) shares its parent's open files, and with them one file
     offset: a worker's seek moved the parent's and the other workers', so two workers reading WordNet
-    at once read each other's lines (NLTK then finds no synset). Each process opens its own."""
-    global _lock
-    _lock = threading.Lock()  # another thread may have held it at the fork
+    at once read each other's lines (NLTK then finds no synset). Each process opens its own (and
+    gets a new ``_lock``: see :mod:`crossaug.forking`)."""
     for reader in list(_readers):
         _forget_open_files(reader)
 

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Sequence
 
 import numpy as np
+from crossaug.forking import renew_after_fork
 
 _SOX_ENCODING_FLOAT = 3
 _SOX_SUCCESS = 0
@@ -47,6 +48,7 @@ class _Format(ctypes.Structure):  # the leading members of sox_format_t (read on
 _lib: ctypes.CDLL | None = None
 _libc: ctypes.CDLL | None = None
 _lock = threading.Lock()  # libsox keeps global state: one chain at a time per process
+renew_after_fork(globals(), "_lock")
 _tried = False
 
 
