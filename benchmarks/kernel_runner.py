@@ -93,14 +93,12 @@ def machine_ceiling(n: int = 3_000_000) -> float:
 
 
 def clear_text_caches() -> None:
-    """Per-text caches (EDA's language check and protected spans): no configuration inherits another's."""
+    """Per-text caches (EDA's language check, protected spans and words): no configuration inherits another's."""
     try:
-        from crossaug_text.eda import _language_refusal
-        from crossaug_text.language import spans_of
+        from crossaug_text.eda import clear_per_text_caches
     except ImportError:
         return
-    _language_refusal.cache_clear()
-    spans_of.cache_clear()
+    clear_per_text_caches()
 
 
 def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats: int,

@@ -116,12 +116,10 @@ def throughput(n: int, rounds: int = 3) -> None:
         ("random swap", RandomSwap, {"alpha": 0.1}, naw.RandomWordAug(action="swap", aug_p=0.1, aug_min=1)),
         ("random deletion", RandomDeletion, {"p": 0.1}, naw.RandomWordAug(action="delete", aug_p=0.1, aug_min=1)),
     ]
-    from crossaug_text.eda import _language_refusal
-    from crossaug_text.language import spans_of
+    from crossaug_text.eda import clear_per_text_caches
 
     def ours_rate(aug) -> float:
-        _language_refusal.cache_clear()  # every timed sentence pays its language check (and its spans) once
-        spans_of.cache_clear()
+        clear_per_text_caches()  # every timed sentence pays its language check (and its spans) once
         return rate(lambda s: aug.augment(s, rng), samples)
 
     print(f"EDA throughput on {n} sentences (sentences/second; higher is better; ratios ours/nlpaug)")
@@ -161,14 +159,14 @@ def parts(samples, rng, rounds: int = 5) -> None:
         SynonymReplacement,
         _language_refusal,
         apply_to_text,
+        clear_per_text_caches,
     )
     from crossaug_text.language import spans_of
 
     def us(fn) -> float:
         best = float("inf")
         for _ in range(rounds):
-            _language_refusal.cache_clear()
-            spans_of.cache_clear()
+            clear_per_text_caches()
             t = time.perf_counter()
             fn()
             best = min(best, time.perf_counter() - t)
@@ -198,8 +196,7 @@ def end_to_end(n: int) -> None:
     """``crossaug run eda`` (1 worker) against a bare loop over the same augmentation, same run."""
     import crossaug
     from crossaug import Sample, Seeder
-    from crossaug_text.eda import _language_refusal
-    from crossaug_text.language import spans_of
+    from crossaug_text.eda import clear_per_text_caches
 
     sentences = make_sentences(n, seed=2)
     recipe = crossaug.create("recipe", "eda", num_aug=4)
@@ -211,8 +208,7 @@ def end_to_end(n: int) -> None:
         data.write_text("\n".join(sentences) + "\n", encoding="utf-8")
         best = {"bare": 0.0, "run": 0.0}
         for r in range(2):  # interleaved rounds; the best of each is kept
-            _language_refusal.cache_clear()  # neither side inherits the other's per-text caches
-            spans_of.cache_clear()
+            clear_per_text_caches()  # neither side inherits the other's per-text caches
             seeder = Seeder(0)
             t = time.perf_counter()
             for i, text in enumerate(sentences):
@@ -223,8 +219,7 @@ def end_to_end(n: int) -> None:
                     except crossaug.BadSample:
                         pass
             best["bare"] = max(best["bare"], n / (time.perf_counter() - t))
-            _language_refusal.cache_clear()
-            spans_of.cache_clear()
+            clear_per_text_caches()
             t = time.perf_counter()
             crossaug.run(recipe, data, Path(tmp) / f"out{r}", seed=0, batch_size=64, on_error="skip", report=False)
             best["run"] = max(best["run"], n / (time.perf_counter() - t))

@@ -1,13 +1,15 @@
-"""Fast paths of protected spans and EDA random swap give what the plain definitions give."""
+"""Fast paths of protected spans, protected words and EDA random swap give what the plain definitions give."""
 
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import numpy as np
-from crossaug_text.eda import plan_random_swap
-from crossaug_text.protected import PATTERNS, ProtectedSpan, protected_spans
+from crossaug import Sample
+from crossaug_text.eda import EDA, plan_random_swap
+from crossaug_text.protected import PATTERNS, ProtectedSpan, protected_spans, unprotected
 
 ATOMS = ["see", "https://x.org/a", "www.site.com", "a@b.co", "@john_doe", "#deal", "$999", "3.5%", "12:30",
          "`code`", "snake_case", "camelCase", "call()", "a.b.c", "~/p/q", "<b>", "x==y", "a->b", "C++",
@@ -33,6 +35,38 @@ def test_skipping_patterns_that_cannot_match_changes_no_span() -> None:
         if rnd.random() < 0.3:
             text = text.replace(" ", rnd.choice(["", ".", "/", "_"]), 1)
         assert protected_spans(text) == plain_spans(text), text
+
+
+def _texts(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        text = rnd.choice(["", "  ", "\t"]).join(rnd.choice(ATOMS) for _ in range(rnd.randint(1, 10)))
+        out.append(text.replace(" ", rnd.choice(["", ".", "/", "_", "\n", "   "]), 1) if rnd.random() < 0.3 else text)
+    return out
+
+
+def test_unprotected_is_no_overlap_with_any_span_for_words_and_any_sorted_ranges() -> None:
+    rnd = random.Random(1)
+    for text in _texts(3000, 1):
+        spans = protected_spans(text)
+        words = [m.span() for m in re.finditer(r"\S+", text)]
+        ranges = sorted((a, rnd.randint(a, len(text))) for a in (rnd.randint(0, len(text)) for _ in range(6)))
+        for rs in (words, ranges):
+            plain = [not any(a < s.end and s.start < b for s in spans) for a, b in rs]
+            assert unprotected(rs, spans) == plain, (text, rs)
+
+
+def test_eda_protected_words_once_per_text_are_the_per_word_overlaps() -> None:
+    aug = EDA()
+    for text in _texts(1500, 2):
+        if not text.split():
+            continue
+        spans = protected_spans(text)
+        plain = [not any(m.start() < s.end and s.start < m.end() for s in spans) for m in re.finditer(r"\S+", text)]
+        sample = Sample("s", {"text": text})
+        for _ in range(2):  # computed, then remembered for the text
+            assert aug.editable(sample, text) == plain, text
 
 
 def test_random_swap_pairs_are_uniform_and_distinct() -> None:

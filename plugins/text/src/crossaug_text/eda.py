@@ -48,7 +48,7 @@ from crossaug.augmentation import Augmentation
 from crossaug.forking import renew_after_fork
 
 from .language import MIN_CONFIDENCE, language_refusal, spans_of
-from .protected import overlaps_protected
+from .protected import unprotected
 from .stopwords import is_stop_word
 from .tokens import match_case, tokenize
 
@@ -454,6 +454,23 @@ def _pos_spans(text: str, tags: tuple[str, ...], model: str | None) -> tuple[tup
 
 
 @functools.lru_cache(maxsize=1024)
+def _span_flags(text: str) -> tuple[bool, ...] | None:
+    """Per whitespace word of ``text``, whether it overlaps no protected span (``None``: ``text`` has
+    none), once per text: a recipe plans ``num_aug`` edits of each input."""
+    spans = spans_of(text)
+    if not spans:
+        return None
+    return tuple(unprotected((m.span() for m in _UNIT.finditer(text)), spans))
+
+
+def clear_per_text_caches() -> None:
+    """Forget what is computed once per text (language check, protected spans and words, parts of
+    speech), so that the next call on a text pays for it again (benchmarks time first sights)."""
+    for cached in (_language_refusal, spans_of, _span_flags, _pos_spans):
+        cached.cache_clear()
+
+
+@functools.lru_cache(maxsize=1024)
 def _language_refusal(text: str, expected: str | None, min_confidence: float) -> str | None:
     """:func:`language_refusal`, once per text: a recipe augments each input ``num_aug`` times."""
     return language_refusal(text, expected, min_confidence)
@@ -487,11 +504,11 @@ class _EDAOperations(Augmentation):
 
     def _protected_words(self, sample: Sample, text: str) -> list[bool] | None:
         """:meth:`editable`'s flags, or ``None`` when every word is editable."""
-        spans = spans_of(text)
-        if not spans and not self.protect_label and not self.protect_pos:
-            return None
+        flags = _span_flags(text)
+        if not self.protect_label and not self.protect_pos:
+            return None if flags is None else list(flags)
         matches = list(_UNIT.finditer(text))
-        ok = [not overlaps_protected(m.start(), m.end(), spans) for m in matches] if spans else [True] * len(matches)
+        ok = list(flags) if flags is not None else [True] * len(matches)
         if self.protect_label:
             lab = _label_set(sample.label)
             if lab:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 
@@ -101,6 +101,24 @@ def overlaps_protected(start: int, end: int, spans: Sequence[ProtectedSpan]) -> 
         s.start < end and start < s.end for s in spans[:k])
 
 
+def unprotected(ranges: Iterable[tuple[int, int]], spans: Sequence[ProtectedSpan]) -> list[bool]:
+    """For ``[start, end)`` ranges in text order (sorted by start, as words and tokens are), whether
+    each overlaps none of ``spans`` (sorted and non-overlapping, as :func:`protected_spans` gives
+    them): :func:`overlaps_protected` negated per range, in one pass over both.
+
+    Example:
+        >>> unprotected([(0, 3), (4, 13), (14, 17)], protected_spans("Ask @john_doe now"))
+        [True, False, True]
+    """
+    out = []
+    j, n = 0, len(spans)
+    for start, end in ranges:
+        while j < n and spans[j].end <= start:  # spans wholly before this range (and so before the next)
+            j += 1
+        out.append(not (j < n and spans[j].start < end))  # spans[j] is the only one that can overlap it
+    return out
+
+
 def without_protected(text: str, spans: Sequence[ProtectedSpan] | None = None) -> str:
     """``text`` with every protected span blanked to spaces (what language detection reads).
 
@@ -115,4 +133,4 @@ def without_protected(text: str, spans: Sequence[ProtectedSpan] | None = None) -
     return "".join(out)
 
 
-__all__ = ["ProtectedSpan", "PATTERNS", "protected_spans", "overlaps_protected", "without_protected"]
+__all__ = ["ProtectedSpan", "PATTERNS", "protected_spans", "overlaps_protected", "unprotected", "without_protected"]
