@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from crossaug import BadSample, Sample
+from crossaug import BadSample, Sample, Seeder
 from crossaug_text.token_replacement import TokenReplacement, plan_replacements
 
 VOCAB = ["for", "the", "dog", "five", "hundred", "doe", "john", "com", "misal", "deal", "tree"]
@@ -58,3 +58,29 @@ def test_random_mode_does_not_judge_language_by_default_but_can():
     with pytest.raises(BadSample, match="'de'"):
         TokenReplacement(rate=0.5, vocabulary=["tree"], input_language="en").augment(
             Sample("g", {"text": text}), np.random.default_rng(0))
+
+
+def test_an_input_is_tagged_once_for_all_its_outputs(monkeypatch, nlp):
+    """POS mode parses a text with spaCy (about 2 ms a sentence): a recipe making ``n`` outputs of an
+    input parses it once, with the same outputs as parsing it for each."""
+    from crossaug_text import resources, token_replacement
+    from crossaug_text.recipes import TokenReplacementRecipe
+
+    parsed, real_pipeline = [], resources.spacy_pipeline
+
+    def counting(model=None):
+        real = real_pipeline(model)
+        return lambda text: parsed.append(text) or real(text)
+
+    vocab = {"NOUN": ["tree", "house", "river"], "VERB": ["runs", "sings"], "ADJ": ["green", "old"]}
+    texts = ["the old fisherman mended his torn net slowly", "a quick dog runs to the small green house"]
+    samples = [Sample(f"t{i}", {"text": t}) for i, t in enumerate(texts)]
+    recipe = TokenReplacementRecipe(rate=0.5, mode="pos", n=4, vocabulary=vocab)
+    token_replacement._analysed.cache_clear()
+    expected = [[o.fields["text"] for o in g] for g in recipe.process(samples, Seeder(0))]
+    monkeypatch.setattr(resources, "spacy_pipeline", counting)
+    token_replacement._analysed.cache_clear()
+    groups = recipe.process(samples, Seeder(0))
+    assert [[o.fields["text"] for o in g] for g in groups] == expected
+    assert sorted(parsed) == sorted(texts)  # once each, not four times
+    assert len({o for g in expected for o in g}) > 2  # and the outputs still differ

@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Union
 
@@ -31,8 +32,8 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
-from .language import MIN_CONFIDENCE, language_refusal
-from .protected import overlaps_protected, protected_spans
+from .language import MIN_CONFIDENCE, spans_of
+from .protected import unprotected
 from .tokens import match_case, replace_spans, tokenize
 
 Vocabulary = Union[Sequence[str], Mapping[str, Sequence[str]]]
@@ -162,6 +163,27 @@ def build_vocabulary(texts: Iterable[str], mode: str = "random", nlp: Any = None
     return vocab
 
 
+@functools.lru_cache(maxsize=64)
+def _analysed(text: str, mode: str, spacy_model: str | None) -> tuple[
+        tuple[tuple[int, int, str], ...], tuple[str, ...] | None, tuple[bool, ...]]:
+    """A text's tokens (spaCy's in ``pos`` mode, with their tags; else :func:`tokenize`'s) and
+    whether each lies outside every protected span, once per text: a recipe asking ``n`` outputs
+    of an input tags it once, not ``n`` times (spaCy takes about 2 ms per sentence)."""
+    tags: tuple[str, ...] | None = None
+    if mode == "pos":
+        from .eda import _spacy_lock
+        from .resources import spacy_pipeline
+
+        nlp = spacy_pipeline(spacy_model)
+        with _spacy_lock:
+            doc = nlp(text)
+        tokens = tuple((t.idx, t.idx + len(t.text), t.text) for t in doc)
+        tags = tuple(t.pos_ for t in doc)
+    else:
+        tokens = tuple((t.start, t.end, t.text) for t in tokenize(text))
+    return tokens, tags, tuple(unprotected(((a, b) for a, b, _ in tokens), spans_of(text)))
+
+
 class TokenReplacement(Augmentation):
     """Replace a fraction ``rate`` of tokens by random dataset-vocabulary tokens (same POS in ``pos`` mode).
 
@@ -240,26 +262,24 @@ class TokenReplacement(Augmentation):
 
         return spacy_pipeline(self.spacy_model)
 
-    def _tokens(self, text: str) -> tuple[list[tuple[int, int, str]], list[str] | None]:
-        if self.mode == "pos":
-            from .eda import _spacy_lock
-
-            with _spacy_lock:
-                doc = self._nlp()(text)
-            return [(t.idx, t.idx + len(t.text), t.text) for t in doc], [t.pos_ for t in doc]
-        return [(t.start, t.end, t.text) for t in tokenize(text)], None
+    def _tokens(self, text: str) -> tuple[tuple[tuple[int, int, str], ...], tuple[str, ...] | None, tuple[bool, ...]]:
+        """``(start, end, text)`` of each token, their POS tags (``pos`` mode) and whether each lies
+        outside every protected span; computed once per text (see :func:`_analysed`)."""
+        return _analysed(text, self.mode, self.spacy_model)
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         if self.vocabulary is None:
             raise ConfigError(f"{self.name} has no vocabulary: pass vocabulary=[...] or call fit(samples) "
                               f"(the 'token-replacement' recipe builds it from the dataset)")
         text = sample[self.field]
-        reason = language_refusal(text, self._language(), self.min_language_confidence)
-        if reason:
-            raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
-        spans, tags = self._tokens(text)
-        guard = protected_spans(text)
-        editable = [not overlaps_protected(a, b, guard) for a, b, _ in spans]
+        language = self._language()
+        if language is not None:
+            from .eda import _language_refusal  # once per text, shared with EDA
+
+            reason = _language_refusal(text, language, self.min_language_confidence)
+            if reason:
+                raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        spans, tags, editable = self._tokens(text)
         plan = plan_replacements([s[2] for s in spans], self.rate, self.vocabulary, rng, tags, editable)
         return {"replacements": [[spans[i][0], spans[i][1], spans[i][2], new, tags[i] if tags else None]
                                  for i, new in plan]}
