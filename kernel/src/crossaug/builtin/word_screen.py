@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import ClassVar
 
@@ -77,16 +77,35 @@ def introduced_blocked_words(parent: str, candidate: str, langs: Sequence[str] =
         langs: languages whose lists apply (a code-switched sentence needs both).
         extra: more words or phrases to screen (user additions).
     """
+    screen = (tuple(langs), tuple(extra))
+    if not _screen(*screen)[0]:
+        return []
+    new = _phrases_in(candidate, screen) - _phrases_in(parent, screen)
+    return sorted(" ".join(p) for p in new)
+
+
+def _phrases_in(text: str, screen: tuple[tuple[str, ...], tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
+    """The screened phrases in ``text`` (remembered for short texts: words and sentences recur)."""
+    return _found_in(text, screen) if len(text) <= 1000 else _found_in.__wrapped__(text, screen)
+
+
+@lru_cache(maxsize=64)
+def _screen(langs: tuple[str, ...], extra: tuple[str, ...]) -> tuple[frozenset[tuple[str, ...]], int]:
+    """The phrases screened for ``langs`` and ``extra``, and the longest one's length in words, once
+    per screen (a code-switcher screens every option of every word it may switch)."""
     phrases: set[tuple[str, ...]] = set()
     for lang in langs:
         phrases |= blocked_phrases(lang)
     phrases |= {tuple(words(e)) for e in extra if words(e)}
-    if not phrases:
-        return []
-    longest = max(len(p) for p in phrases)
-    frozen = frozenset(phrases)
-    new = _found(words(candidate), frozen, longest) - _found(words(parent), frozen, longest)
-    return sorted(" ".join(p) for p in new)
+    return frozenset(phrases), max((len(p) for p in phrases), default=0)
+
+
+@lru_cache(maxsize=4096)
+def _found_in(text: str, screen: tuple[tuple[str, ...], tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
+    """The screened phrases in ``text``, once per short text and screen (a parent is compared with each
+    of its candidates, a code-switcher screens the same target words again and again)."""
+    phrases, longest = _screen(*screen)
+    return frozenset(_found(words(text), phrases, longest))
 
 
 class WordScreen(Filter):

@@ -48,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -62,7 +63,7 @@ from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 from crossaug.forking import renew_after_fork
 
-from .language import MIN_CONFIDENCE, language_refusal
+from .language import MIN_CONFIDENCE
 from .protected import overlaps_protected, protected_spans
 from .senses import METHODS, choose_sense, synset_pos, wordnet_pos
 from .tokens import Token, match_case, replace_spans, tokenize
@@ -174,6 +175,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@functools.lru_cache(maxsize=64)
+def _pos_tags(text: str, spacy_model: str | None) -> tuple[tuple[int, int, str], ...]:
+    """``(start, end, universal POS)`` of each spaCy token of ``text``, once per text: a recipe
+    making ``n`` switches of an input tags it once (spaCy takes about 2 ms a sentence)."""
+    from .resources import spacy_pipeline
+
+    nlp = spacy_pipeline(spacy_model)
+    with _spacy_lock:  # one pipeline object shared by the threads
+        doc = nlp(text)
+    return tuple((t.idx, t.idx + len(t.text), t.pos_) for t in doc)
+
+
 class CodeSwitch(Augmentation):
     """Replace words, phrases or sentences by their translation from a bilingual lexicon / culture graph.
 
@@ -264,6 +277,7 @@ class CodeSwitch(Augmentation):
         self._lex: dict[str, Entry] | None = None
         self._senses: dict[str, list[str]] | None = None
         self._graph: Any = None
+        self._max_len = 1  # words in the lexicon's longest key, set with _lex
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -320,6 +334,7 @@ class CodeSwitch(Augmentation):
                 have = senses.setdefault(str(entry["concept"]), [])
                 have.extend(t for t in entry["targets"] if t not in have)
         self._senses = {k: list(v) for k, v in senses.items() if v}
+        self._max_len = max((k.count(" ") + 1 for k in lex), default=1)
         self._lex = lex
         return lex
 
@@ -360,13 +375,8 @@ class CodeSwitch(Augmentation):
 
         return introduced_blocked_words(parent, candidate, langs=self.screen_langs, extra=self._blocked_extra())
 
-    def _tags(self, text: str) -> list[tuple[int, int, str]]:
-        from .resources import spacy_pipeline
-
-        nlp = spacy_pipeline(self.spacy_model)
-        with _spacy_lock:  # one pipeline object shared by the threads
-            doc = nlp(text)
-        return [(t.idx, t.idx + len(t.text), t.pos_) for t in doc]
+    def _tags(self, text: str) -> tuple[tuple[int, int, str], ...]:
+        return _pos_tags(text, self.spacy_model)
 
     def _word_entry(self, word: str, entry: Entry, upos: str | None, context: str) -> Entry | None:
         """The entry to use for single word ``word`` tagged ``upos`` in ``context``; ``None``: don't switch."""
@@ -401,11 +411,14 @@ class CodeSwitch(Augmentation):
     # -- augmentation -------------------------------------------------------------
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
-        reason = language_refusal(text, self.input_language, self.min_language_confidence)
-        if reason:
-            raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        if self.input_language is not None:
+            from .eda import _language_refusal  # once per text, shared with EDA
+
+            reason = _language_refusal(text, self.input_language, self.min_language_confidence)
+            if reason:
+                raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
         lex = self.resolved_lexicon()
-        max_len = max((k.count(" ") + 1 for k in lex), default=1)
+        max_len = self._max_len  # the lexicon's longest key, counted once
         tokens = tokenize(text)
         guard = protected_spans(text)
         matches = [(a, b, ent) for a, b, ent in (find_matches(tokens, lex, max_len, self._lemma()) if lex else [])

@@ -453,7 +453,7 @@ def _pos_spans(text: str, tags: tuple[str, ...], model: str | None) -> tuple[tup
     return tuple((t.idx, t.idx + len(t.text)) for t in doc if t.pos_ in tags)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _span_flags(text: str) -> tuple[bool, ...] | None:
     """Per whitespace word of ``text``, whether it overlaps no protected span (``None``: ``text`` has
     none), once per text: a recipe plans ``num_aug`` edits of each input."""

@@ -120,9 +120,28 @@ def _lexname_pos(name: str) -> int:
     return {"noun": 1, "verb": 2, "adj": 3, "adv": 4}[name.split(".")[0]]
 
 
+#: resolved WordNet directories by what resolving reads (CROSSAUG_WORDNET_DIR, the cache directory,
+#: nltk.data.path): resolving stats a dozen files, and every request for a WordNet reader asks
+_wordnet_dirs: dict[tuple[Any, ...], Path] = {}
+
+
 def wordnet_dir() -> Path:
-    """The directory of a usable WordNet 3.0 in NLTK layout (see the module docstring)."""
+    """The directory of a usable WordNet 3.0 in NLTK layout (see the module docstring), resolved once
+    per value of ``CROSSAUG_WORDNET_DIR``, ``CROSSAUG_TEXT_CACHE`` and NLTK's search path."""
     env = os.environ.get("CROSSAUG_WORDNET_DIR")
+    try:
+        import nltk
+
+        key: tuple[Any, ...] = (env, os.environ.get("CROSSAUG_TEXT_CACHE"), *map(str, nltk.data.path))
+    except ImportError:  # pragma: no cover - nltk is a base dependency
+        key = (env, os.environ.get("CROSSAUG_TEXT_CACHE"))
+    found = _wordnet_dirs.get(key)
+    if found is None:
+        found = _wordnet_dirs[key] = _resolve_wordnet_dir(env)
+    return found
+
+
+def _resolve_wordnet_dir(env: str | None) -> Path:
     if env:
         p = Path(env)
         if _is_wordnet_dir(p):

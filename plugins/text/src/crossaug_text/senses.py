@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -57,11 +58,14 @@ def _content(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower().replace("_", " ")) if not is_stop_word(w) and len(w) > 1}
 
 
-def _signature(syn: Any) -> set[str]:
+@functools.lru_cache(maxsize=16384)
+def _signature(syn: Any) -> frozenset[str]:
+    """The content words of a synset's gloss, examples, lemmas and hypernyms' glosses and lemmas, once
+    per synset (NLTK synsets hash and compare by name, whichever thread's reader made them)."""
     words = _content(syn.definition() + " " + " ".join(syn.examples()) + " " + " ".join(syn.lemma_names()))
     for h in syn.hypernyms():
         words |= _content(h.definition() + " " + " ".join(h.lemma_names()))
-    return words
+    return frozenset(words)
 
 
 def candidate_senses(wn: Any, word: str, pos: str) -> list[Any]:
