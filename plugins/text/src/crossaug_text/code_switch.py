@@ -63,7 +63,7 @@ from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 from crossaug.forking import renew_after_fork
 
-from .language import MIN_CONFIDENCE
+from .language import MIN_CONFIDENCE, refusal_once
 from .protected import overlaps_protected, protected_spans
 from .senses import METHODS, choose_sense, synset_pos, wordnet_pos
 from .tokens import Token, match_case, replace_spans, tokenize
@@ -412,9 +412,7 @@ class CodeSwitch(Augmentation):
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
         if self.input_language is not None:
-            from .eda import _language_refusal  # once per text, shared with EDA
-
-            reason = _language_refusal(text, self.input_language, self.min_language_confidence)
+            reason = refusal_once(text, self.input_language, self.min_language_confidence)
             if reason:
                 raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
         lex = self.resolved_lexicon()

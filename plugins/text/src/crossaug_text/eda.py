@@ -47,7 +47,7 @@ from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 from crossaug.forking import renew_after_fork
 
-from .language import MIN_CONFIDENCE, language_refusal, spans_of
+from .language import MIN_CONFIDENCE, refusal_once, spans_of
 from .protected import unprotected
 from .stopwords import is_stop_word
 from .tokens import match_case, tokenize
@@ -470,10 +470,7 @@ def clear_per_text_caches() -> None:
         cached.cache_clear()
 
 
-@functools.lru_cache(maxsize=1024)
-def _language_refusal(text: str, expected: str | None, min_confidence: float) -> str | None:
-    """:func:`language_refusal`, once per text: a recipe augments each input ``num_aug`` times."""
-    return language_refusal(text, expected, min_confidence)
+_language_refusal = refusal_once  # once per text: a recipe augments each input ``num_aug`` times
 
 
 class _EDAOperations(Augmentation):

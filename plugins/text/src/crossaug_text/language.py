@@ -268,4 +268,16 @@ def language_refusal(text: str, expected: str | None, min_confidence: float = MI
             f"used are {expected!r}-only (pass input_language=None to skip this check)")
 
 
-__all__ = ["detect_language", "language_refusal", "spans_of", "MIN_CONFIDENCE", "MIN_WORDS"]
+@functools.lru_cache(maxsize=1024)
+def refusal_once(text: str, expected: str | None, min_confidence: float = MIN_CONFIDENCE) -> str | None:
+    """:func:`language_refusal`, remembered per text: a recipe asks it for each of an input's
+    outputs, and EDA, token replacement and code-switching share the answer.
+
+    Example:
+        >>> refusal_once("The cat sits on the mat.", "en") is None
+        True
+    """
+    return language_refusal(text, expected, min_confidence)
+
+
+__all__ = ["detect_language", "language_refusal", "refusal_once", "spans_of", "MIN_CONFIDENCE", "MIN_WORDS"]

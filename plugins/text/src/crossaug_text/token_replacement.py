@@ -32,7 +32,7 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
-from .language import MIN_CONFIDENCE, spans_of
+from .language import MIN_CONFIDENCE, refusal_once, spans_of
 from .protected import unprotected
 from .tokens import match_case, replace_spans, tokenize
 
@@ -274,9 +274,7 @@ class TokenReplacement(Augmentation):
         text = sample[self.field]
         language = self._language()
         if language is not None:
-            from .eda import _language_refusal  # once per text, shared with EDA
-
-            reason = _language_refusal(text, language, self.min_language_confidence)
+            reason = refusal_once(text, language, self.min_language_confidence)
             if reason:
                 raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
         spans, tags, editable = self._tokens(text)
