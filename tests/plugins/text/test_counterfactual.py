@@ -197,3 +197,44 @@ def test_token_classification_ner_backend(tmp_path):
             rep = rep[0].lower() + rep[1:]
         assert w["label"] in ("PER", "LOC")
         assert rep in aug.entities[w["label"]] or w["replacement"] in aug.entities[w["label"]]
+
+
+def test_the_ner_finds_the_same_entities_without_the_components_it_does_not_read():
+    """The offline pipeline's NER has its own embedding: skipping tok2vec, tagger and attribute
+    ruler (about half of a parse) must leave every entity as the whole pipeline finds it."""
+    import spacy
+    from crossaug_text.counterfactual import unused_by_ner
+    from crossaug_text.resources import spacy_pipeline_name
+
+    nlp = spacy_ner()
+    assert {"tok2vec", "tagger"} <= set(nlp.disabled) and nlp.pipe_names == ["ner"] and unused_by_ner(nlp) == []
+    whole = spacy.load(spacy_pipeline_name(None), exclude=["parser", "lemmatizer"])
+    texts = NEWS + ["Taylor Swift sang at Madison Square Garden on Friday for $2 million.",
+                    "the Red Cross and the World Health Organization sent 300 doctors to Haiti in 2010.",
+                    "On 4 July 1776, in Philadelphia, the Continental Congress adopted the Declaration."]
+    for text in texts:
+        assert [(e.start_char, e.end_char, e.label_) for e in nlp(text).ents] == \
+            [(e.start_char, e.end_char, e.label_) for e in whole(text).ents], text
+    ruled = spacy.blank("en")  # an entity ruler may read what the other components set: nothing is skipped
+    ruled.add_pipe("entity_ruler")
+    ruled.add_pipe("ner")
+    assert unused_by_ner(ruled) == []
+
+
+def test_an_input_is_parsed_once_for_all_its_outputs(monkeypatch):
+    from crossaug_text import counterfactual
+
+    parsed, real = [], counterfactual.spacy_ner
+
+    def counting(name=None):
+        nlp = real(name)
+        return lambda text: parsed.append(text) or nlp(text)
+
+    recipe = CounterfactualTextRecipe(n=3, verify_type=False)
+    samples = news_samples()[:4]
+    counterfactual._entities.cache_clear()
+    expected = [[o.fields["text"] for o in g] for g in recipe.process(samples, Seeder(0))]
+    monkeypatch.setattr(counterfactual, "spacy_ner", counting)
+    counterfactual._entities.cache_clear()
+    assert [[o.fields["text"] for o in g] for g in recipe.process(samples, Seeder(0))] == expected
+    assert sorted(parsed) == sorted(s["text"] for s in samples)  # once each (was twice per output)
