@@ -161,3 +161,21 @@ def test_batch_rewrite_refuses_a_prompt_it_would_cut(tiny_gpt2):
         aug.rewrite([long], [0], ids=["caption-7"])
     assert err.value.sample_id == "caption-7"
     assert len(aug.rewrite(["a cat sits"], [0])) == 1  # short prompts still run
+
+
+def test_a_client_named_by_path_is_found_without_reading_every_package_each_call(monkeypatch):
+    """Reading the clients' entry points parses every installed distribution (about 10 ms); a
+    rewrite asks for its client per output. They are read once (again only for an unknown name)."""
+    from crossaug_text import llm_clients
+
+    reads = []
+    real = llm_clients.metadata.entry_points
+    monkeypatch.setattr(llm_clients.metadata, "entry_points",  # the module's own: count its group's reads
+                        lambda **kw: (kw.get("group") == llm_clients.GROUP and reads.append(kw)) or real(**kw))
+    monkeypatch.setattr(llm_clients, "_entry_points", (None, {}))
+    for _ in range(5):
+        assert llm_clients.get_client("json:dumps") is __import__("json").dumps
+    assert len(reads) == 1
+    with pytest.raises(ConfigError, match="unknown LLM client 'nope'"):
+        llm_clients.get_client("nope")
+    assert len(reads) == 2  # read again before saying a name is unknown

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any, Protocol
@@ -70,13 +71,29 @@ def _from_hook(name: str) -> Any:
     return pm.hook.crossaug_text_llm_client(name=name)
 
 
+#: the clients' entry points by name, read for ``sys.path`` as it was (reading them parses every
+#: installed distribution's metadata, about 10 ms, and rewriting asks for its client per output)
+_entry_points: tuple[tuple[str, ...] | None, dict[str, metadata.EntryPoint]] = (None, {})
+
+
+def _client_entry_points(refresh: bool = False) -> dict[str, metadata.EntryPoint]:
+    global _entry_points
+    path = tuple(sys.path)
+    if refresh or _entry_points[0] != path:
+        found: dict[str, metadata.EntryPoint] = {}
+        for ep in metadata.entry_points(group=GROUP):
+            found.setdefault(ep.name, ep)  # the first of a name, as a scan would return
+        _entry_points = (path, found)
+    return _entry_points[1]
+
+
 def get_client(name: str) -> Callable[..., list[str]]:
     """The client registered as ``name`` (see the module docstring for the search order)."""
     if name in _CLIENTS:
         return _CLIENTS[name]
-    for ep in metadata.entry_points(group=GROUP):
-        if ep.name == name:
-            return ep.load()
+    ep = _client_entry_points().get(name)
+    if ep is not None:
+        return ep.load()
     found = _from_hook(name)
     if found is not None:
         return found
@@ -86,7 +103,10 @@ def get_client(name: str) -> Callable[..., list[str]]:
             return getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"LLM client {name!r} cannot be imported: {exc}") from None
-    known = sorted(set(_CLIENTS) | {ep.name for ep in metadata.entry_points(group=GROUP)})
+    ep = _client_entry_points(refresh=True).get(name)  # installed since they were read?
+    if ep is not None:
+        return ep.load()
+    known = sorted(set(_CLIENTS) | set(_client_entry_points()))
     raise ConfigError(f"unknown LLM client {name!r}; registered: {', '.join(known) or '(none)'}; "
                       f"register one with crossaug_text.llm_clients.register_client")
 
