@@ -24,9 +24,57 @@ from ..sample import Sample
 
 
 def levenshtein(a: Sequence[object], b: Sequence[object]) -> int:
-    """Minimum number of insertions, deletions and substitutions turning ``a`` into ``b``."""
+    """Minimum number of insertions, deletions and substitutions turning ``a`` into ``b`` (items
+    compared with ``==``; hashable items take a bit-parallel way, one step per item of the shorter).
+
+    The common prefix and suffix are set aside first (they cost nothing), then the rest is
+    computed by Myers' bit-vector algorithm in Hyyrö's formulation (one Python integer as the
+    column of the dynamic-programming table): the same integer as the table itself.
+    """
+    start, end_a, end_b = 0, len(a), len(b)
+    while start < end_a and start < end_b and a[start] == b[start]:
+        start += 1
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    a, b = a[start:end_a], b[start:end_b]
     if len(a) < len(b):
         a, b = b, a
+    if not b:
+        return len(a)
+    try:
+        return _bit_parallel(a, b)
+    except TypeError:  # an unhashable item: the table, row by row
+        return _table(a, b)
+
+
+def _bit_parallel(a: Sequence[object], b: Sequence[object]) -> int:
+    """Levenshtein distance of non-empty ``a`` and ``b`` by Myers (1999) / Hyyrö (2003): bit ``i`` of
+    ``vp``/``vn`` says the table's column goes up/down by one at row ``i`` of ``a``."""
+    match: dict[object, int] = {}
+    for i, x in enumerate(a):
+        match[x] = match.get(x, 0) | (1 << i)
+    m = len(a)
+    mask, last = (1 << m) - 1, 1 << (m - 1)
+    vp, vn, dist = mask, 0, m
+    for y in b:
+        eq = match.get(y, 0)
+        xv = eq | vn
+        xh = (((eq & vp) + vp) ^ vp) | eq
+        hp = vn | ~(xh | vp)
+        hn = vp & xh
+        if hp & last:
+            dist += 1
+        elif hn & last:
+            dist -= 1
+        hp = (hp << 1) | 1
+        hn <<= 1
+        vp = (hn | ~(xv | hp)) & mask
+        vn = hp & xv
+    return dist
+
+
+def _table(a: Sequence[object], b: Sequence[object]) -> int:
     prev = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
         cur = [i]
@@ -46,15 +94,19 @@ def normalise_text(text: str) -> str:
 def normalised_edit_distance(reference: str, hypothesis: str, unit: str = "word",
                              normalise: bool = True) -> float:
     """Edit distance divided by the reference length (in words or characters)."""
-    if normalise:
-        reference, hypothesis = normalise_text(reference), normalise_text(hypothesis)
-    if unit == "word":
-        ref, hyp = reference.split(), hypothesis.split()
-    elif unit == "char":
-        ref, hyp = list(reference), list(hypothesis)
-    else:
-        raise ConfigError(f"unit must be 'word' or 'char', got {unit!r}")
+    ref, hyp = _units(reference, unit, normalise), _units(hypothesis, unit, normalise)
     return levenshtein(ref, hyp) / max(1, len(ref))
+
+
+def _units(text: str, unit: str, normalise: bool) -> Sequence[str]:
+    """What :func:`normalised_edit_distance` compares: the (normalised) text's words or characters."""
+    if normalise:
+        text = normalise_text(text)
+    if unit == "word":
+        return text.split()
+    if unit == "char":
+        return text
+    raise ConfigError(f"unit must be 'word' or 'char', got {unit!r}")
 
 
 class EditDistance(Filter):
@@ -85,8 +137,17 @@ class EditDistance(Filter):
         self.normalise = normalise
 
     def score_batch(self, candidates: Sequence[Sample], parents: Sequence[Sample]) -> list[float]:
-        return [normalised_edit_distance(p[self.field], c.get(self.field) or "", self.unit, self.normalise)
-                for c, p in zip(candidates, parents)]
+        """:func:`normalised_edit_distance` of each candidate to its parent (a parent, shared by its
+        candidates, normalised once)."""
+        refs: dict[str, Sequence[str]] = {}
+        out = []
+        for c, p in zip(candidates, parents):
+            text = p[self.field]
+            ref = refs.get(text)
+            if ref is None:
+                ref = refs[text] = _units(text, self.unit, self.normalise)
+            out.append(levenshtein(ref, _units(c.get(self.field) or "", self.unit, self.normalise)) / max(1, len(ref)))
+        return out
 
     def passes(self, score: float) -> bool:
         return self.min_distance <= score <= self.threshold
