@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -30,6 +31,7 @@ _ROWS = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 OPS = ("substitute", "delete", "insert", "swap")
 
 
+@functools.lru_cache(maxsize=1024)
 def keyboard_neighbours(ch: str) -> str:
     """Letters next to ``ch`` on a QWERTY keyboard (``""`` for non-letters)."""
     low = ch.lower()
@@ -83,6 +85,12 @@ def _apply_apart(text: str, edits: Sequence[Sequence[Any]]) -> str:
     return "".join(reversed(out))
 
 
+@functools.lru_cache(maxsize=64)
+def _letters(text: str) -> tuple[int, ...]:
+    """Positions of the letters of ``text``, once per text (a recipe makes ``n`` outputs of it)."""
+    return tuple(i for i, ch in enumerate(text) if ch.isalpha())
+
+
 class Typo(Augmentation):
     """Random keyboard typos.
 
@@ -108,11 +116,12 @@ class Typo(Augmentation):
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
         edits: list[list[Any]] = []
-        letters = [i for i, ch in enumerate(text) if ch.isalpha()]
+        letters = _letters(text)
         hits = rng.random(len(letters)) < self.rate
         taken: set[int] = set()
-        for i, hit in zip(letters, hits):
-            if not hit or i in taken or i + 1 in taken:
+        for k in np.flatnonzero(hits).tolist():  # the letters drawn (the others draw nothing more)
+            i = letters[k]
+            if i in taken or i + 1 in taken:
                 continue
             op = self.ops[int(rng.integers(len(self.ops)))]
             ch = ""
