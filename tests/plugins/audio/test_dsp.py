@@ -108,3 +108,26 @@ def test_zero_shifts_are_identity():
     assert np.array_equal(pitch_shift(x, 16000, 0.0), x)
     assert np.array_equal(time_stretch(x, 16000, 1.0), x)
     assert np.array_equal(change_speed(x, 1.0), x)
+
+
+def test_resampling_with_the_filter_designed_once_is_scipys_own_resampling() -> None:
+    """The Kaiser low-pass filter is designed once per ratio (three quarters of a speed change's
+    time); every output must stay the samples ``resample_poly`` itself gives."""
+    import random
+    from fractions import Fraction
+
+    from crossaug_audio.dsp.resample import resample, resample_by_factor
+    from scipy.signal import resample_poly
+
+    rnd, rng = random.Random(0), np.random.default_rng(0)
+    for k in range(60):
+        x = rng.standard_normal((rnd.randint(1, 20000),) + (() if k % 3 else (2,))).astype(np.float32)
+        factor = rnd.choice([0.5, 0.9, 1.0, 1.1, 1.25, 2.0, rnd.uniform(0.5, 2.0)])
+        frac = Fraction(factor).limit_denominator(1000)
+        for _ in range(2):  # designed, then reused
+            assert np.array_equal(resample_by_factor(x, factor),
+                                  resample_poly(x, frac.denominator, frac.numerator, axis=0).astype(np.float32))
+        rate_in, rate_out = rnd.choice([(8000, 16000), (22050, 16000), (44100, 48000), (48000, 16000)])
+        g = np.gcd(rate_in, rate_out)
+        assert np.array_equal(resample(x, rate_in, rate_out),
+                              resample_poly(x, rate_out // g, rate_in // g, axis=0).astype(np.float32))
