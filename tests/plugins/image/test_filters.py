@@ -144,3 +144,43 @@ def test_clip_score_nan_is_an_error_of_that_candidate(clip_dir, tiny):
     with pytest.raises(BadSample, match="NaN or infinite similarity") as info:
         f.score_batch(cand, cand)
     assert info.value.sample_id == "c0"
+
+
+def _plain_lab(img):
+    """CIELAB from the per-pixel formulas (sRGB -> linear light -> XYZ D65 -> L*a*b*)."""
+    rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    m = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+                  [0.0193339, 0.1191920, 0.9503041]])
+    xyz = lin @ m.T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def test_scores_from_the_level_table_equal_the_per_pixel_formulas():
+    """sRGB -> linear light is read from a table of the 256 levels (a third of a score's time):
+    every score must stay what the per-pixel formulas give, bit for bit."""
+    rng = np.random.default_rng(0)
+    every = np.stack(np.meshgrid(np.arange(256), np.arange(256), np.arange(0, 256, 51), indexing="ij"), -1)
+    images = [Image.fromarray(every.reshape(256, -1, 3).astype(np.uint8))]
+    for _ in range(20):
+        a = rng.integers(0, 256, (int(rng.integers(1, 60)), int(rng.integers(1, 60)), 3), dtype=np.uint8)
+        images += [Image.fromarray(a), Image.fromarray(a).convert("RGBA"), Image.fromarray(a).convert("P")]
+    for img in images:
+        lab = _plain_lab(img)
+        assert np.array_equal(to_lab(img), lab)
+        ab = lab[..., 1:].reshape(-1, 2)
+        c, tint = np.hypot(ab[:, 0], ab[:, 1]), float(np.hypot(*ab.mean(axis=0)))
+        assert colour_score(img) == (max(float(c.mean()) - tint, 0.0) + max(tint - 40.0, 0.0)) / 100.0
+        total = float(c.sum())
+        assert hue_concentration(img) == (1.0 if total < 1e-9 else float(np.hypot(*ab.sum(axis=0)) / total))
+        rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
+        assert chroma(img) == float((rgb.max(axis=2) - rgb.min(axis=2)).mean() / 255.0)
+
+
+def test_the_grayscale_filter_scores_a_shared_image_once():
+    img, grey = Image.new("RGB", (8, 8), (200, 30, 30)), Image.new("RGB", (8, 8), (90, 90, 90))
+    parents = [Sample("p", {"image": img, "text": "t"})] * 4
+    cands = [Sample(f"p~{i}", {"image": img if i < 3 else grey, "text": f"t{i}"}) for i in range(4)]
+    f = create("filter", "image.grayscale")
+    assert f.score_batch(cands, parents) == [colour_score(img)] * 3 + [colour_score(grey)]

@@ -128,3 +128,19 @@ def test_resample_gives_up_after_max_retries():
 
     out = ResampleGrayscale(AlwaysGrey(), max_retries=2).transform_batch(_texts()[:1], [3])[0]
     assert out.info["retries"] == 2 and out.info["grayscale"] is True
+
+
+def test_resample_scores_each_drawn_image_once(monkeypatch):
+    """Scoring a 512x512 image takes about 20 ms: the images kept from an earlier attempt were scored
+    again on every retry and once more at the end (3 draws scored 6 times here)."""
+    from crossaug_image.text_to_image import resample
+
+    scored = []
+    real = resample.monochrome_score
+    monkeypatch.setattr(resample, "monochrome_score", lambda img, method="tint": scored.append(id(img)) or
+                        real(img, method))
+    inner = _StripedOrGrey()
+    out = ResampleGrayscale(inner, threshold=0.02, max_retries=3).transform_batch(_texts(), [4, 7])
+    drawn = sum(len(c) for c in inner.calls)
+    assert drawn == 2 + out[0].info["retries"] > 2 and len(scored) == drawn  # the grey one was redrawn
+    assert out[1].info["retries"] == 0 and out[1].info["grayscale"] is False

@@ -41,27 +41,44 @@ _RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
+_UNIT = np.arange(256, dtype=np.float64) / 255.0
+#: sRGB -> linear light of each 8-bit level (the per-pixel formula, computed for the 256 levels once)
+_LINEAR = np.where(_UNIT <= 0.04045, _UNIT / 12.92, ((_UNIT + 0.055) / 1.055) ** 2.4)
+
+
+def _lab_f(img: Any) -> np.ndarray:
+    """CIELAB's ``f(X/Xn), f(Y/Yn), f(Z/Zn)`` per pixel, ``(H, W, 3)``."""
+    rgb = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))  # uint8: 256 levels per channel
+    xyz = _LINEAR[rgb] @ _RGB_TO_XYZ.T / _WHITE
+    eps, kappa = 216 / 24389, 24389 / 27
+    return np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
+
+
 def to_lab(img: Any) -> np.ndarray:
     """CIELAB ``(H, W, 3)`` of an image (sRGB, D65)."""
-    rgb = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
-    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    xyz = lin @ _RGB_TO_XYZ.T / _WHITE
-    eps, kappa = 216 / 24389, 24389 / 27
-    f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
+    f = _lab_f(img)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def _ab(img: Any) -> np.ndarray:
+    """CIELAB ``(a, b)`` of every pixel, ``(H * W, 2)``: :func:`to_lab` without the lightness."""
+    f = _lab_f(img)
+    return np.stack([500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1).reshape(-1, 2)
 
 
 def chroma(img: Any) -> float:
     """Mean channel spread ``max(R, G, B) - min(R, G, B)`` in ``[0, 1]`` (``L`` images score 0)."""
     if img.mode == "L":
         return 0.0
-    arr = np.asarray(img.convert("RGB"), dtype=np.int16)
-    return float((arr.max(axis=2) - arr.min(axis=2)).mean() / 255.0)
+    arr = np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+    r, g, b = arr[..., 0], arr[..., 1], arr[..., 2]
+    spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)  # uint8: max >= min
+    return float(spread.mean() / 255.0)
 
 
 def hue_concentration(img: Any) -> float:
     """Chroma-weighted mean resultant length of the hue, in ``[0, 1]`` (1: a single hue; grey: 1)."""
-    ab = to_lab(img)[..., 1:].reshape(-1, 2)
+    ab = _ab(img)
     total = float(np.hypot(ab[:, 0], ab[:, 1]).sum())
     return 1.0 if total < 1e-9 else float(np.hypot(*ab.sum(axis=0)) / total)
 
@@ -74,7 +91,7 @@ def colour_score(img: Any, max_tint: float = MAX_TINT) -> float:
     """Colour beyond one muted tint (see the module docstring); 0 for grey and tinted monochrome."""
     if img.mode in ("L", "1", "I", "F"):
         return 0.0
-    ab = to_lab(img)[..., 1:].reshape(-1, 2)
+    ab = _ab(img)
     c = np.hypot(ab[:, 0], ab[:, 1])
     mean_tint = float(np.hypot(*ab.mean(axis=0)))
     off_tint = max(float(c.mean()) - mean_tint, 0.0)
@@ -123,7 +140,16 @@ class Grayscale(Filter):
         self.method = method
 
     def score_batch(self, candidates: Sequence[Sample], parents: Sequence[Sample]) -> list[float]:
-        return [monochrome_score(c[self.field], self.method) for c in candidates]
+        """Each candidate's score; an image shared by several candidates (a text-only augmentation
+        keeps the input's) is scored once."""
+        scores: dict[int, float] = {}
+        out = []
+        for c in candidates:
+            img = c[self.field]
+            if id(img) not in scores:  # the candidates hold their images for the whole call
+                scores[id(img)] = monochrome_score(img, self.method)
+            out.append(scores[id(img)])
+        return out
 
     def passes(self, score: float) -> bool:
         return score >= self.threshold

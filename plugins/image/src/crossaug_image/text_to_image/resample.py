@@ -74,19 +74,20 @@ class ResampleGrayscale(WrapsTransform, Transform):
             return (r.payload, dict(r.info)) if isinstance(r, Produced) else (r, {})
 
         results = [unpack(r) for r in self.transform.transform_batch(samples, seeds)]
+        scores = [monochrome_score(img, self.method) for img, _ in results]  # each image scored once
         tried: list[list[int]] = [[] for _ in samples]
         for attempt in range(1, self.max_retries + 1):
-            grey = [i for i, (img, _) in enumerate(results) if monochrome_score(img, self.method) < self.threshold]
+            grey = [i for i, c in enumerate(scores) if c < self.threshold]
             if not grey:
                 break
             new_seeds = [retry_seed(seeds[i], attempt) for i in grey]
             redo = self.transform.transform_batch([samples[i] for i in grey], new_seeds)
             for i, s, r in zip(grey, new_seeds, redo):
                 results[i] = unpack(r)
+                scores[i] = monochrome_score(results[i][0], self.method)
                 tried[i].append(s)
         out = []
-        for (img, info), retries in zip(results, tried):
-            c = monochrome_score(img, self.method)
+        for (img, info), retries, c in zip(results, tried, scores):
             info.update(colour_score=round(c, 4), grayscale=bool(c < self.threshold), retries=len(retries))
             if retries:
                 info["retry_seeds"] = retries
