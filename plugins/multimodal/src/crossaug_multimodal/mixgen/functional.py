@@ -74,9 +74,22 @@ def mix_images(a: Any, b: Any, lam: float = PAPER_LAMBDA) -> Any:
     Works on numpy arrays and on torch tensors of the same shape.
     """
     if isinstance(a, np.ndarray) and a.dtype == np.uint8:
-        mixed = lam * a.astype(np.float64) + (1.0 - lam) * np.asarray(b, dtype=np.float64)
-        return np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+        return mix_uint8(a.astype(np.float64), b, lam)
     return lam * a + (1.0 - lam) * b
+
+
+def mix_uint8(a64: np.ndarray, b: Any, lam: float = PAPER_LAMBDA) -> np.ndarray:
+    """:func:`mix_images` of a uint8 image ``a`` given as ``a.astype(np.float64)``: an input mixed
+    with several partners is converted once (the same result).
+
+    Example:
+        >>> mix_uint8(np.array([0.0, 255.0]), np.array([10, 0], np.uint8), 0.5).tolist()
+        [5, 128]
+    """
+    mixed = lam * a64 + (1.0 - lam) * np.asarray(b, dtype=np.float64)
+    np.rint(mixed, out=mixed)
+    np.clip(mixed, 0, 255, out=mixed)
+    return mixed.astype(np.uint8)
 
 
 def concat_texts(a: str, b: str, sep: str = " ") -> str:
@@ -173,4 +186,4 @@ def _mix_rows(images: Any, partner: Sequence[int], lam: float, rows: Any) -> Any
 
 
 __all__ = ["PAPER_LAMBDA", "LAMBDA_DISTRIBUTIONS", "sample_lambda", "mixed_label", "mix_images", "concat_texts",
-           "mixgen_pair", "mixgen", "mixgen_batch"]
+           "mixgen_pair", "mixgen", "mixgen_batch", "mix_uint8"]

@@ -21,10 +21,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+import numpy as np
 from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 
 from .._images import resize_like, to_array, to_pil
-from .functional import LAMBDA_DISTRIBUTIONS, PAPER_LAMBDA, mixed_label, mixgen_pair, sample_lambda
+from .functional import LAMBDA_DISTRIBUTIONS, PAPER_LAMBDA, concat_texts, mix_uint8, mixed_label, sample_lambda
 
 LABEL_MODES = ("soft", "input")
 
@@ -131,13 +132,17 @@ class MixGenRecipe(Recipe):
         for sample in samples:
             self._check(sample)
             image, text = sample.fields[self.image_field], sample.fields[self.text_field]
+            base = to_array(image)
+            base64 = base.astype(np.float64)  # once per input, not per partner
             group = []
             for k, pid in enumerate(self.partners(sample.id, seeder)):
                 p_img, p_txt, p_label = self._pool[pid]
-                p_img = resize_like(p_img.convert(image.mode), image.size)
+                partner = to_array(resize_like(p_img.convert(image.mode), image.size))
                 lam = sample_lambda(seeder.rng("mixgen-lambda", sample.id, k), self.lam_distribution, self.lam,
                                     self.alpha)
-                mixed, caption = mixgen_pair(to_array(image), to_array(p_img), text, p_txt, lam, self.sep)
+                if partner.shape != base.shape:  # what mixgen_pair checks
+                    raise ValueError(f"images must have the same shape, got {base.shape} and {partner.shape}")
+                mixed, caption = mix_uint8(base64, partner, lam), concat_texts(text, p_txt, self.sep)
                 params = {"partner": pid, "lam": lam}
                 step = self.lineage_step(params, parent_ids=(sample.id, pid))
                 new = sample.derive(step, id=f"{sample.id}~{k}", **{self.image_field: to_pil(mixed),
