@@ -57,10 +57,15 @@ def blocked_phrases(lang: str = "en") -> frozenset[tuple[str, ...]]:
     return frozenset(out)
 
 
-def _found(tokens: Sequence[str], phrases: frozenset[tuple[str, ...]], longest: int) -> set[tuple[str, ...]]:
+def _found(tokens: Sequence[str], phrases: frozenset[tuple[str, ...]], longest: int | dict[str, int]) -> set[
+        tuple[str, ...]]:
+    """The ``phrases`` among the word sequences of ``tokens``; ``longest``: the longest phrase's length,
+    or the longest phrase's length by first word (then only words that start one are looked at)."""
     hits = set()
+    by_first = longest if isinstance(longest, dict) else None
     for i in range(len(tokens)):
-        for n in range(1, min(longest, len(tokens) - i) + 1):
+        most = longest if by_first is None else by_first.get(tokens[i], 0)
+        for n in range(1, min(most, len(tokens) - i) + 1):  # type: ignore[call-overload]
             gram = tuple(tokens[i:i + n])
             if gram in phrases:
                 hits.add(gram)
@@ -90,14 +95,17 @@ def _phrases_in(text: str, screen: tuple[tuple[str, ...], tuple[str, ...]]) -> f
 
 
 @lru_cache(maxsize=64)
-def _screen(langs: tuple[str, ...], extra: tuple[str, ...]) -> tuple[frozenset[tuple[str, ...]], int]:
-    """The phrases screened for ``langs`` and ``extra``, and the longest one's length in words, once
-    per screen (a code-switcher screens every option of every word it may switch)."""
+def _screen(langs: tuple[str, ...], extra: tuple[str, ...]) -> tuple[frozenset[tuple[str, ...]], dict[str, int]]:
+    """The phrases screened for ``langs`` and ``extra``, and the longest one's length in words by its
+    first word, once per screen (a code-switcher screens every option of every word it may switch)."""
     phrases: set[tuple[str, ...]] = set()
     for lang in langs:
         phrases |= blocked_phrases(lang)
     phrases |= {tuple(words(e)) for e in extra if words(e)}
-    return frozenset(phrases), max((len(p) for p in phrases), default=0)
+    by_first: dict[str, int] = {}
+    for p in phrases:
+        by_first[p[0]] = max(by_first.get(p[0], 0), len(p))
+    return frozenset(phrases), by_first
 
 
 @lru_cache(maxsize=4096)
