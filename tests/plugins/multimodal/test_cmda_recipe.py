@@ -250,3 +250,27 @@ def test_embedded_sentence_transformer_encoder() -> None:
     assert x.shape == (3, 384)
     assert x[0] @ x[1] > x[0] @ x[2]
     assert len(recipe.process(dataset(2)[:1], Seeder(0))[0]) == 1
+
+
+def test_image_students_kept_as_arrays_give_the_same_mixes(monkeypatch):
+    """Every output combines many fitted images; they are converted and resized once (up to a
+    bound) instead of per output: the pixels must be those made afresh each time."""
+    import pickle
+
+    from crossaug_multimodal.cmda import recipe as cmda_recipe
+
+    rng = np.random.default_rng(0)
+    samples = [Sample(f"c{i}", {"image": Image.fromarray(rng.integers(0, 256, (20 + i, 24, 3), dtype=np.uint8))
+                                if i % 3 else Image.new("L", (30, 18), 9 * i), "text": f"a red photo {i % 4}"})
+               for i in range(12)]
+
+    def mixes(limit: int) -> list[bytes]:
+        monkeypatch.setattr(cmda_recipe, "MAX_CACHED_ARRAYS", limit)
+        r = crossaug.create("recipe", "cmda", n=2, n_mix=3, text_encoder="hashing", image_encoder="pixels")
+        r.fit(samples)
+        out = [o.fields["image"].tobytes() for g in r.process(samples, Seeder(4)) for o in g]
+        assert len(r._fitted["arrays"]) <= limit
+        assert pickle.loads(pickle.dumps(r))._fitted["arrays"] == {}  # workers get none of them
+        return out
+
+    assert mixes(0) == mixes(2048) == mixes(5)

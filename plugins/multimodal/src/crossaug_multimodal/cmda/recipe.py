@@ -171,7 +171,8 @@ class CMDARecipe(Recipe):
         return (self.teacher,)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_encoders": {}}
+        fitted = self._fitted if self._fitted is None else {**self._fitted, "arrays": {}}
+        return {**self.__dict__, "_encoders": {}, "_fitted": fitted}
 
     # -- encoders -------------------------------------------------------
     def _encoder(self, field: str) -> Any:
@@ -225,6 +226,7 @@ class CMDARecipe(Recipe):
             "index": {s.id: i for i, s in enumerate(pairs)},
             "digest": [_digest(s.fields[self.teacher]) for s in pairs],
             "students": [s.fields[self.student] for s in pairs],
+            "arrays": {},  # (student, mode, size) -> its uint8 array, for image students (see _array)
         }
 
     # -- process --------------------------------------------------------
@@ -295,6 +297,20 @@ class CMDARecipe(Recipe):
             out.append(group)
         return out
 
+    def _array(self, j: int, mode: str, size: tuple[int, int]) -> np.ndarray:
+        """Fitted image student ``j`` in ``mode`` resized to ``size``, as uint8 (made once while at most
+        :data:`MAX_CACHED_ARRAYS` are kept)."""
+        fitted = self._fitted
+        assert fitted is not None
+        cache = fitted.setdefault("arrays", {})
+        key = (j, mode, tuple(size))
+        found = cache.get(key)
+        if found is None:
+            found = to_array(resize_like(fitted["students"][j].convert(mode), size))
+            if len(cache) < MAX_CACHED_ARRAYS:
+                cache[key] = found
+        return found
+
     def _combine(self, sample: Sample, idx: np.ndarray, weights: np.ndarray) -> tuple[Any, dict[str, Any]]:
         fitted = self._fitted
         assert fitted is not None
@@ -303,7 +319,7 @@ class CMDARecipe(Recipe):
             own = sample.fields.get(self.student)
             ref = own if own is not None and hasattr(own, "size") else students[0]
             mode = "RGB" if any(s.mode == "RGB" for s in students) else "L"
-            arrays = np.stack([to_array(resize_like(s.convert(mode), ref.size)) for s in students])
+            arrays = np.stack([self._array(int(j), mode, ref.size) for j in idx])
             mixed = np.tensordot(weights, arrays.astype(np.float64), axes=([0], [0]))
             return to_pil(np.clip(np.rint(mixed), 0, 255).astype(np.uint8)), {}
         model: CMDA = fitted["model"]
@@ -314,4 +330,9 @@ class CMDARecipe(Recipe):
                                              "text_from": fitted["ids"][nearest]}
 
 
-__all__ = ["CMDARecipe"]
+#: fitted image students kept as arrays (each output combines many: converting and resizing them
+#: again for every output was a third of the time); past this many, the others are made each time
+MAX_CACHED_ARRAYS = 2048
+
+
+__all__ = ["CMDARecipe", "MAX_CACHED_ARRAYS"]
