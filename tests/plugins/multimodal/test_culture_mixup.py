@@ -184,3 +184,33 @@ def test_text_side_protection_and_language_check_carry_through() -> None:
                                                "text": "Ein Burger und Pommes auf einem Tablett, das ist lecker."})
     with pytest.raises(BadSample, match="'de'"):
         recipe.process([german], Seeder(0))
+
+
+def test_donors_from_the_remembered_matches_are_a_scan_of_the_bank():
+    """The bank is scanned once per (source, target, concept), not for every switch of every output;
+    the donors (and their order) must be what a scan of the whole bank gives."""
+    rng = np.random.default_rng(0)
+    things = ["dog", "dogs", "cat", "tea", "bread", "hot dog"]
+    samples = [Sample(f"s{i}", {"image": Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)),
+                                "text": "a dog and a cat"},
+                      meta={"boxes": [{"label": things[i % 6], "box": [0, 0, 20, 20],
+                                       **({"concept": "dog.n.01"} if i % 4 == 0 else {})},
+                                      [things[(i + 2) % 6], 10, 10, 40, 40]]}) for i in range(24)]
+    r = crossaug.create("recipe", "culture-mixup", code_switch_params={"lexicon": {"dog": ["cat"]}, "language": "tr"})
+    r.fit(samples)
+
+    def scan(sw, exclude):
+        out = []
+        for d in r._bank:
+            same = sw.get("concept") is not None and d["concept"] == sw["concept"]
+            if d["source"] != exclude and ((same and not label_matches(d["label"], sw["source"]))
+                                           or label_matches(d["label"], sw["target"])):
+                out.append(d)
+        return out
+
+    for sw in ({"source": "dog", "target": "cat"}, {"source": "Dogs", "target": "tea", "concept": "dog.n.01"},
+               {"source": "bread", "target": "hot dogs", "concept": None}, {"source": "cat", "target": "x"}):
+        for exclude in ("s0", "s3", "none"):
+            for _ in range(2):  # scanned, then remembered
+                assert r._donors(sw, exclude) == scan(sw, exclude)
+    assert r._donors({"source": "dog", "target": "cat"}, "none")  # something matched at all

@@ -102,6 +102,7 @@ class CultureMixupRecipe(Recipe):
         self._detector: Callable[..., Any] | None = None
         self._bank: list[dict[str, Any]] = []
         self._images: dict[str, Any] = {}
+        self._matching: dict[tuple[Any, ...], list[dict[str, Any]]] = {}  # see _donors
 
     def required_fields(self) -> tuple[str, ...]:
         return (self.text_field, self.image_field)
@@ -109,6 +110,7 @@ class CultureMixupRecipe(Recipe):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_detector"] = None
+        state["_matching"] = {}
         if isinstance(self.code_switch, str):
             state["_switcher"] = None
         return state
@@ -186,6 +188,7 @@ class CultureMixupRecipe(Recipe):
                              "box": [0, 0, img.size[0], img.size[1]]})
         self._bank = sorted(bank, key=lambda d: (d["source"], d["label"], d["box"]))
         self._images = images
+        self._matching = {}
 
     # -- process --------------------------------------------------------
     def _check(self, sample: Any) -> None:
@@ -202,16 +205,18 @@ class CultureMixupRecipe(Recipe):
             raise BadSample("empty caption", sample_id=sample.id, field=self.text_field)
 
     def _donors(self, switch: Mapping[str, Any], exclude: str) -> list[dict[str, Any]]:
+        """Bank regions that can stand for the switch's target (its concept, not the source word;
+        or a label naming the target), in bank order, none from the image ``exclude``. The bank is
+        scanned once per (source, target, concept), not for every switch of every output."""
         concept = switch.get("concept")
-        out = []
-        for d in self._bank:
-            if d["source"] == exclude:
-                continue
-            same_concept = (concept is not None and d["concept"] == concept
-                            and not label_matches(d["label"], switch["source"]))
-            if same_concept or label_matches(d["label"], switch["target"]):
-                out.append(d)
-        return out
+        key = (switch["source"], switch["target"], concept)
+        matching = self._matching.get(key)
+        if matching is None:
+            matching = self._matching[key] = [
+                d for d in self._bank
+                if (concept is not None and d["concept"] == concept and not label_matches(d["label"], switch["source"]))
+                or label_matches(d["label"], switch["target"])]
+        return [d for d in matching if d["source"] != exclude]
 
     @staticmethod
     def _region(boxes: list[dict[str, Any]], switch: Mapping[str, Any], used: set[int]) -> int | None:
