@@ -301,3 +301,20 @@ def test_inactive_consistency_term_warns_and_is_recorded(caplog) -> None:
     assert recipe.fit_summary["consistency_active"] is False
     out = recipe.process(samples[:1], Seeder(0))[0][0]
     assert out.lineage[-1].params["consistency_active"] is False
+
+
+def test_one_encoding_for_all_outputs_gives_each_seeds_features():
+    """The recipe encodes an input once and draws each output's noise from its seed: the features
+    must be those of running the whole network once per seed (bit for bit)."""
+    from crossaug_multimodal.lemda.trainer import augment_features, augment_features_seeded
+
+    torch.manual_seed(0)
+    net = AugmentationNetwork(10, hidden_dims=(16,), latent_dim=4)
+    net.train()  # a network left in training mode is evaluated, then left as it was
+    x = torch.randn(3, 10)
+    seeds = [0, 7, 123456789, 7]
+    for scale in (1.0, 0.3):
+        many = augment_features_seeded(net, x, seeds, noise_scale=scale)
+        one = [augment_features(net, x, seed=s, noise_scale=scale) for s in seeds]
+        assert all(torch.equal(a, b) for a, b in zip(many, one)) and not torch.equal(many[0], many[1])
+    assert net.training

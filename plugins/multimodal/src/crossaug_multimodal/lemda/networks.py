@@ -75,10 +75,20 @@ class AugmentationNetwork(nn.Module):
 
     def forward(self, x: Any, generator: Any = None, noise_scale: float = 1.0) -> tuple[Any, Any, Any]:
         """Augmented features, latent mean and log-variance."""
+        mu, logvar = self.encode(x)
+        return self.decode(mu, logvar, generator, noise_scale), mu, logvar
+
+    def encode(self, x: Any) -> tuple[Any, Any]:
+        """Latent mean and log-variance of ``x`` ``[N, D]``."""
         mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, mu: Any, logvar: Any, generator: Any = None, noise_scale: float = 1.0) -> Any:
+        """Augmented features from a latent drawn around ``mu`` with noise from ``generator``
+        (reparameterisation: ``z = mu + noise_scale * eps * exp(logvar / 2)``)."""
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
         z = mu + noise_scale * eps * torch.exp(0.5 * logvar)
-        return self.decoder(z), mu, logvar
+        return self.decoder(z)
 
 
 __all__ = ["AugmentationNetwork", "grad_reverse"]

@@ -219,7 +219,7 @@ class LeMDARecipe(Recipe):
     # -- augmentation --------------------------------------------------------------------
     def process(self, samples: Sequence[Sample], seeder: Seeder) -> list[list[Sample]]:
         from ..stylegan2._torch import import_torch
-        from .trainer import augment_features
+        from .trainer import augment_features_seeded
 
         torch = import_torch()
         net, dims = self._load()
@@ -228,9 +228,10 @@ class LeMDARecipe(Recipe):
             vecs = self.features_of(sample, dims)
             x = torch.tensor([[v for vec in vecs for v in vec]], dtype=torch.float32)
             group = []
-            for k in range(self.n):
-                seed = seeder.integer_seed(self.name, sample.id, k)
-                aug = augment_features(net, x, seed=seed, noise_scale=self.noise_scale)[0].tolist()
+            seeds = [seeder.integer_seed(self.name, sample.id, k) for k in range(self.n)]
+            augmented = augment_features_seeded(net, x, seeds, noise_scale=self.noise_scale)  # encoded once
+            for k, (seed, features) in enumerate(zip(seeds, augmented)):
+                aug = features[0].tolist()
                 meta = dict(sample.meta)
                 start = 0
                 for key, d in zip(self.feature_keys, dims):

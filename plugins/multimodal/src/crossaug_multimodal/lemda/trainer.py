@@ -211,6 +211,18 @@ def augment_features(augmenter: Any, x: Any, seed: int | None = None, noise_scal
     return out
 
 
+def augment_features_seeded(augmenter: Any, x: Any, seeds: Sequence[int], noise_scale: float = 1.0) -> list[Any]:
+    """``[augment_features(augmenter, x, seed=s, noise_scale=noise_scale) for s in seeds]``, with the
+    encoder run once (the outputs of one input differ only by their noise)."""
+    was = augmenter.training
+    augmenter.eval()
+    with torch.no_grad():
+        mu, logvar = augmenter.encode(x.float())
+        out = [augmenter.decode(mu, logvar, torch.Generator().manual_seed(int(s or 0)), noise_scale) for s in seeds]
+    augmenter.train(was)
+    return out
+
+
 def save_augmenter(path: str | Path, augmenter: Any, feature_dims: Sequence[int],
                    feature_keys: Sequence[str] | None = None) -> Path:
     """Save an augmentation network with its feature layout."""
@@ -241,4 +253,5 @@ def load_augmenter(path: str | Path) -> tuple[Any, list[int], list[str] | None]:
     return net.eval(), list(data["feature_dims"]), data.get("feature_keys")
 
 
-__all__ = ["LeMDATrainer", "augment_features", "save_augmenter", "load_augmenter", "CHECKPOINT_FORMAT"]
+__all__ = ["LeMDATrainer", "augment_features", "augment_features_seeded", "save_augmenter", "load_augmenter",
+           "CHECKPOINT_FORMAT"]
