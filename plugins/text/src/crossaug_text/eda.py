@@ -441,7 +441,7 @@ def _unit_tokens(unit: str) -> frozenset[str]:
     return frozenset(t.text.lower() for t in tokenize(unit))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)
 def _pos_spans(text: str, tags: tuple[str, ...], model: str | None) -> tuple[tuple[int, int], ...]:
     """Character spans of the tokens of ``text`` whose spaCy part of speech is one of ``tags``, once
     per text (a recipe edits each input ``num_aug`` times; the pipeline's tags depend on the text alone)."""

@@ -212,7 +212,7 @@ def _classify(text: str, expected: str | None = None) -> tuple[str, float] | Non
         return _classifier.classify(text, expected)
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)  # a text is reused by the calls for one input; long texts are not kept
 def spans_of(text: str) -> tuple[ProtectedSpan, ...]:
     """:func:`~crossaug_text.protected.protected_spans` of ``text``, computed once per text: the
     language check, the text it reads and EDA's editable words all need them."""
@@ -268,7 +268,7 @@ def language_refusal(text: str, expected: str | None, min_confidence: float = MI
             f"used are {expected!r}-only (pass input_language=None to skip this check)")
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=64)  # as spans_of: 1,024 long documents kept alive were up to a gigabyte
 def refusal_once(text: str, expected: str | None, min_confidence: float = MIN_CONFIDENCE) -> str | None:
     """:func:`language_refusal`, remembered per text: a recipe asks it for each of an input's
     outputs, and EDA, token replacement and code-switching share the answer.

@@ -39,15 +39,16 @@ def jitter(img: Any, order: list[str], factors: Mapping[str, float]) -> Any:
 
     ops = {"brightness": ImageEnhance.Brightness, "contrast": ImageEnhance.Contrast,
            "saturation": ImageEnhance.Color}
+    out = img
     for name in order:
         f = float(factors[name])
         if name == "hue":
-            img = shift_hue(img, f)
-        elif img.mode == "L" and name == "saturation":
+            out = shift_hue(out, f)
+        elif out.mode == "L" and name == "saturation":
             continue
         elif f != 1.0:
-            img = ops[name](img).enhance(f)
-    return img.copy()
+            out = ops[name](out).enhance(f)
+    return out if out is not img else img.copy()  # each operation makes a new image; never the input
 
 
 class ColorJitter(ImageAugmentation):

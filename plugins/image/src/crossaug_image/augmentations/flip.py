@@ -26,11 +26,12 @@ def flip_image(img: Any, horizontal: bool, vertical: bool) -> Any:
     """Mirror ``img`` left-right and/or top-bottom."""
     from PIL import Image
 
+    out = img
     if horizontal:
-        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     if vertical:
-        img = img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
-    return img.copy()
+        out = out.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
+    return out if out is not img else img.copy()  # a flip makes a new image; never hand back the input
 
 
 class Flip(ImageAugmentation):
