@@ -57,15 +57,13 @@ def blocked_phrases(lang: str = "en") -> frozenset[tuple[str, ...]]:
     return frozenset(out)
 
 
-def _found(tokens: Sequence[str], phrases: frozenset[tuple[str, ...]], longest: int | dict[str, int]) -> set[
-        tuple[str, ...]]:
-    """The ``phrases`` among the word sequences of ``tokens``; ``longest``: the longest phrase's length,
-    or the longest phrase's length by first word (then only words that start one are looked at)."""
+def _found(tokens: Sequence[str], phrases: frozenset[tuple[str, ...]],
+           longest: dict[str, int]) -> set[tuple[str, ...]]:
+    """The ``phrases`` among the word sequences of ``tokens``; ``longest``: the longest phrase's length
+    by its first word (only words that start a phrase are looked at)."""
     hits = set()
-    by_first = longest if isinstance(longest, dict) else None
     for i in range(len(tokens)):
-        most = longest if by_first is None else by_first.get(tokens[i], 0)
-        for n in range(1, min(most, len(tokens) - i) + 1):  # type: ignore[call-overload]
+        for n in range(1, min(longest.get(tokens[i], 0), len(tokens) - i) + 1):
             gram = tuple(tokens[i:i + n])
             if gram in phrases:
                 hits.add(gram)
