@@ -20,8 +20,7 @@ LOCKS = [
     ("crossaug.cache", "_models_lock"),
     ("crossaug_text.language", "_lock"),
     ("crossaug_text.resources", "_lock"),
-    ("crossaug_text.eda", "_spacy_lock"),
-    ("crossaug_text.code_switch", "_spacy_lock"),
+    ("crossaug_text.resources", "_spacy_lock"),
     ("crossaug_text.hf", "_lock"),
     ("crossaug_audio.dsp.libsox", "_lock"),
 ]

@@ -191,7 +191,7 @@ def test_an_input_is_tagged_once_for_all_its_switches(monkeypatch, nlp):
     """The part-of-speech filter tags the input with spaCy (about 2 ms a sentence): a recipe making
     ``n`` switches of an input tags it once, with the outputs of tagging it for each."""
     from crossaug import Seeder
-    from crossaug_text import code_switch, resources
+    from crossaug_text import resources
     from crossaug_text.recipes import CodeSwitchRecipe
 
     parsed, real_pipeline = [], resources.spacy_pipeline
@@ -202,10 +202,10 @@ def test_an_input_is_tagged_once_for_all_its_switches(monkeypatch, nlp):
 
     recipe = CodeSwitchRecipe(lexicon=LEX, language="tr", word_rate=0.6, phrase_rate=0.6, n=4)
     samples = good()
-    code_switch._pos_tags.cache_clear()
+    resources.spacy_tokens.cache_clear()
     expected = [[o.fields["text"] for o in g] for g in recipe.process(samples, Seeder(0))]
     monkeypatch.setattr(resources, "spacy_pipeline", counting)
-    code_switch._pos_tags.cache_clear()
+    resources.spacy_tokens.cache_clear()
     assert [[o.fields["text"] for o in g] for g in recipe.process(samples, Seeder(0))] == expected
     assert sorted(parsed) == sorted(s.fields["text"] for s in samples)  # once each, not four times
     assert len({o for g in expected for o in g}) > 2

@@ -201,7 +201,7 @@ def test_part_of_speech_tags_are_computed_once_per_text(nlp, monkeypatch):
         return real(model)
 
     monkeypatch.setattr(resources, "spacy_pipeline", counting)
-    eda._pos_spans.cache_clear()
+    resources.spacy_tokens.cache_clear()
     aug = EDA(protect_pos=["NOUN"], input_language=None)
     s = Sample("s", {"text": "the old fisherman mended his torn net slowly"})
     first = aug.editable(s, s["text"])

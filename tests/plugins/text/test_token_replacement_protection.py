@@ -77,9 +77,11 @@ def test_an_input_is_tagged_once_for_all_its_outputs(monkeypatch, nlp):
     samples = [Sample(f"t{i}", {"text": t}) for i, t in enumerate(texts)]
     recipe = TokenReplacementRecipe(rate=0.5, mode="pos", n=4, vocabulary=vocab)
     token_replacement._analysed.cache_clear()
+    resources.spacy_tokens.cache_clear()
     expected = [[o.fields["text"] for o in g] for g in recipe.process(samples, Seeder(0))]
     monkeypatch.setattr(resources, "spacy_pipeline", counting)
     token_replacement._analysed.cache_clear()
+    resources.spacy_tokens.cache_clear()
     groups = recipe.process(samples, Seeder(0))
     assert [[o.fields["text"] for o in g] for g in groups] == expected
     assert sorted(parsed) == sorted(texts)  # once each, not four times

@@ -48,10 +48,8 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
@@ -61,10 +59,9 @@ from typing import Any, ClassVar
 import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
-from crossaug.forking import renew_after_fork
 
-from .language import MIN_CONFIDENCE, refusal_once
-from .protected import overlaps_protected, protected_spans
+from .language import MIN_CONFIDENCE, refusal_once, spans_of
+from .protected import overlaps_protected
 from .senses import METHODS, choose_sense, synset_pos, wordnet_pos
 from .tokens import Token, match_case, replace_spans, tokenize
 
@@ -72,8 +69,6 @@ LEVELS = ("word", "phrase", "sentence")
 _SENTENCE = re.compile(r"[^.!?\u3002\uff01\uff1f]+[.!?\u3002\uff01\uff1f]*|[.!?\u3002\uff01\uff1f]+")
 
 Entry = dict[str, Any]  # {"targets": [...], "concept": str | None}
-_spacy_lock = threading.Lock()
-renew_after_fork(globals(), "_spacy_lock")
 
 
 @cache
@@ -173,18 +168,6 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if e > s:
             spans.append((s, e))
     return spans
-
-
-@functools.lru_cache(maxsize=64)
-def _pos_tags(text: str, spacy_model: str | None) -> tuple[tuple[int, int, str], ...]:
-    """``(start, end, universal POS)`` of each spaCy token of ``text``, once per text: a recipe
-    making ``n`` switches of an input tags it once (spaCy takes about 2 ms a sentence)."""
-    from .resources import spacy_pipeline
-
-    nlp = spacy_pipeline(spacy_model)
-    with _spacy_lock:  # one pipeline object shared by the threads
-        doc = nlp(text)
-    return tuple((t.idx, t.idx + len(t.text), t.pos_) for t in doc)
 
 
 class CodeSwitch(Augmentation):
@@ -375,8 +358,11 @@ class CodeSwitch(Augmentation):
 
         return introduced_blocked_words(parent, candidate, langs=self.screen_langs, extra=self._blocked_extra())
 
-    def _tags(self, text: str) -> tuple[tuple[int, int, str], ...]:
-        return _pos_tags(text, self.spacy_model)
+    def _tags(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, universal POS)`` of each spaCy token (tagged once per text)."""
+        from .resources import spacy_tokens
+
+        return [(a, b, pos) for a, b, _, pos in spacy_tokens(text, self.spacy_model)]
 
     def _word_entry(self, word: str, entry: Entry, upos: str | None, context: str) -> Entry | None:
         """The entry to use for single word ``word`` tagged ``upos`` in ``context``; ``None``: don't switch."""
@@ -418,7 +404,7 @@ class CodeSwitch(Augmentation):
         lex = self.resolved_lexicon()
         max_len = self._max_len  # the lexicon's longest key, counted once
         tokens = tokenize(text)
-        guard = protected_spans(text)
+        guard = spans_of(text)  # computed once per text
         matches = [(a, b, ent) for a, b, ent in (find_matches(tokens, lex, max_len, self._lemma()) if lex else [])
                    if not overlaps_protected(tokens[a].start, tokens[b - 1].end, guard)]
         sentences = sentence_spans(text)

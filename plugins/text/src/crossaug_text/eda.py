@@ -38,14 +38,12 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
-from crossaug.forking import renew_after_fork
 
 from .language import MIN_CONFIDENCE, refusal_once, spans_of
 from .protected import unprotected
@@ -58,8 +56,6 @@ _EDGE = re.compile(r"^(\W*)(.*?)(\W*)$", re.UNICODE | re.DOTALL)
 _PLAIN = re.compile(r"^[a-z ]+$")
 _UNIT = re.compile(r"\S+")
 _UNITS_SPLIT = re.compile(r"(\S+)")
-_spacy_lock = threading.Lock()
-renew_after_fork(globals(), "_spacy_lock")
 
 #: Paper Table 3: recommended (alpha, n_aug) by training-set size.
 RECOMMENDED = ((500, 0.05, 16), (2000, 0.05, 8), (5000, 0.1, 4))
@@ -441,16 +437,12 @@ def _unit_tokens(unit: str) -> frozenset[str]:
     return frozenset(t.text.lower() for t in tokenize(unit))
 
 
-@functools.lru_cache(maxsize=64)
 def _pos_spans(text: str, tags: tuple[str, ...], model: str | None) -> tuple[tuple[int, int], ...]:
-    """Character spans of the tokens of ``text`` whose spaCy part of speech is one of ``tags``, once
-    per text (a recipe edits each input ``num_aug`` times; the pipeline's tags depend on the text alone)."""
-    from .resources import spacy_pipeline
+    """Character spans of the tokens of ``text`` whose spaCy part of speech is one of ``tags`` (the
+    text is tagged once for all its outputs: :func:`~crossaug_text.resources.spacy_tokens`)."""
+    from .resources import spacy_tokens
 
-    nlp = spacy_pipeline(model)
-    with _spacy_lock:  # one pipeline object shared by the threads
-        doc = nlp(text)
-    return tuple((t.idx, t.idx + len(t.text)) for t in doc if t.pos_ in tags)
+    return tuple((a, b) for a, b, _, pos in spacy_tokens(text, model) if pos in tags)
 
 
 @functools.lru_cache(maxsize=64)
@@ -466,7 +458,9 @@ def _span_flags(text: str) -> tuple[bool, ...] | None:
 def clear_per_text_caches() -> None:
     """Forget what is computed once per text (language check, protected spans and words, parts of
     speech), so that the next call on a text pays for it again (benchmarks time first sights)."""
-    for cached in (_language_refusal, spans_of, _span_flags, _pos_spans):
+    from .resources import spacy_tokens
+
+    for cached in (_language_refusal, spans_of, _span_flags, spacy_tokens):
         cached.cache_clear()
 
 

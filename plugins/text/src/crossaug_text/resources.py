@@ -287,6 +287,26 @@ def spacy_pipeline(name: str | None = None) -> Any:
     return _load_spacy(tuple(spacy_candidates(name)))
 
 
+_spacy_lock = threading.Lock()  # a pipeline (one object per name) is not thread-safe
+renew_after_fork(globals(), "_spacy_lock")
+
+
+@functools.lru_cache(maxsize=64)
+def spacy_tokens(text: str, name: str | None = None) -> tuple[tuple[int, int, str, str], ...]:
+    """``(start, end, text, universal POS)`` of each token of :func:`spacy_pipeline` ``(name)`` over
+    ``text``, once per text: EDA's ``protect_pos``, token replacement's POS mode and code-switching's
+    POS filter tag an input once for all its outputs (about 2 ms a sentence), under one lock.
+
+    Example:
+        >>> [pos for *_, pos in spacy_tokens("The cat sleeps.")]
+        ['DET', 'NOUN', 'VERB', 'PUNCT']
+    """
+    nlp = spacy_pipeline(name)
+    with _spacy_lock:
+        doc = nlp(text)
+    return tuple((t.idx, t.idx + len(t.text), t.text, t.pos_) for t in doc)
+
+
 def spacy_pipeline_name(name: str | None = None) -> str | None:
     """The pipeline :func:`spacy_pipeline` would load, or ``None`` when none is installed."""
     for n in spacy_candidates(name):
@@ -336,5 +356,5 @@ def availability() -> dict[str, tuple[bool, str, str | None]]:
     return out
 
 
-__all__ = ["cache_dir", "wordnet_dir", "wordnet", "spacy_candidates", "spacy_pipeline",
+__all__ = ["cache_dir", "wordnet_dir", "wordnet", "spacy_candidates", "spacy_pipeline", "spacy_tokens",
            "spacy_pipeline_name", "kenet_paths", "lexicon_path", "availability", "LEXNAMES"]

@@ -171,14 +171,11 @@ def _analysed(text: str, mode: str, spacy_model: str | None) -> tuple[
     of an input tags it once, not ``n`` times (spaCy takes about 2 ms per sentence)."""
     tags: tuple[str, ...] | None = None
     if mode == "pos":
-        from .eda import _spacy_lock
-        from .resources import spacy_pipeline
+        from .resources import spacy_tokens
 
-        nlp = spacy_pipeline(spacy_model)
-        with _spacy_lock:
-            doc = nlp(text)
-        tokens = tuple((t.idx, t.idx + len(t.text), t.text) for t in doc)
-        tags = tuple(t.pos_ for t in doc)
+        found = spacy_tokens(text, spacy_model)
+        tokens = tuple((a, b, t) for a, b, t, _ in found)
+        tags = tuple(pos for *_, pos in found)
     else:
         tokens = tuple((t.start, t.end, t.text) for t in tokenize(text))
     return tokens, tags, tuple(unprotected(((a, b) for a, b, _ in tokens), spans_of(text)))
