@@ -148,6 +148,8 @@ def test_apply_to_text_fast_paths_match_the_general_path(seed):
              ("ri", [[rnd.randint(0, n), "new"]])]
     for op, edits in cases:
         assert apply_to_text(text, op, edits) == _reference_apply(text, op, edits), (op, edits)
+        single = " ".join(words)  # single spaces only (the usual sentence) take a shorter path
+        assert apply_to_text(single, op, edits) == _reference_apply(single, op, edits), (op, edits)
     for op, edits in (("rs", [[0, n]]), ("sr", [[0, "nope", "x"]]), ("sr", [[n, words[0], "x"]]),
                       ("rd", list(range(n))), ("rd", [-1]), ("rd", [n])):
         with pytest.raises(ValueError):

@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 from crossaug import Sample
 from crossaug_text.eda import EDA, plan_random_swap
-from crossaug_text.protected import PATTERNS, ProtectedSpan, protected_spans, unprotected
+from crossaug_text.protected import PATTERNS, ProtectedSpan, may_have_spans, protected_spans, unprotected
 
 ATOMS = ["see", "https://x.org/a", "www.site.com", "a@b.co", "@john_doe", "#deal", "$999", "3.5%", "12:30",
          "`code`", "snake_case", "camelCase", "call()", "a.b.c", "~/p/q", "<b>", "x==y", "a->b", "C++",
@@ -35,6 +35,26 @@ def test_skipping_patterns_that_cannot_match_changes_no_span() -> None:
         if rnd.random() < 0.3:
             text = text.replace(" ", rnd.choice(["", ".", "/", "_"]), 1)
         assert protected_spans(text) == plain_spans(text), text
+
+
+#: the screen's definition, as one expression: a character of these, ``www.``, a dot before a word
+#: character, a digit, or a lower-case letter before a capital
+ANY_SPAN = re.compile(r"[`@#/(<_=>:+&|]|www\.|\.\w|\d|[a-z][A-Z]")
+
+
+def test_span_screen_is_the_single_expression_and_no_text_it_passes_has_a_span() -> None:
+    rnd = random.Random(3)
+    chars = "aAzZbY .,w`@#/(<_=>:+&|1٣é²\n-~"
+    texts = ["", "The quick brown fox.", "aB", "Ab", "xY", "éB", "a\nB", "www.", "www", ".a", "._", ". a"]
+    texts += ["".join(rnd.choice(chars) for _ in range(rnd.randint(0, 12))) for _ in range(20000)]
+    texts += _texts(3000, 5)
+    passed = 0
+    for text in texts:
+        assert may_have_spans(text) is (ANY_SPAN.search(text) is not None), text
+        if not may_have_spans(text):
+            passed += 1
+            assert plain_spans(text) == [], text
+    assert passed > 1000  # plenty of texts without a span were checked against every pattern
 
 
 def _texts(n: int, seed: int) -> list[str]:

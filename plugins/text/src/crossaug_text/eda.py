@@ -331,10 +331,22 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     Raises:
         ValueError: the edits do not fit these words.
     """
-    parts = _UNITS_SPLIT.split(text)  # [lead, word, whitespace after it, word, ..., word, tail]
-    if len(parts) == 1:
+    words = text.split()
+    if not words:
         return text
-    if op in ("rs", "sr"):  # words change in place and every separator stays
+    if " ".join(words) == text:  # the usual sentence, single spaces only: every run is one space
+        _apply_units(words, [" "] * len(words), op, edits)
+        return " ".join(words)
+    parts = _UNITS_SPLIT.split(text)  # [lead, word, whitespace after it, word, ..., word, tail]
+    if op == "rs":  # words swap places in ``parts`` (word k at 2k + 1); every separator stays
+        n = len(parts) // 2
+        for i, j in edits:
+            i, j = int(i), int(j)
+            if not (0 <= i < n and 0 <= j < n):
+                raise ValueError(f"recorded swap ({i}, {j}) outside {n} words")
+            parts[2 * i + 1], parts[2 * j + 1] = parts[2 * j + 1], parts[2 * i + 1]
+        return "".join(parts)
+    if op == "sr":  # words change in place and every separator stays
         units = parts[1::2]
         _apply_units(units, parts[2::2], op, edits)
         parts[1::2] = units
@@ -353,7 +365,7 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
 
 
 def _delete_words(parts: list[str], edits: Sequence[Any]) -> str:
-    """:func:`_apply_units`'s deletion on ``[lead, word, sep, ..., word, sep]``, joined.
+    """:func:`_apply_units`'s deletion on ``[lead, word, sep, ..., word, sep]`` (cut in place), joined.
 
     Deleting from the end backwards, a deleted word takes the run after it, and the last word
     the run before it; so every kept word keeps the run after it except the last kept one,
@@ -365,12 +377,11 @@ def _delete_words(parts: list[str], edits: Sequence[Any]) -> str:
         raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {n} words")
     if not drop:
         return "".join(parts)
-    kept = [k for k in range(n) if k not in drop]
-    out = [parts[0]]
-    for k in kept:
-        out += (parts[2 * k + 1], parts[2 * k + 2])
-    out[-1] = parts[-1]
-    return "".join(out)
+    tail = parts[-1]
+    for k in sorted(drop, reverse=True):  # a few words go: cut them (and the run after each) out in place
+        del parts[2 * k + 1:2 * k + 3]
+    parts[-1] = tail  # the last kept word ends with the text's final run
+    return "".join(parts)
 
 
 def _check_rate(name: str, value: float, who: str) -> float:
