@@ -96,20 +96,20 @@ def plain_step(name: str, kind: str, plugin: str | None, version: str | None, pa
         >>> plain_step("t", "augmentation", None, None, {"a": 1}, None, None) == LineageStep("t", params={"a": 1})
         True
     """
-    new = _new(LineageStep)
-    _set(new, "name", name)
-    _set(new, "kind", kind)
-    _set(new, "plugin", plugin)
-    _set(new, "version", version)
-    _set(new, "params", params)
-    _set(new, "seed", None)
-    _set(new, "model", model)
-    _set(new, "revision", revision)
-    _set(new, "parent_ids", ())
-    _set(new, "score", None)
-    _set(new, "kept", None)
-    _set(new, "reason", None)
-    _set(new, "runtime", None)
+    new = _new(LineageStep)  # each slot set through its own descriptor: no attribute look-up by name
+    _step_name(new, name)
+    _step_kind(new, kind)
+    _step_plugin(new, plugin)
+    _step_version(new, version)
+    _step_params(new, params)
+    _step_seed(new, None)
+    _step_model(new, model)
+    _step_revision(new, revision)
+    _step_parent_ids(new, ())
+    _step_score(new, None)
+    _step_kept(new, None)
+    _step_reason(new, None)
+    _step_runtime(new, None)
     return new
 
 
@@ -227,14 +227,14 @@ def _build(id: Any, fields: Any, label: Any, lineage: Any, parent_id: Any, kept:
     """A :class:`Sample` with its eight fields set directly, unchecked (callers run ``__post_init__``
     where a value is new): what ``replace``, ``derive``, :func:`input_sample` and :func:`restamp` build."""
     new = _new(Sample)
-    _set(new, "id", id)
-    _set(new, "fields", fields)
-    _set(new, "label", label)
-    _set(new, "lineage", lineage)
-    _set(new, "parent_id", parent_id)
-    _set(new, "kept", kept)
-    _set(new, "reason", reason)
-    _set(new, "meta", meta)
+    _sample_id(new, id)
+    _sample_fields(new, fields)
+    _sample_label(new, label)
+    _sample_lineage(new, lineage)
+    _sample_parent_id(new, parent_id)
+    _sample_kept(new, kept)
+    _sample_reason(new, reason)
+    _sample_meta(new, meta)
     return new
 
 
@@ -242,7 +242,21 @@ _SAMPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Sample))
 assert len(_STEP_FIELDS) == 13, "plain_step sets each LineageStep field by name: update it with the fields"
 assert len(_SAMPLE_FIELDS) == 8, "_build sets each Sample field by name: update it with the fields"
 _new = object.__new__
-_set = object.__setattr__
+
+
+def _slot_setter(cls: type, name: str) -> Any:
+    """The ``__set__`` of ``cls``'s slot ``name`` (a frozen dataclass's ``__setattr__`` refuses; the slot's
+    descriptor sets it as ``object.__setattr__`` would, without looking the name up on every call)."""
+    return cls.__dict__[name].__set__
+
+
+(_step_name, _step_kind, _step_plugin, _step_version, _step_params, _step_seed, _step_model, _step_revision,
+ _step_parent_ids, _step_score, _step_kept, _step_reason, _step_runtime) = (
+    _slot_setter(LineageStep, n) for n in ("name", "kind", "plugin", "version", "params", "seed", "model",
+                                           "revision", "parent_ids", "score", "kept", "reason", "runtime"))
+(_sample_id, _sample_fields, _sample_label, _sample_lineage, _sample_parent_id, _sample_kept, _sample_reason,
+ _sample_meta) = (_slot_setter(Sample, n) for n in ("id", "fields", "label", "lineage", "parent_id", "kept",
+                                                     "reason", "meta"))
 
 
 __all__ = ["Sample", "LineageStep", "modality_of"]
