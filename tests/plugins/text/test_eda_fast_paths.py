@@ -12,6 +12,7 @@ from crossaug_text import eda
 from crossaug_text.eda import (
     EDA,
     apply_to_text,
+    plan_random_deletion,
     plan_random_insertion,
     plan_random_swap,
     plan_synonym_replacement,
@@ -212,3 +213,44 @@ def test_part_of_speech_tags_are_computed_once_per_text(nlp, monkeypatch):
     for _ in range(3):
         assert aug.editable(s, s["text"]) == first
     assert len(calls) == 1
+
+
+def _reference_rs(words, n, rng, editable=None):
+    """RS from its definition: per swap, a uniform position and a uniform other one among the editable."""
+    positions = [i for i in range(len(words)) if editable is None or editable[i]]
+    if len(positions) < 2 or n < 1:
+        return []
+    pairs = []
+    for _ in range(n):
+        a = int(rng.integers(len(positions)))
+        b = int(rng.integers(len(positions) - 1))
+        if b >= a:
+            b += 1
+        pairs.append(sorted([positions[a], positions[b]]))
+    return pairs
+
+
+def _reference_rd(words, p, rng, editable=None):
+    """RD from its definition: each editable word with probability p; one kept or one deleted if needed."""
+    positions = [i for i in range(len(words)) if editable is None or editable[i]]
+    if len(words) <= 1 or p <= 0 or not positions:
+        return []
+    drop = [bool(u < p) for u in rng.random(len(positions))]
+    if all(drop) and len(positions) == len(words):
+        drop[int(rng.integers(len(positions)))] = False
+    elif not any(drop):
+        drop[int(rng.integers(len(positions)))] = True
+    return [i for i, gone in zip(positions, drop) if gone]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_swap_and_deletion_match_their_definitions_draw_for_draw(seed):
+    rnd = random.Random(seed)
+    words = [rnd.choice(VOCAB) for _ in range(rnd.randint(0, 14))]
+    flags = [None, [True] * len(words), [rnd.random() < 0.6 for _ in words]]
+    for editable in flags:
+        for n, p in ((1, 0.1), (rnd.randint(1, 5), rnd.choice([0.0, 0.3, 0.9, 1.0]))):
+            a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+            assert plan_random_swap(words, n, a, editable) == _reference_rs(words, n, b, editable)
+            assert plan_random_deletion(words, p, a, editable) == _reference_rd(words, p, b, editable)
+            assert a.random() == b.random()  # the same number of draws

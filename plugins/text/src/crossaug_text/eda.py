@@ -232,8 +232,8 @@ def plan_random_insertion(words: Sequence[str], n: int, rng: np.random.Generator
 def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator,
                      editable: Sequence[bool] | None = None) -> list[list[int]]:
     """RS: ``n`` swaps of two distinct random editable positions; ``[i, j]`` edits applied in order."""
-    idx = _positions(words, editable)
-    m = len(idx)
+    idx = None if editable is None else _positions(words, editable)  # None: every position
+    m = len(words) if idx is None else len(idx)
     if m < 2 or n < 1:
         return []
     # a uniform pair of distinct positions per swap: a in [0, m), b in [0, m - 1) skipping a. Scalar
@@ -244,7 +244,9 @@ def plan_random_swap(words: Sequence[str], n: int, rng: np.random.Generator,
         a = int(rng.integers(m))
         b = int(rng.integers(m - 1))
         b += b >= a
-        pairs.append([idx[a], idx[b]] if idx[a] < idx[b] else [idx[b], idx[a]])
+        if idx is not None:
+            a, b = idx[a], idx[b]
+        pairs.append([a, b] if a < b else [b, a])
     return pairs
 
 
@@ -256,14 +258,17 @@ def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generato
     always differs from its input (the paper's code may return the sentence
     unchanged; the other operations already change at least ``max(1, ...)`` words).
     """
-    idx = _positions(words, editable)
-    if len(words) <= 1 or p <= 0 or not idx:
+    idx = None if editable is None else _positions(words, editable)  # None: every position
+    m = len(words) if idx is None else len(idx)
+    if len(words) <= 1 or p <= 0 or not m:
         return []
-    drop = (rng.random(len(idx)) < p).tolist()  # the same draws as ever, read as Python bools
-    if all(drop) and len(idx) == len(words):
-        drop[int(rng.integers(len(idx)))] = False
+    drop = (rng.random(m) < p).tolist()  # the same draws as ever, read as Python bools
+    if m == len(words) and all(drop):
+        drop[int(rng.integers(m))] = False
     elif not any(drop):
-        drop[int(rng.integers(len(idx)))] = True
+        drop[int(rng.integers(m))] = True
+    if idx is None:
+        return [i for i, gone in enumerate(drop) if gone]
     return [i for i, gone in zip(idx, drop) if gone]
 
 
