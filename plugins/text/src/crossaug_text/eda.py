@@ -262,14 +262,13 @@ def plan_random_deletion(words: Sequence[str], p: float, rng: np.random.Generato
     m = len(words) if idx is None else len(idx)
     if len(words) <= 1 or p <= 0 or not m:
         return []
-    drop = (rng.random(m) < p).tolist()  # the same draws as ever, read as Python bools
-    if m == len(words) and all(drop):
-        drop[int(rng.integers(m))] = False
-    elif not any(drop):
-        drop[int(rng.integers(m))] = True
-    if idx is None:
-        return [i for i, gone in enumerate(drop) if gone]
-    return [i for i, gone in zip(idx, drop) if gone]
+    # the same draws as ever: k-th position deleted when the k-th uniform (as a Python float) is below p
+    drawn = [k for k, u in enumerate(rng.random(m).tolist()) if u < p]
+    if not drawn:  # none drawn: one random position goes
+        drawn = [int(rng.integers(m))]
+    elif len(drawn) == m == len(words):  # every word drawn: one random position stays
+        del drawn[int(rng.integers(m))]  # drawn is [0, ..., m - 1]: position k sits at index k
+    return drawn if idx is None else [idx[k] for k in drawn]
 
 
 def _apply_units(units: list[str], seps: list[str], op: str, edits: Sequence[Any]) -> None:

@@ -79,7 +79,8 @@ def may_have_spans(text: str) -> bool:
 
     One regular expression with these five alternatives says the same, tried at every character;
     a character class, a substring and a literal-led pattern are scanned at C speed, and capitals
-    after the first character are few in prose, so this takes about half its time.
+    after the first character are few in prose (one ``lower()`` shows there are none), so this
+    takes about a third of its time.
 
     Example:
         >>> may_have_spans("The quick brown fox."), may_have_spans("Use camelCase"), may_have_spans("in 2024")
@@ -87,6 +88,9 @@ def may_have_spans(text: str) -> bool:
     """
     if _SPAN_CHARS.search(text) is not None or "www." in text or _DOT_WORD.search(text) is not None:
         return True
+    rest = text[1:]
+    if rest.lower() == rest:  # no capital after the first character (lower() would change it)
+        return False
     for m in _UPPER.finditer(text, 1):
         if "a" <= text[m.start() - 1] <= "z":
             return True
