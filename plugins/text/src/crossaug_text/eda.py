@@ -339,6 +339,10 @@ def apply_to_text(text: str, op: str, edits: Sequence[Any]) -> str:
     if not words:
         return text
     if " ".join(words) == text:  # the usual sentence, single spaces only: every run is one space
+        if op == "rd":
+            for i in sorted(_deletions(edits, len(words)), reverse=True):
+                del words[i]
+            return " ".join(words)
         _apply_units(words, [" "] * len(words), op, edits)
         return " ".join(words)
     parts = _UNITS_SPLIT.split(text)  # [lead, word, whitespace after it, word, ..., word, tail]
@@ -375,10 +379,7 @@ def _delete_words(parts: list[str], edits: Sequence[Any]) -> str:
     the run before it; so every kept word keeps the run after it except the last kept one,
     which ends with the text's final run.
     """
-    n = len(parts) // 2
-    drop = {int(i) for i in edits}
-    if drop and (max(drop) >= n or min(drop) < 0 or len(drop) >= n):
-        raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {n} words")
+    drop = _deletions(edits, len(parts) // 2)
     if not drop:
         return "".join(parts)
     tail = parts[-1]
@@ -386,6 +387,14 @@ def _delete_words(parts: list[str], edits: Sequence[Any]) -> str:
         del parts[2 * k + 1:2 * k + 3]
     parts[-1] = tail  # the last kept word ends with the text's final run
     return "".join(parts)
+
+
+def _deletions(edits: Sequence[Any], n: int) -> set[int]:
+    """The word indices recorded deleted, checked against a text of ``n`` words (one must stay)."""
+    drop = {int(i) for i in edits}
+    if drop and (max(drop) >= n or min(drop) < 0 or len(drop) >= n):
+        raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {n} words")
+    return drop
 
 
 def _check_rate(name: str, value: float, who: str) -> float:
