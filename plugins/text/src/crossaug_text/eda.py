@@ -495,6 +495,7 @@ class _EDAOperations(Augmentation):
     """Shared machinery: check the language, mark protected words, plan one operation, replay it."""
 
     modalities: ClassVar[tuple[str, ...]] = ("text",)
+    neural: ClassVar[bool | None] = False  # said, not inferred on every call's lineage step
     field: str = "text"
     protect_pos: tuple[str, ...] = ()
     protect_label: bool = False
