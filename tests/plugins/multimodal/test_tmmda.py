@@ -86,6 +86,41 @@ def test_trainer_lowers_its_losses_on_a_toy_problem():
     assert float(acc) > 0.9
     v1, v2 = tr.virtual(seqs, seed=1), tr.virtual(seqs, seed=1)
     assert torch.equal(v1, v2) and not torch.equal(v1, tr.virtual(seqs, seed=2))
+    # one projection for several seeds (a recipe's outputs of one input) gives each seed's own call
+    many = tr.virtuals(seqs, [1, 2, 7])
+    assert all(torch.equal(v, tr.virtual(seqs, seed=s)) for v, s in zip(many, [1, 2, 7], strict=True))
+
+
+def test_round6_is_python_round_of_each_value():
+    from crossaug_multimodal.tmmda.recipe import round6
+
+    rng = np.random.default_rng(0)
+    values = np.concatenate([
+        rng.normal(size=200_000), rng.normal(size=50_000) * 1e-5, rng.normal(size=50_000) * 1e4,
+        rng.integers(-10**7, 10**7, size=50_000) / 1e6,  # on the 6th decimal, give or take float32
+        np.arange(-2001, 2002, 2) / 128,  # exact ties: q / 2^7 times 10^6 ends in .5
+        [0.0, -0.0, 5e-7, -5e-7, 1.5e-6, 2.5e-6, 3.4e38, -3.4e38, 1e-45, -1e-45]]).astype(np.float32)
+    want = [round(v, 6) for v in values.tolist()]
+    for form in (values, torch.from_numpy(values), torch.from_numpy(values).to(torch.bfloat16)):
+        got = round6(form)
+        plain = want if not isinstance(form, torch.Tensor) or form.dtype == torch.float32 else \
+            [round(v, 6) for v in form.float().tolist()]
+        assert got == plain and [math.copysign(1, v) for v in got] == [math.copysign(1, v) for v in plain]
+    wide = rng.normal(size=(3, 5))  # float64: rounded one by one
+    assert round6(wide) == [[round(v, 6) for v in row] for row in wide.tolist()]
+
+
+def test_recipe_outputs_are_each_seed_s_virtual_modality_rounded():
+    recipe = TMMDARecipe(min_steps=5, n=3, dim=8, hidden=16)
+    data = samples()
+    recipe.fit(data)
+    [group] = recipe.process(data[1:2], Seeder(5))
+    seqs = [torch.tensor([data[1].meta[k]], dtype=torch.float32) for k in ("language", "vision", "acoustic")]
+    for k, out in enumerate(group):
+        seed = Seeder(5).integer_seed("tmmda", "c1", k)
+        assert out.lineage[-1].seed == seed
+        want = recipe._trainer.virtual(seqs, seed=seed)[0]
+        assert out.meta["virtual"] == [[round(float(v), 6) for v in row] for row in want.tolist()]
 
 
 def samples(n=12, t=3):

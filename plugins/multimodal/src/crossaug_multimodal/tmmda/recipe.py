@@ -186,10 +186,9 @@ class TMMDARecipe(Recipe):
             seqs = self.sequences_of(sample, trainer.feature_dims)
             batch = [torch.from_numpy(a[None]) for a in seqs]
             group = []
-            for k in range(self.n):
-                seed = seeder.integer_seed(self.name, sample.id, k)
-                virtual = trainer.virtual(batch, seed=seed)[0]
-                meta = {**sample.meta, "virtual": [[round(float(v), 6) for v in row] for row in virtual.tolist()]}
+            seeds = [seeder.integer_seed(self.name, sample.id, k) for k in range(self.n)]
+            for k, (seed, virtual) in enumerate(zip(seeds, trainer.virtuals(batch, seeds))):  # projected once
+                meta = {**sample.meta, "virtual": round6(virtual[0])}
                 step = self.lineage_step({"feature_keys": self.feature_keys, "p_second": trainer.p_second,
                                           "p_third": trainer.p_third, "steps_trained": len(self.history)}, seed=seed)
                 group.append(sample.replace(id=f"{sample.id}~{k}", parent_id=sample.id, meta=meta,
@@ -198,4 +197,30 @@ class TMMDARecipe(Recipe):
         return out
 
 
-__all__ = ["TMMDARecipe"]
+def round6(values: Any) -> list[Any]:
+    """``values`` (a tensor or array) as nested lists of ``round(v, 6)``, as Python rounds each float.
+
+    For 32-bit (or narrower) floats it is computed at once: such a value times 10^6 is exact in
+    float64 (24 + 14 bits of mantissa), so ``rint`` rounds the exact product half to even, as
+    ``round`` does, and the correctly rounded division by 10^6 gives the double nearest to the
+    rounded decimal, which is what ``round`` returns. Wider floats are rounded one by one.
+
+    Example:
+        >>> import numpy as np
+        >>> round6(np.array([[0.0078125, 1.2345675]], dtype=np.float32))
+        [[0.007812, 1.234568]]
+    """
+    if hasattr(values, "detach"):  # a tensor; half floats widened exactly (numpy has no bfloat16)
+        values = values.detach().cpu()
+        values = (values.float() if values.is_floating_point() and values.element_size() < 4 else values).numpy()
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize <= 4:
+        return (np.rint(arr.astype(np.float64) * 1e6) / 1e6).tolist()
+    return _round_each(arr.tolist())
+
+
+def _round_each(value: Any) -> Any:
+    return [_round_each(v) for v in value] if isinstance(value, list) else round(float(value), 6)
+
+
+__all__ = ["TMMDARecipe", "round6"]

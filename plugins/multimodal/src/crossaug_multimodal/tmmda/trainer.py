@@ -181,8 +181,17 @@ class TMMDATrainer:
     def virtual(self, sequences: Sequence[Any], seed: int | None = None) -> Any:
         """The virtual modality ``[N, T, dim]`` for ``sequences`` (seeded mixup and noise when ``seed`` is given)."""
         gen = torch.Generator().manual_seed(int(seed)) if seed is not None else self.rng
-        self.generator_net.eval()
+        return self._virtual(self.project(sequences), gen)
+
+    @torch.no_grad()
+    def virtuals(self, sequences: Sequence[Any], seeds: Sequence[int]) -> list[Any]:
+        """:meth:`virtual` for each of ``seeds``, the sequences projected once (the projections draw
+        nothing): the outputs of one input. Each is what ``virtual(sequences, seed)`` gives."""
         raws = self.project(sequences)
+        return [self._virtual(raws, torch.Generator().manual_seed(int(seed))) for seed in seeds]
+
+    def _virtual(self, raws: list[Any], gen: Any) -> Any:
+        self.generator_net.eval()
         mixed, _ = mix_tokens(raws, self.p_second, self.p_third, gen)
         return self.generator_net(mixed, self.noise_std, gen)
 
