@@ -24,20 +24,17 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .errors import BadSample, ConfigError
-from .modality import get_modality
+from .modality import field_modality
 from .payloads import from_payload, to_payload
-from .sample import Sample, modality_of, restamp
+from .sample import Sample, restamp
 from .step import Step
 from .timing import _clock, add_timing
-
-#: field name -> its modality's ``validate`` (every call checks its input fields)
-_validators: dict[str, Callable[..., None]] = {}
 
 
 class Augmentation(Step):
@@ -70,10 +67,7 @@ class Augmentation(Step):
             if f not in fields:
                 raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(fields)}",
                                 sample_id=sample.id, field=f)
-            validate = _validators.get(f)
-            if validate is None:  # get_modality keeps one instance per modality for the process
-                validate = _validators[f] = get_modality(modality_of(f)).validate
-            validate(fields[f], sample_id=sample.id, field=f)
+            field_modality(f).validate(fields[f], sample_id=sample.id, field=f)
 
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         """Draw the random parameters for ``sample`` from ``rng`` only."""

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from .errors import BadSample, ConfigError
 from .hooks import get_plugin_manager
+from .sample import modality_of
 
 
 class Modality:
@@ -135,4 +136,16 @@ def get_modality(name: str) -> Modality:
     return cls()
 
 
-__all__ = ["Modality", "get_modality", "read_bytes"]
+@functools.cache
+def field_modality(field_name: str) -> Modality:
+    """The modality of a field (``"image.depth"`` -> the ``image`` modality), once per field name:
+    every augmentation call, decoded input and manifest line looks its fields' modalities up.
+
+    Example:
+        >>> field_modality("text.de") is get_modality("text")
+        True
+    """
+    return get_modality(modality_of(field_name))
+
+
+__all__ = ["Modality", "get_modality", "field_modality", "read_bytes"]

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 
 from .modalities.audio import Audio
-from .modality import get_modality
-from .sample import modality_of
+from .modality import field_modality
 
 
 def is_audio_pair(value: Any) -> bool:
@@ -27,7 +26,7 @@ def to_payload(value: Any, field: str, sample_rate: int | None, sample_id: str) 
     """Coerce a plain value into ``field``'s modality (an array with ``sample_rate`` becomes audio)."""
     if sample_rate is not None and isinstance(value, np.ndarray):
         value = (value, int(sample_rate))
-    return get_modality(modality_of(field)).coerce(value, sample_id=sample_id, field=field)
+    return field_modality(field).coerce(value, sample_id=sample_id, field=field)
 
 
 def from_payload(payload: Any, like: Any) -> Any:

@@ -82,8 +82,7 @@ class Recipe(Step):
 
     def check(self, samples: Sequence[Sample]) -> None:
         """Raise :class:`BadSample` unless every input is a sample with valid required fields."""
-        from .modality import get_modality
-        from .sample import modality_of
+        from .modality import field_modality
 
         for s in samples:
             if not isinstance(s, Sample):
@@ -92,7 +91,7 @@ class Recipe(Step):
                 if f not in s.fields:
                     raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(s.fields)}",
                                     sample_id=s.id, field=f)
-                get_modality(modality_of(f)).validate(s.fields[f], sample_id=s.id, field=f)
+                field_modality(f).validate(s.fields[f], sample_id=s.id, field=f)
 
     def __call__(self, samples: Sequence[Sample], seed: int = 0, *,
                  kept_only: bool = True) -> list[Sample]:

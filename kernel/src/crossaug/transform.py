@@ -24,7 +24,7 @@ from .cache import active_cache, cached_transform_batch
 from .errors import BadSample
 from .models import deterministic, enforce_determinism, runtime_of
 from .produced import Produced
-from .sample import Sample, modality_of
+from .sample import Sample
 from .step import Step
 from .timing import timed
 
@@ -54,7 +54,7 @@ class Transform(Step):
 
     def check(self, sample: Sample) -> None:
         """Raise :class:`BadSample` unless ``sample`` has a valid input field."""
-        from .modality import get_modality
+        from .modality import field_modality
 
         if not isinstance(sample, Sample):
             raise BadSample(f"{self.name}: expected a Sample, got {type(sample).__name__}")
@@ -62,7 +62,7 @@ class Transform(Step):
         if f not in sample.fields:
             raise BadSample(f"{self.name} needs field {f!r}; sample has {sorted(sample.fields)}",
                             sample_id=sample.id, field=f)
-        get_modality(modality_of(f)).validate(sample.fields[f], sample_id=sample.id, field=f)
+        field_modality(f).validate(sample.fields[f], sample_id=sample.id, field=f)
 
     def transform_batch(self, samples: Sequence[Sample], seeds: Sequence[int]) -> list[Any]:
         """Return one output payload (or :class:`Produced`) per sample."""

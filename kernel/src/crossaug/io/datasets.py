@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadSample, ConfigError
-from ..modality import get_modality
+from ..modality import field_modality
 from ..sample import Sample, input_sample, modality_of
 from .limits import MAX_DEPTH, check_value, max_bytes
 
@@ -344,7 +344,7 @@ def to_sample(record: RawRecord, required: Iterable[str] = ()) -> Sample:
     fields: dict[str, Any] = {}
     for name, value in record.values.items():
         try:
-            fields[name] = get_modality(modality_of(name)).coerce(
+            fields[name] = field_modality(name).coerce(
                 value, sample_id=record.id, field=name, base_dir=record.base_dir)
         except BadSample as exc:
             raise exc.located(sample_id=record.id, field=name) from None

@@ -18,8 +18,8 @@ from orjson import dumps as _orjson_dumps
 from .._json import to_jsonable
 from ..io.datasets import RawRecord
 from ..io.limits import KEEP_CHARS, MAX_DEPTH, clip
-from ..modality import Modality, get_modality
-from ..sample import _STEP_FIELDS, LineageStep, Sample, modality_of, step_entries
+from ..modality import Modality, field_modality
+from ..sample import _STEP_FIELDS, LineageStep, Sample, step_entries
 
 MEDIA_DIR = "media"
 
@@ -95,17 +95,6 @@ def dumps(record: dict[str, Any]) -> str:
         return _FALLBACK(_plain(record))
 
 
-_modalities: dict[str, Any] = {}
-
-
-def _modality(field_name: str) -> Any:
-    """The modality of a field (instances cached per field name: lines are built per sample)."""
-    found = _modalities.get(field_name)
-    if found is None:
-        found = _modalities[field_name] = get_modality(modality_of(field_name))
-    return found
-
-
 def save_atomic(modality: Any, payload: Any, stem: Path) -> Path:
     """``modality.save`` to a temporary name, then renamed: a crash never leaves a torn file."""
     tmp = stem.with_name(f".{stem.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -128,7 +117,7 @@ def _parent_fields(sample: Sample, out_dir: Path) -> dict[str, Any]:
         return cached[2]
     out = {}
     for name, payload in sample.fields.items():
-        modality = _modality(name)
+        modality = field_modality(name)
         if modality.inline:
             out[name] = to_jsonable(modality.to_json(payload))
             continue
@@ -157,7 +146,7 @@ def sample_record(sample: Sample, parent: Sample | None, recipe: str, out_dir: P
     }
     media = None
     for name, payload in sample.fields.items():
-        modality = _modality(name)
+        modality = field_modality(name)
         if modality.inline:
             rec[name] = to_jsonable(modality.to_json(payload))
         else:
@@ -184,7 +173,7 @@ _fields: dict[str, Any] = {}
 def _field(name: str) -> Any:
     if name in _RECORD_KEYS:
         raise TypeError(f"field {name!r} shares its name with a manifest key")
-    modality = _modality(name)
+    modality = field_modality(name)
     plain = modality.inline and type(modality).to_json is Modality.to_json
     found = _fields[name] = None if plain else modality
     return found

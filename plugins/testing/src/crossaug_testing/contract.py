@@ -247,11 +247,10 @@ class TransformContract(_StepContract):
         out = self.run_once(step, s, 5)
         assert step.output_field in out.fields
         assert out.lineage[-1].name == self.name and out.lineage[-1].seed == 5
-        from crossaug.modality import get_modality
-        from crossaug.sample import modality_of
+        from crossaug.modality import field_modality
 
-        get_modality(modality_of(step.output_field)).validate(out.fields[step.output_field],
-                                                              sample_id=out.id, field=step.output_field)
+        field_modality(step.output_field).validate(out.fields[step.output_field], sample_id=out.id,
+                                                   field=step.output_field)
 
 
 class FilterContract(_StepContract):
