@@ -107,10 +107,16 @@ def mixgen_pair(image_a: Any, image_b: Any, text_a: str, text_b: str,
         lam: weight of ``image_a`` (paper: 0.5).
         sep: separator between the two texts.
     """
+    require_same_shape(image_a, image_b)
+    return mix_images(image_a, image_b, lam), concat_texts(text_a, text_b, sep)
+
+
+def require_same_shape(image_a: Any, image_b: Any) -> None:
+    """Raise ``ValueError`` unless the two images (arrays or tensors) have one shape (MixGen mixes
+    them pixel by pixel)."""
     if getattr(image_a, "shape", None) != getattr(image_b, "shape", None):
         raise ValueError(f"images must have the same shape, got {getattr(image_a, 'shape', None)} "
                          f"and {getattr(image_b, 'shape', None)}")
-    return mix_images(image_a, image_b, lam), concat_texts(text_a, text_b, sep)
 
 
 def mixgen(images: Any, texts: Sequence[str], num: int, lam: float = PAPER_LAMBDA,
@@ -186,4 +192,4 @@ def _mix_rows(images: Any, partner: Sequence[int], lam: float, rows: Any) -> Any
 
 
 __all__ = ["PAPER_LAMBDA", "LAMBDA_DISTRIBUTIONS", "sample_lambda", "mixed_label", "mix_images", "concat_texts",
-           "mixgen_pair", "mixgen", "mixgen_batch", "mix_uint8"]
+           "mixgen_pair", "mixgen", "mixgen_batch", "mix_uint8", "require_same_shape"]

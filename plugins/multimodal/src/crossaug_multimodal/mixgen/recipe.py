@@ -25,7 +25,15 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Recipe, Sample, Seeder
 
 from .._images import resize_like, to_array, to_pil
-from .functional import LAMBDA_DISTRIBUTIONS, PAPER_LAMBDA, concat_texts, mix_uint8, mixed_label, sample_lambda
+from .functional import (
+    LAMBDA_DISTRIBUTIONS,
+    PAPER_LAMBDA,
+    concat_texts,
+    mix_uint8,
+    mixed_label,
+    require_same_shape,
+    sample_lambda,
+)
 
 LABEL_MODES = ("soft", "input")
 
@@ -140,8 +148,7 @@ class MixGenRecipe(Recipe):
                 partner = to_array(resize_like(p_img.convert(image.mode), image.size))
                 lam = sample_lambda(seeder.rng("mixgen-lambda", sample.id, k), self.lam_distribution, self.lam,
                                     self.alpha)
-                if partner.shape != base.shape:  # what mixgen_pair checks
-                    raise ValueError(f"images must have the same shape, got {base.shape} and {partner.shape}")
+                require_same_shape(base, partner)  # as mixgen_pair, with the input converted once
                 mixed, caption = mix_uint8(base64, partner, lam), concat_texts(text, p_txt, self.sep)
                 params = {"partner": pid, "lam": lam}
                 step = self.lineage_step(params, parent_ids=(sample.id, pid))
