@@ -28,7 +28,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -203,24 +204,29 @@ def augment_features(augmenter: Any, x: Any, seed: int | None = None, noise_scal
                      generator: Any = None) -> Any:
     """Run a trained augmentation network on ``x`` ``[N, D]`` with seeded noise."""
     gen = generator if generator is not None else torch.Generator().manual_seed(int(seed or 0))
-    was = augmenter.training
-    augmenter.eval()
-    with torch.no_grad():
+    with _inference(augmenter):
         out, _, _ = augmenter(x.float(), generator=gen, noise_scale=noise_scale)
-    augmenter.train(was)
     return out
 
 
 def augment_features_seeded(augmenter: Any, x: Any, seeds: Sequence[int], noise_scale: float = 1.0) -> list[Any]:
     """``[augment_features(augmenter, x, seed=s, noise_scale=noise_scale) for s in seeds]``, with the
     encoder run once (the outputs of one input differ only by their noise)."""
+    with _inference(augmenter):
+        mu, logvar = augmenter.encode(x.float())
+        return [augmenter.decode(mu, logvar, torch.Generator().manual_seed(int(s or 0)), noise_scale) for s in seeds]
+
+
+@contextlib.contextmanager
+def _inference(augmenter: Any) -> Iterator[None]:
+    """``augmenter`` in eval mode without gradients for the block, then back to the mode it was in."""
     was = augmenter.training
     augmenter.eval()
-    with torch.no_grad():
-        mu, logvar = augmenter.encode(x.float())
-        out = [augmenter.decode(mu, logvar, torch.Generator().manual_seed(int(s or 0)), noise_scale) for s in seeds]
-    augmenter.train(was)
-    return out
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        augmenter.train(was)
 
 
 def save_augmenter(path: str | Path, augmenter: Any, feature_dims: Sequence[int],
