@@ -296,10 +296,7 @@ def _apply_units(units: list[str], seps: list[str], op: str, edits: Sequence[Any
                 raise ValueError(f"recorded swap ({i}, {j}) outside {len(units)} words")
             units[i], units[j] = units[j], units[i]
     elif op == "rd":
-        drop = sorted({int(i) for i in edits}, reverse=True)
-        if drop and (drop[0] >= len(units) or min(drop) < 0 or len(drop) >= len(units)):
-            raise ValueError(f"recorded deletion of {sorted(drop)[:5]}... does not fit {len(units)} words")
-        for i in drop:
+        for i in sorted(_deletions(edits, len(units)), reverse=True):
             if i == len(units) - 1 and i > 0:  # the last word takes the run before it
                 seps[i - 1] = seps[i]
             del units[i], seps[i]
