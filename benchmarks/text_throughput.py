@@ -157,11 +157,10 @@ def parts(samples, rng, rounds: int = 5) -> None:
         RandomInsertion,
         RandomSwap,
         SynonymReplacement,
-        _language_refusal,
         apply_to_text,
         clear_per_text_caches,
     )
-    from crossaug_text.language import spans_of
+    from crossaug_text.language import refusal_once, spans_of
 
     def us(fn) -> float:
         best = float("inf")
@@ -173,7 +172,7 @@ def parts(samples, rng, rounds: int = 5) -> None:
         return best * 1e6 / len(samples)
 
     texts = [s.fields["text"] for s in samples]
-    check = us(lambda: [_language_refusal(t, "en", 0.5) for t in texts])
+    check = us(lambda: [refusal_once(t, "en", 0.5) for t in texts])
     spans = us(lambda: [spans_of(t) for t in texts])
     print(f"\nWhere the time goes (microseconds per sentence, best of {rounds}); language check, paid once "
           f"per text: {check:.1f} (protected spans {spans:.1f}, langid and word count {check - spans:.1f})")

@@ -60,7 +60,7 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
-from .language import MIN_CONFIDENCE, refusal_once, spans_of
+from .language import MIN_CONFIDENCE, refuse_other_language, spans_of
 from .protected import overlaps_protected
 from .senses import METHODS, choose_sense, synset_pos, wordnet_pos
 from .tokens import Token, match_case, replace_spans, tokenize
@@ -397,10 +397,7 @@ class CodeSwitch(Augmentation):
     # -- augmentation -------------------------------------------------------------
     def sample_params(self, sample: Sample, rng: np.random.Generator) -> dict[str, Any]:
         text = sample[self.field]
-        if self.input_language is not None:
-            reason = refusal_once(text, self.input_language, self.min_language_confidence)
-            if reason:
-                raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        refuse_other_language(self.name, sample, self.field, self.input_language, self.min_language_confidence)
         lex = self.resolved_lexicon()
         max_len = self._max_len  # the lexicon's longest key, counted once
         tokens = tokenize(text)

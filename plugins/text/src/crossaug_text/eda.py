@@ -45,7 +45,7 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
-from .language import MIN_CONFIDENCE, refusal_once, spans_of
+from .language import MIN_CONFIDENCE, refusal_once, refuse_other_language, spans_of
 from .protected import unprotected
 from .stopwords import is_stop_word
 from .tokens import match_case, tokenize
@@ -481,11 +481,8 @@ def clear_per_text_caches() -> None:
     speech), so that the next call on a text pays for it again (benchmarks time first sights)."""
     from .resources import spacy_tokens
 
-    for cached in (_language_refusal, spans_of, _span_flags, spacy_tokens):
+    for cached in (refusal_once, spans_of, _span_flags, spacy_tokens):
         cached.cache_clear()
-
-
-_language_refusal = refusal_once  # once per text: a recipe augments each input ``num_aug`` times
 
 
 class _EDAOperations(Augmentation):
@@ -577,10 +574,7 @@ class _EDAOperations(Augmentation):
         text = sample[self.field]
         rates = self._rates()
         language = self.checked_language(rates)
-        if language is not None:
-            reason = _language_refusal(text, language, self.min_language_confidence)
-            if reason:
-                raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        refuse_other_language(self.name, sample, self.field, language, self.min_language_confidence)
         ops = [o for o, r in rates.items() if r > 0]
         if not ops:
             return {"op": "none", "edits": []}

@@ -28,7 +28,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from crossaug import MissingDependency
+from crossaug import BadSample, MissingDependency, Sample
 from crossaug.forking import renew_after_fork
 
 from .protected import ProtectedSpan, protected_spans, without_protected
@@ -280,4 +280,22 @@ def refusal_once(text: str, expected: str | None, min_confidence: float = MIN_CO
     return language_refusal(text, expected, min_confidence)
 
 
-__all__ = ["detect_language", "language_refusal", "refusal_once", "spans_of", "MIN_CONFIDENCE", "MIN_WORDS"]
+def refuse_other_language(who: str, sample: Sample, field: str, expected: str | None,
+                          min_confidence: float = MIN_CONFIDENCE) -> None:
+    """Raise :class:`~crossaug.BadSample` (naming ``who``, the sample and the field) when the text in
+    ``sample[field]`` looks like a language other than ``expected`` (``None``: no check); the answer
+    is remembered per text (:func:`refusal_once`).
+
+    Example:
+        >>> from crossaug import Sample
+        >>> refuse_other_language("text.eda", Sample("s", {"text": "The cat sits on the mat."}), "text", "en")
+    """
+    if expected is None:
+        return
+    reason = refusal_once(sample[field], expected, min_confidence)
+    if reason:
+        raise BadSample(f"{who}: {reason}", sample_id=sample.id, field=field)
+
+
+__all__ = ["detect_language", "language_refusal", "refusal_once", "refuse_other_language", "spans_of",
+           "MIN_CONFIDENCE", "MIN_WORDS"]

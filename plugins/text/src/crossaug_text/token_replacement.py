@@ -32,7 +32,7 @@ import numpy as np
 from crossaug import BadSample, ConfigError, Sample
 from crossaug.augmentation import Augmentation
 
-from .language import MIN_CONFIDENCE, refusal_once, spans_of
+from .language import MIN_CONFIDENCE, refuse_other_language, spans_of
 from .protected import unprotected
 from .tokens import match_case, replace_spans, tokenize
 
@@ -269,11 +269,7 @@ class TokenReplacement(Augmentation):
             raise ConfigError(f"{self.name} has no vocabulary: pass vocabulary=[...] or call fit(samples) "
                               f"(the 'token-replacement' recipe builds it from the dataset)")
         text = sample[self.field]
-        language = self._language()
-        if language is not None:
-            reason = refusal_once(text, language, self.min_language_confidence)
-            if reason:
-                raise BadSample(f"{self.name}: {reason}", sample_id=sample.id, field=self.field)
+        refuse_other_language(self.name, sample, self.field, self._language(), self.min_language_confidence)
         spans, tags, editable = self._tokens(text)
         plan = plan_replacements([s[2] for s in spans], self.rate, self.vocabulary, rng, tags, editable)
         return {"replacements": [[spans[i][0], spans[i][1], spans[i][2], new, tags[i] if tags else None]
