@@ -196,3 +196,13 @@ def test_an_entry_point_whose_distribution_has_no_name_is_listed_as_unknown(tmp_
     ep = types.SimpleNamespace(dist=metadata.PathDistribution(info))
     assert registry.distribution_of(ep) == "?"
     assert registry.distribution_of(types.SimpleNamespace()) == "?"
+
+
+def test_a_change_of_plugins_forgets_the_modalities_of_fields_too(only_plugins) -> None:
+    from crossaug.modality import field_modality, get_modality
+
+    before = field_modality("text.de")
+    assert before is get_modality("text")
+    only_plugins("crossaug-example-plugin")  # the plugin set changes: modalities are loaded again
+    after = field_modality("text.de")
+    assert after is get_modality("text") and after is not before

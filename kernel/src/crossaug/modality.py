@@ -148,4 +148,11 @@ def field_modality(field_name: str) -> Modality:
     return get_modality(modality_of(field_name))
 
 
-__all__ = ["Modality", "get_modality", "field_modality", "read_bytes"]
+def forget_modalities() -> None:
+    """Drop the cached modality instances (:func:`get_modality`, :func:`field_modality`), so that the
+    next look-up loads them from the registry again (after the set of plugins changed)."""
+    get_modality.cache_clear()
+    field_modality.cache_clear()
+
+
+__all__ = ["Modality", "get_modality", "field_modality", "forget_modalities", "read_bytes"]

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from crossaug.hooks import reset_plugin_manager
-from crossaug.modality import get_modality
+from crossaug.modality import forget_modalities
 from crossaug.sample import Sample
 
 
 def _reset() -> None:
     reset_plugin_manager()
-    get_modality.cache_clear()
+    forget_modalities()
 
 
 @pytest.fixture
