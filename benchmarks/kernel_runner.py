@@ -131,25 +131,26 @@ def measure(name: str, texts: list[str], data: Path, tmp: Path, n: int, repeats:
 
 
 def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int = 256) -> dict[str, float]:
-    """The runner's own work per input, stage by stage, each timed alone (best of ``rounds``):
-    reading the input file into records, decoding them into samples, the recipe itself (streams
-    included), building the manifest lines, tallying them, and appending and committing them
-    (``commit_interval=0``: one write and fsync per batch). CPU work timed alone varies far less
-    between runs than a whole run does, so these show what a change to one stage saved."""
-    from crossaug.io.datasets import iter_records, to_sample
+    """The runner's own work per input, stage by stage, each timed alone (best of ``rounds``), as a
+    run over a ``.txt`` file does it: finding each batch's lines (the parent), reading and decoding
+    them into samples, the recipe itself (streams included), the manifest lines with their counts
+    and id checks, and appending and committing a batch's lines (``commit_interval=0``: one write
+    and fsync per batch). CPU work timed alone varies far less between runs than a whole run does,
+    so these show what a change to one stage saved."""
+    from crossaug.io.text_lines import line_batches
+    from crossaug.runner.blocks import input_block
     from crossaug.runner.manifest import Manifest
-    from crossaug.runner.records import sample_block
     from crossaug.runner.summary import Tally
 
     recipe = crossaug.create("recipe", name, n=n, **PARAMS.get(name, {}))
     required = recipe.required_fields()
     box: dict[str, Any] = {}
 
-    def read() -> None:
-        box["records"] = list(iter_records(data))  # as a run reads a text file: no duplicate-id set
+    def find() -> None:
+        box["ranges"] = list(line_batches(data, lambda: batch))
 
     def decode() -> None:
-        box["samples"] = [to_sample(r, required) for r in box["records"]]
+        box["samples"] = [s for r in box["ranges"] for s in r.decoded(required)[1]]
 
     def process() -> None:  # input by input, each input's outputs dropped at once, as in a run
         samples, one = box["samples"], recipe._one_input()
@@ -159,37 +160,33 @@ def stages(name: str, data: Path, tmp: Path, n: int, rounds: int = 5, batch: int
                 one(sample, seeder)
 
     def encode() -> None:
-        box["blocks"] = [sample_block(g, s, name, tmp) for g, s in zip(box["groups"], box["samples"])]
-
-    def tally() -> None:
         t = Tally()
-        for group in box["groups"]:
-            for sample in group:
-                t.add_sample(sample)
+        box["blocks"] = [input_block(g, s, name, tmp, t) for g, s in zip(box["groups"], box["samples"])]
 
     def commit() -> None:
         out = tmp / f"stages-{time.time_ns()}"
         out.mkdir()
         manifest = Manifest(out, 0)
         manifest.open(resume=False)
-        entries = [(r.id, b) for r, b in zip(box["records"], box["blocks"])]
-        for k in range(0, len(entries), batch):
-            manifest.commit(entries[k:k + batch])
+        ids, blocks = [s.id for s in box["samples"]], box["blocks"]
+        for k in range(0, len(ids), batch):
+            manifest.append(ids[k:k + batch], b"".join(blocks[k:k + batch]))
         manifest.close()
 
-    read()
+    find()
     decode()
+    assert all(s is not None for s in box["samples"]), "the benchmark's lines all decode the short way"
     box["groups"] = recipe.process(box["samples"], Seeder(0), checked=True)  # kept for the later stages
     timings: dict[str, float] = {}
-    for label, fn in (("read", read), ("decode", decode), ("recipe", process), ("lines", encode),
-                      ("tally", tally), ("append+commit", commit)):
+    for label, fn in (("find lines", find), ("read+decode", decode), ("recipe", process),
+                      ("lines+tally", encode), ("append+commit", commit)):
         best = float("inf")
         for _ in range(rounds):
             clear_text_caches()
             start = time.perf_counter()
             fn()
             best = min(best, time.perf_counter() - start)
-        timings[label] = 1e6 * best / len(box["records"])
+        timings[label] = 1e6 * best / len(box["samples"])
     return timings
 
 

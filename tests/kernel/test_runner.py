@@ -295,6 +295,11 @@ def test_resume_from_a_generator_with_torn_media_still_processes_the_rest(tmp_pa
     assert res.summary["inputs"] == 4 and res.summary["resumed_from"] == 2
 
 
+def _journaled(journal: bytes) -> list[str]:
+    """The parents a journal names, in order."""
+    return [i for line in journal.splitlines() for i in json.loads(line)["ids"]]
+
+
 def test_group_commit_journals_only_what_was_fsynced(tmp_path: Path) -> None:
     """Appended parents are durable only after a group commit; a crash before it loses them, never half."""
     from crossaug.runner.manifest import Manifest
@@ -306,13 +311,32 @@ def test_group_commit_journals_only_what_was_fsynced(tmp_path: Path) -> None:
     m.commit([("c", b'{"id": "c~0"}\n')])
     m._fh.flush()  # what the OS has when the process is killed: c's line, not its journal entry
     journal = (tmp_path / ".crossaug" / "journal.jsonl").read_bytes()
-    assert [json.loads(x)["id"] for x in journal.splitlines()] == ["a", "b"]
+    assert _journaled(journal) == ["a", "b"]
     crashed = Manifest(tmp_path)  # a new run reads the directory as a kill -9 left it
     crashed.open(resume=True)
     assert crashed.done == {"a", "b"}
     crashed.close()
     assert (tmp_path / "manifest.jsonl").read_bytes() == b'{"id": "a~0"}\n{"id": "b~0"}\n{"id": "b~1"}\n'
     m._stop.set()
+
+
+def test_a_journal_of_a_line_per_parent_still_resumes(tmp_path: Path) -> None:
+    """Runs journaled a line per parent before a line per append: such a run resumes the same way."""
+    from crossaug.runner.manifest import Manifest
+
+    (tmp_path / ".crossaug").mkdir()
+    (tmp_path / "manifest.jsonl").write_bytes(b'{"id": "a~0"}\n{"id": "b~0"}\n{"id": "c~0"}\n')
+    (tmp_path / ".crossaug" / "journal.jsonl").write_bytes(b'{"id": "a", "end": 14}\n{"id": "b", "end": 28}\n')
+    m = Manifest(tmp_path)
+    m.open(resume=True)  # c's line was written but not journaled: dropped, and c redone
+    assert m.done == {"a", "b"}
+    m.append(["c", "d"], b'{"id": "c~0"}\n{"id": "d~0"}\n')
+    m.close()
+    again = Manifest(tmp_path)
+    again.open(resume=True)
+    assert again.done == {"a", "b", "c", "d"}
+    assert (tmp_path / "manifest.jsonl").read_bytes().count(b"c~0") == 1
+    again.close()
 
 
 def test_group_commit_interval_bounds_the_unjournaled_tail(tmp_path: Path) -> None:
@@ -325,7 +349,7 @@ def test_group_commit_interval_bounds_the_unjournaled_tail(tmp_path: Path) -> No
     journal = tmp_path / ".crossaug" / "journal.jsonl"
     while not journal.read_bytes() and time.monotonic() < deadline:
         time.sleep(0.01)  # waiting for the background commit, not timing it
-    assert json.loads(journal.read_bytes()) == {"id": "a", "end": 14}
+    assert json.loads(journal.read_bytes()) == {"ids": ["a"], "end": 14}
     m.close()
     with pytest.raises(crossaug.ConfigError):
         Manifest(tmp_path, commit_interval=-1)
@@ -347,12 +371,12 @@ def test_appends_wait_for_the_group_commit_and_memory_stays_bounded(tmp_path: Pa
     deadline = time.monotonic() + 10
     while not journal.read_bytes() and time.monotonic() < deadline:
         time.sleep(0.01)  # waiting for the background commit, not timing it
-    assert [json.loads(x)["id"] for x in journal.read_bytes().splitlines()] == ["a", "b"]
+    assert _journaled(journal.read_bytes()) == ["a", "b"]
     m._stop.set()  # the committer stops: only the appending thread can commit now
     m._wake.set()
     m._thread.join()
     m.commit([("c", b"z" * 250 + b"\n")])  # over twice WRITE_AHEAD: committed before commit() returns
-    assert path.read_bytes().endswith(b"z\n") and json.loads(journal.read_bytes().splitlines()[-1])["id"] == "c"
+    assert path.read_bytes().endswith(b"z\n") and _journaled(journal.read_bytes())[-1] == "c"
     m._thread = None
     m.close()
 
@@ -371,7 +395,7 @@ def test_calling_thread_commits_at_the_interval_or_after_a_slow_batch(tmp_path: 
     journal = tmp_path / ".crossaug" / "journal.jsonl"
 
     def journaled() -> list[str]:
-        return [json.loads(x)["id"] for x in journal.read_bytes().splitlines()]
+        return _journaled(journal.read_bytes())
 
     for k, parent in enumerate("abc"):  # fast batches: 0.4 s apart
         now[0] += 0.4
@@ -411,7 +435,7 @@ def test_a_failed_commit_in_the_calling_thread_journals_nothing_more(tmp_path: P
     with pytest.raises(OSError, match="No space"):
         m.close()
     journal = (tmp_path / ".crossaug" / "journal.jsonl").read_bytes()
-    assert [json.loads(x)["id"] for x in journal.splitlines()] == ["a"]
+    assert _journaled(journal) == ["a"]
     again = Manifest(tmp_path)
     again.open(resume=True)
     assert again.done == {"a"} and (tmp_path / "manifest.jsonl").read_bytes() == b'{"id": "a~0"}\n'
@@ -485,10 +509,10 @@ def test_workers_return_finished_lines_and_summary_times_each_stage(tmp_path: Pa
 
     task = BatchTask(Augment(Typo(rate=0.2), n=2), 3, "raise", tmp_path, "typo")
     result = task([RawRecord("r1", {"text": SENTENCES[0]}), RawRecord("r2", {"text": SENTENCES[1]})])
-    assert [pid for pid, _ in result.entries] == ["r1", "r2"]
-    block = result.entries[0][1]
+    assert result.ids == ["r1", "r2"]
+    block = result.block
     assert isinstance(block, bytes) and block.endswith(b"\n")
-    assert [json.loads(x)["id"] for x in block.splitlines()] == ["r1~0", "r1~1"]
+    assert [json.loads(x)["id"] for x in block.splitlines()] == ["r1~0", "r1~1", "r2~0", "r2~1"]
     assert result.timings["runner:rng"][1] == 4 and result.timings["runner:serialise"][1] == 2
     res = crossaug.run(Augment(Typo(rate=0.2), n=2), SENTENCES, tmp_path / "out", seed=3, report=False,
                        commit_interval=0)

@@ -12,7 +12,7 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 from crossaug import LineageStep, Sample
-from crossaug.runner.manifest import _json_id
+from crossaug.runner.manifest import journal_line
 from crossaug.runner.records import _FALLBACK, _plain, dumps, sample_block, sample_record
 from crossaug.runner.summary import Tally
 
@@ -112,9 +112,11 @@ def test_tally_of_samples_equals_tally_of_their_lines(tmp_path):
     assert by_sample.summary()["filters"]["f"]["scored"] == 2
 
 
-@pytest.mark.parametrize("value", ["a", "\u00e9\u2028\"\\", "\ud800x", "\x00", "x" * 300])
-def test_journal_ids_are_json_dumps(value):
-    assert _json_id(value) == json.dumps(value)
+@pytest.mark.parametrize("ids", [["a"], ["\u00e9\u2028\"\\", "\x00"], ["\ud800x", "b"], ("t", "u"), ["x" * 300] * 3])
+def test_journal_lines_name_their_ids(ids):
+    line = journal_line(ids, 12)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert json.loads(line) == {"ids": list(ids), "end": 12}
 
 
 def test_merged_only_tally_summarises_like_the_full_one(tmp_path):
@@ -137,3 +139,55 @@ def test_merged_only_tally_summarises_like_the_full_one(tmp_path):
     assert merged.summary() == full.summary()
     assert merged.summary()["inputs"] == 12 and merged.summary()["inputs_without_output"]
     assert not merged.parents  # no dict entry per input
+
+
+def _three_steps(group, parent, out_dir):
+    """What the runner did before :func:`input_block`: check the ids, count each output, then the lines."""
+    from crossaug.recipe import check_output_ids
+
+    check_output_ids("r", [parent], [group])
+    tally = Tally()
+    for out in group:
+        tally.add_sample(out)
+    return sample_block(group, parent, "r", out_dir), tally.summary()
+
+
+USUAL = [PARENT.derive(LineageStep("text.typo", plugin="crossaug", version="0.1.0",
+                                   params={"edits": [[i, "swap", ""]]}), id=f"p~u{i}", text=f"u{i}") for i in range(3)]
+#: one filter step object in two outputs' lineage
+SHARED_FILTER = [out.replace(id=f"{out.id}f").reject("f: 0.3 > 0.2", FILTER) for out in USUAL[:2]]
+
+
+@pytest.mark.parametrize("group", [
+    list(CASES.values()),
+    USUAL,
+    [USUAL[0], *CASES.values(), USUAL[1]],
+    [USUAL[0].replace(label="pos"), USUAL[1].replace(label="neg"), USUAL[2].replace(label=None)],
+    [USUAL[0].replace(fields={"text": "a", "text.de": "b"}), USUAL[1].replace(meta={"k": 1})],
+    [USUAL[0], *SHARED_FILTER, USUAL[1].replace(kept=False, reason="dropped")],
+    [Sample("p~r", {"text": "root"}, lineage=(STEP,))],  # no parent id: its own
+], ids=["every case", "usual", "usual around the others", "text labels", "two fields, meta",
+        "a filter step shared", "no parent id"])
+def test_input_block_is_the_three_steps(group, tmp_path):
+    from crossaug.runner.blocks import input_block
+
+    expected, counts = _three_steps(group, PARENT, tmp_path)
+    tally = Tally()
+    assert input_block(group, PARENT, "r", tmp_path, tally) == expected
+    assert tally.summary() == counts
+
+
+@pytest.mark.parametrize("ids", [["p\u00e9 1"], ["a", "p\u00e9 1"], ["a", "a"], ["a", "b", "a"]])
+def test_input_block_refuses_bad_ids_like_check_output_ids_before_counting(ids, tmp_path):
+    from crossaug.errors import ConfigError
+    from crossaug.recipe import check_output_ids
+    from crossaug.runner.blocks import input_block
+
+    group = [PARENT.derive(STEP, id=i, text="x") for i in ids]
+    with pytest.raises(ConfigError) as expected:
+        check_output_ids("r", [PARENT], [group])
+    tally = Tally()
+    with pytest.raises(ConfigError) as got:
+        input_block(group, PARENT, "r", tmp_path, tally)
+    assert str(got.value) == str(expected.value)
+    assert tally.produced == 0 and not list(tmp_path.iterdir())

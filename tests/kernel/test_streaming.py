@@ -68,7 +68,7 @@ class _Probe(Executor):
     def map(self, task: Any, batches: Any) -> Iterator[Any]:
         done = 0
         for result in self.inner.map(task, batches):
-            done += len(result.entries)
+            done += len(result.ids)
             self.seen.append((done, self.counter["read"]))
             yield result
 

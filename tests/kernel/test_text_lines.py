@@ -67,6 +67,67 @@ def test_line_ranges_of_small_files(tmp_path: Path, data: bytes, counts: list[in
     assert _plain([r for b in batches for r in b.records()]) == _plain(list(iter_records(path)))
 
 
+def _decode_each(records: list[RawRecord], required: list[str]) -> list:
+    """to_sample of each record, or the text of the BadSample it raises: what decoding a batch gave before."""
+    from crossaug.errors import BadSample
+    from crossaug.io.datasets import to_sample
+
+    out = []
+    for rec in records:
+        try:
+            out.append(to_sample(rec, required))
+        except BadSample as exc:
+            out.append(str(exc))
+    return out
+
+
+@pytest.mark.parametrize("required", [["text"], [], ["text", "text.de"]])
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_decoded_lines_are_the_records_and_their_samples(tricky: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         required: list[str], size: int) -> None:
+    monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "30")  # two lines within the row cap are over it
+    for batch in line_batches(tricky, lambda: size):
+        expected = batch.records()
+        records, samples = batch.decoded(required)
+        assert len(records) == len(samples) == len(expected) and records.ids == [r.id for r in expected]
+        assert _plain(list(records)) == _plain(expected) == _plain(records[:])
+        assert _plain([records[k] for k in range(-len(records), 0)]) == _plain(expected)
+        for sample, want in zip(samples, _decode_each(expected, required)):
+            assert sample is None or sample == want  # the short way gives to_sample's sample
+    every = [s for b in line_batches(tricky, lambda: size) for s in b.decoded(required)[1]]
+    if required == ["text", "text.de"]:  # a field a line never has: each takes the general way (and fails)
+        assert not any(every)
+    else:  # the two good lines within the limit; the general way refuses the rest (limit, UTF-8, NUL, cap)
+        assert sum(s is not None for s in every) == 2
+
+
+def test_decoded_lines_leave_unicode_blanks_to_the_general_way(tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"  # no-break and em spaces only: not blank bytes, but blank text
+    path.write_bytes("a\n\u00a0\u00a0\n\u2003\nb\u00a0c\n".encode())
+    (batch,) = line_batches(path, lambda: 10)
+    records, samples = batch.decoded(["text"])
+    assert [s and s.fields["text"] for s in samples] == ["a", None, None, "b\u00a0c"]
+    assert _decode_each(batch.records(), ["text"])[1:3] == ["sample 'in-2' field 'text': text is only whitespace",
+                                                           "sample 'in-3' field 'text': text is only whitespace"]
+
+
+def test_decoded_lines_take_the_general_way_when_a_plugin_coerces_text(tricky: Path) -> None:
+    from crossaug.hooks import get_plugin_manager
+
+    class Hook:
+        @crossaug.hookimpl
+        def crossaug_coerce(self, value: object, modality: str) -> object:
+            return None
+
+    pm, hook = get_plugin_manager(), Hook()
+    pm.register(hook)
+    try:
+        assert not any(s for b in line_batches(tricky, lambda: 100) for s in b.decoded(["text"])[1])
+    finally:
+        pm.unregister(hook)
+    assert any(s for b in line_batches(tricky, lambda: 100) for s in b.decoded(["text"])[1])
+
+
 def test_a_range_is_small_to_send(tricky: Path) -> None:
     import pickle
 
@@ -76,8 +137,8 @@ def test_a_range_is_small_to_send(tricky: Path) -> None:
 
 def test_process_workers_read_text_lines_themselves_with_the_same_manifest(
         tricky: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """2 process workers given line ranges write the bytes 1 worker writes from records; a resumed
-    run (some inputs done) and a limited one read records as before."""
+    """Workers (the calling thread, 2 threads, 2 processes) given line ranges, which they read and
+    decode themselves, write the bytes of a run that reads records (a limited run, then resumed)."""
     ranges: list[TextLines] = []
 
     def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - passes through
@@ -88,14 +149,16 @@ def test_process_workers_read_text_lines_themselves_with_the_same_manifest(
     monkeypatch.setattr(run_module, "line_batches", spy)
     params = {"n": 2, "rate": 0.1}
     one = crossaug.run("typo", tricky, tmp_path / "one", params=params, seed=5, on_error="skip", report=False)
-    assert not ranges  # serial: the calling thread reads records as before
-    two = crossaug.run("typo", tricky, tmp_path / "two", params=params, seed=5, on_error="skip", workers=2,
-                       batch_size=3, report=False)
-    assert sum(b.count for b in ranges) == TRICKY.count(b"\n") + 1
+    assert sum(b.count for b in ranges) == TRICKY.count(b"\n") + 1  # serial: the calling thread reads ranges
     manifest = (tmp_path / "one" / "manifest.jsonl").read_bytes()
-    assert (tmp_path / "two" / "manifest.jsonl").read_bytes() == manifest
     keep = ("inputs", "lines", "kept", "rejected", "inputs_without_output", "rejection_reasons")
-    assert {k: two.summary[k] for k in keep} == {k: one.summary[k] for k in keep}
+    for executor in ("thread", "process"):
+        ranges.clear()
+        two = crossaug.run("typo", tricky, tmp_path / executor, params=params, seed=5, on_error="skip", workers=2,
+                           batch_size=3, executor=executor, report=False)
+        assert sum(b.count for b in ranges) == TRICKY.count(b"\n") + 1
+        assert (tmp_path / executor / "manifest.jsonl").read_bytes() == manifest
+        assert {k: two.summary[k] for k in keep} == {k: one.summary[k] for k in keep}
     assert one.summary["rejected"] >= 3  # invalid UTF-8, NUL and the over-cap line, recorded with reasons
 
     ranges.clear()

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
+from ..sample import Sample, input_sample
 from .datasets import RawRecord, _lines, txt_records
+from .limits import max_text_chars
 
 #: bytes read at a time while looking for line ends
 CHUNK = 1 << 20
@@ -47,6 +50,74 @@ class TextLines:
         with self.path.open("rb") as fh:
             fh.seek(self.start)
             return list(txt_records(self.path, itertools.islice(_lines(fh, self.first), self.count)))
+
+    def decoded(self, required: Collection[str] = ()) -> tuple[LineRecords, list[Sample | None]]:
+        """:meth:`records` (each built only when asked for) and, for each, its
+        :func:`~crossaug.io.datasets.to_sample` when a line decodes to text the short way (the same
+        sample), else ``None`` (decoding that record says why it fails, or takes the general way).
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> p = pathlib.Path(tempfile.mkdtemp()) / "in.txt"
+            >>> _ = p.write_bytes(b"one\\n\\n\\xff\\n")
+            >>> records, samples = TextLines(p, 0, 3, 1).decoded(["text"])
+            >>> [r.id for r in records], [s and s.fields for s in samples]
+            (['in-1', 'in-3'], [{'text': 'one'}, None])
+        """
+        from ..modality import field_modality  # the text modality imports the readers' limits
+
+        with self.path.open("rb") as fh:
+            fh.seek(self.start)
+            lines = list(itertools.islice(_lines(fh, self.first), self.count))
+        text = field_modality("text")
+        short = set(required) <= {"text"} and getattr(text, "short_lines", bool)()
+        limit, stem = max_text_chars(), self.path.stem
+        kept: list[tuple[int, bytes | int]] = []
+        samples: list[Sample | None] = []
+        for lineno, raw in lines:
+            if isinstance(raw, int):  # a line over the row cap
+                kept.append((lineno, raw))
+                samples.append(None)
+                continue
+            line = raw.rstrip(b"\r\n")
+            if not line or line.isspace():  # no record, as txt_records
+                continue
+            kept.append((lineno, line))
+            sample = None
+            if short:  # TextModality.coerce's short way, then to_sample's input_sample
+                try:
+                    value = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    value = ""
+                if value and not value.isspace() and "\x00" not in value and len(value) <= limit:
+                    sample = input_sample(f"{stem}-{lineno}", {"text": value}, None, {})
+            samples.append(sample)
+        return LineRecords(self.path, kept), samples
+
+
+class LineRecords(Sequence[RawRecord]):
+    """The records of a text file's non-blank ``lines`` (``(line number, bytes without the line end)``,
+    or the size of a line over the row cap), each built when asked for: the records of lines
+    decoded already are asked for only when their input is rejected. ``ids`` lists their ids."""
+
+    def __init__(self, path: Path, lines: list[tuple[int, bytes | int]]) -> None:
+        self.path, self.lines = path, lines
+        stem = path.stem
+        self.ids = [f"{stem}-{lineno}" for lineno, _ in lines]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @overload
+    def __getitem__(self, index: int) -> RawRecord: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RawRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> RawRecord | list[RawRecord]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return next(txt_records(self.path, [self.lines[index]]))
 
 
 def line_batches(path: Path, size: Callable[[], int], spent: list[float] | None = None) -> Iterator[TextLines]:
@@ -79,4 +150,4 @@ def line_batches(path: Path, size: Callable[[], int], spent: list[float] | None 
             start, first = end, first + count
 
 
-__all__ = ["TextLines", "line_batches"]
+__all__ = ["TextLines", "LineRecords", "line_batches"]

@@ -43,9 +43,7 @@ class TextModality(Modality):
         (``bytes``) that decodes and passes the checks, when no plugin coerces text and
         :meth:`validate` is this class's. Anything else, a failure included, takes the general
         way (which raises the error with its reason)."""
-        if (type(value) is bytes and type(self).validate is TextModality.validate
-                and type(self)._coerce is TextModality._coerce
-                and not get_plugin_manager().hook.crossaug_coerce.get_hookimpls()):
+        if type(value) is bytes and self.short_lines():
             try:
                 text = value.decode("utf-8")
             except UnicodeDecodeError:
@@ -54,6 +52,14 @@ class TextModality(Modality):
             if text and not text.isspace() and "\x00" not in text and len(text) <= max_text_chars():
                 return text
         return super().coerce(value, sample_id=sample_id, field=field, base_dir=base_dir)
+
+    def short_lines(self) -> bool:
+        """Whether :meth:`coerce` takes its short way for a line of a text file (no plugin coerces
+        text; :meth:`validate` and ``_coerce`` are this class's): such a line decodes to itself
+        when it is valid UTF-8, not blank, free of NUL and within :func:`max_text_chars`."""
+        return (type(self).coerce is TextModality.coerce and type(self).validate is TextModality.validate
+                and type(self)._coerce is TextModality._coerce
+                and not get_plugin_manager().hook.crossaug_coerce.get_hookimpls())
 
     def _coerce(self, value: Any, *, sample_id: str | None, field: str | None,
                 base_dir: Path | None) -> Any:

@@ -33,7 +33,7 @@ from ..cache import using_cache
 from ..errors import BadSample, ConfigError, CrossaugError, MissingDependency, MissingResource, PluginLoadError
 from ..hooks import get_plugin_manager
 from ..io.datasets import RawRecord, to_sample
-from ..io.text_lines import TextLines
+from ..io.text_lines import LineRecords, TextLines
 from ..models import enforce_determinism, strict_mode
 from ..precision import apply_torch_threads, set_worker_count
 from ..recipe import Augment, Recipe, check_output_ids
@@ -41,21 +41,28 @@ from ..rng import Seeder, take_rng_time
 from ..sample import Sample
 from ..step import uses_models
 from ..timing import merge_timings, take_timings, timed
+from .blocks import input_block
 from .process_pool import ProcessPool
-from .records import dumps, rejection_record, sample_block
+from .records import dumps, rejection_record
 from .summary import Tally
 
 log = logging.getLogger(__name__)
 
 #: errors about the set-up, not a sample: they stop the run under every error policy
 SETUP_ERRORS = (MissingDependency, MissingResource, PluginLoadError, ConfigError)
+#: inputs whose outputs :meth:`BatchTask._stream` makes before it writes their lines: a few at a time
+#: run about 1.5% faster (``typo``) than one (the two kinds of work alternate less often), while many
+#: (a whole batch's outputs kept) cost more than they save
+STREAM_CHUNK = 16
 
 
 @dataclass
 class BatchResult:
-    """Each parent's finished manifest lines as one UTF-8 block (in input order), and the time per step."""
+    """The batch's parents (in input order), their finished manifest lines as one UTF-8 block (in the
+    same order), the time per step and the counts of those lines."""
 
-    entries: list[tuple[str, bytes]]
+    ids: list[str]
+    block: bytes
     timings: dict[str, list[float]] = field(default_factory=dict)
     tally: Tally | None = None
 
@@ -176,12 +183,17 @@ class BatchTask:
 
     def _run(self, records: Sequence[RawRecord] | TextLines) -> BatchResult:
         took = -time.perf_counter()
-        if isinstance(records, TextLines):  # lines of a text file this worker reads itself
-            records = records.records()
         required = self.recipe.required_fields()
+        decoded: list[Sample | None] | None = None
+        if isinstance(records, TextLines):  # lines of a text file this worker reads (and decodes) itself
+            records, decoded = records.decoded(required)
         lines: dict[int, list[dict[str, Any]]] = {}
         valid: list[tuple[int, Sample]] = []
-        for i, rec in enumerate(records):
+        for i, sample in enumerate(decoded) if decoded is not None else enumerate([None] * len(records)):
+            if sample is not None:
+                valid.append((i, sample))
+                continue
+            rec = records[i]
             try:
                 valid.append((i, to_sample(rec, required)))
             except BadSample as exc:
@@ -193,36 +205,36 @@ class BatchTask:
         spent: list[float] = [0.0, 0]  # the recipe's own seconds; inputs, when this method times them
         if valid and not (self._streams() and self._stream(records, valid, lines, blocks, tally, spent)):
             spent[0] += self._whole(records, valid, lines, blocks, tally)
-        entries = []
-        for i, rec in enumerate(records):
-            block = blocks.get(i)
-            if block is None:
-                for line in lines[i]:
+        ids = records.ids if isinstance(records, LineRecords) else [r.id for r in records]
+        if len(blocks) < len(ids):  # rejections: their lines, counted
+            for i, recs in lines.items():
+                for line in recs:
                     tally.add(line)
-                block = "".join(dumps(line) + "\n" for line in lines[i]).encode("utf-8")
-            entries.append((rec.id, block))
+                blocks[i] = "".join(dumps(line) + "\n" for line in recs).encode("utf-8")
+        block = b"".join([blocks[i] for i in range(len(ids))])
         timings = take_timings()
         if spent[1]:
             merge_timings(timings, {f"recipe:{self.recipe_name}": spent})
         timings["runner:serialise"] = [took + time.perf_counter() - spent[0], len(records)]
         timings["runner:rng"] = take_rng_time()
-        return BatchResult(entries, timings, tally)
+        return BatchResult(ids, block, timings, tally)
 
     def _streams(self) -> bool:
-        """Whether each input's lines may be built as soon as its outputs exist: an ``Augment``
+        """Whether an input's lines may be built as soon as its outputs exist: an ``Augment``
         whose inputs decoding already checked (see :func:`_decoding_checks`). Lines built while
-        the outputs are fresh, and the outputs dropped at once, cost a few µs less per input than
-        a batch's outputs kept until all exist."""
+        the outputs are fresh, and the outputs dropped soon after, cost a few µs less per input
+        than a batch's outputs kept until all exist."""
         return _decoding_checks(self.recipe)
 
     def _stream(self, records: Sequence[RawRecord], valid: list[tuple[int, Sample]],
                 lines: dict[int, list[dict[str, Any]]], blocks: dict[int, bytes], tally: Tally,
                 spent: list[float]) -> bool:
-        """Each input's outputs, then at once its lines (into ``blocks``, or its rejection into
-        ``lines``); the same bytes as :meth:`_whole`. ``False`` (nothing kept) when an input raised
-        something other than a refusal under ``skip``: the batch is then redone by :meth:`_whole`,
-        which sets that input apart. Plugins watching ``crossaug_after_step`` get the batch's
-        outputs at its end, as from :meth:`_whole` (only then are the outputs kept that long)."""
+        """The outputs of a few inputs (:data:`STREAM_CHUNK`), then at once their lines (into
+        ``blocks``, or a rejection into ``lines``), and so on; the same bytes as :meth:`_whole`.
+        ``False`` (nothing kept) when an input raised something other than a refusal under
+        ``skip``: the batch is then redone by :meth:`_whole`, which sets that input apart. Plugins
+        watching ``crossaug_after_step`` get the batch's outputs at its end, as from :meth:`_whole`
+        (only then are the outputs kept that long)."""
         pm = get_plugin_manager()
         pm.hook.crossaug_before_step(step=self.recipe, samples=[s for _, s in valid])
         watched: tuple[list[Sample], list[list[Sample]]] | None = (
@@ -230,41 +242,40 @@ class BatchTask:
         one, seeder, name, out_dir = self.recipe._one_input(), Seeder(self.seed), self.recipe_name, self.out_dir
         skip, clock, took = self.on_error == "skip", time.perf_counter, 0.0
         mine = Tally()
-        refused: list[tuple[Sample, BadSample]] = []
-        for i, sample in valid:
+        refused: list[tuple[int, Sample, BadSample]] = []
+        for at in range(0, len(valid), STREAM_CHUNK):  # a few inputs' outputs, then their lines
+            made = []
             start = clock()
-            try:
-                group = one(sample, seeder)
-            except BadSample as exc:
-                if not skip:
+            for i, sample in valid[at:at + STREAM_CHUNK]:
+                try:
+                    made.append((i, sample, one(sample, seeder)))
+                except BadSample as exc:
+                    if not skip:
+                        raise
+                    refused.append((i, sample, exc))
+                except SETUP_ERRORS:
                     raise
-                took += clock() - start
-                refused.append((sample, exc))
-                lines[i] = [rejection_record(records[i], self._reason(exc), name)]
-                continue
-            except SETUP_ERRORS:
-                raise
-            except Exception:
-                if not skip:
-                    raise
-                for k, _ in valid:  # redone the general way (decoding's rejections are not in valid)
-                    lines.pop(k, None)
-                    blocks.pop(k, None)
-                return False
+                except Exception:
+                    if not skip:
+                        raise
+                    for k, _ in valid:  # redone the general way (decoding's rejections are not in valid)
+                        lines.pop(k, None)
+                        blocks.pop(k, None)
+                    return False
             took += clock() - start
-            if watched is not None:
-                watched[0].append(sample)
-                watched[1].append(group)
-            if not group:
-                lines[i] = [rejection_record(records[i], "recipe produced no candidates", name)]
-                continue
-            check_output_ids(name, [sample], [group])
-            for out in group:
-                mine.add_sample(out)
-            blocks[i] = sample_block(group, sample, name, out_dir)
+            for i, sample, group in made:
+                if watched is not None:
+                    watched[0].append(sample)
+                    watched[1].append(group)
+                if group:
+                    blocks[i] = input_block(group, sample, name, out_dir, mine)
+                else:
+                    lines[i] = [rejection_record(records[i], "recipe produced no candidates", name)]
+        for i, _, exc in refused:
+            lines[i] = [rejection_record(records[i], self._reason(exc), name)]
         if watched is not None:
             pm.hook.crossaug_after_step(step=self.recipe, samples=watched[0], outputs=watched[1])
-        for sample, exc in refused:
+        for _, sample, exc in refused:
             pm.hook.crossaug_on_step_error(step=self.recipe, sample=sample, error=exc)
         tally.merge(mine)
         spent[0] += took
@@ -297,9 +308,7 @@ class BatchTask:
             elif not group:
                 lines[i] = [rejection_record(records[i], "recipe produced no candidates", self.recipe_name)]
             else:  # lines built with what an input's outputs share built once (the same bytes)
-                for out in group:
-                    tally.add_sample(out)
-                blocks[i] = sample_block(group, sample, self.recipe_name, self.out_dir)
+                blocks[i] = input_block(group, sample, self.recipe_name, self.out_dir, tally)
         return took
 
 
@@ -332,8 +341,9 @@ def _checked(recipe: Recipe) -> dict[str, bool]:
 class Executor(abc.ABC):
     """Runs a task over batches; yields results in the order batches were given."""
 
-    #: whether the workers see this machine's files and run in other processes: the runner may then
-    #: give them a ``.txt`` input's batches as line ranges they read (:mod:`crossaug.io.text_lines`)
+    #: whether the batches run where this machine's files are (this process or its workers): the
+    #: runner may then give them a ``.txt`` input's batches as line ranges they read and decode
+    #: themselves (:mod:`crossaug.io.text_lines`)
     local_files: bool = False
     #: whether batches run in the thread that iterates :meth:`map` (the runner then commits the
     #: manifest from that thread too, between batches, instead of from a background thread)
@@ -351,6 +361,7 @@ class SerialExecutor(Executor):
     """Everything in the calling thread (``workers=1``)."""
 
     in_calling_thread = True
+    local_files = True
 
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:
         for batch in batches:
@@ -425,7 +436,7 @@ class LocalExecutor(Executor):
         self.workers = workers
         self.kind = kind
         self.in_flight = in_flight or 2 * workers
-        self.local_files = kind == "process"
+        self.local_files = True  # threads and processes of this machine read its files
         self._pool: Any = None
 
     def map(self, task: Callable[[Any], Any], batches: Iterable[Any]) -> Iterator[Any]:

@@ -1,11 +1,12 @@
 """The output manifest: ``manifest.jsonl`` plus a commit journal that makes runs resumable.
 
-Lines of finished parents are appended to ``manifest.jsonl``; a *group commit*
-then makes them durable: once per ``commit_interval`` seconds (and on close) a
-background thread (or, with ``background=False``, the appending thread itself)
-writes the lines appended since the last commit, fsyncs the manifest, and only
-then writes and fsyncs one journal line per parent, recording the manifest size
-after it. On resume the manifest is truncated to the last journaled size
+Lines of finished parents are appended to ``manifest.jsonl`` (a batch's parents at
+a time); a *group commit* then makes them durable: once per ``commit_interval``
+seconds (and on close) a background thread (or, with ``background=False``, the
+appending thread itself) writes the lines appended since the last commit, fsyncs
+the manifest, and only then writes and fsyncs one journal line per append, naming
+its parents and recording the manifest size after their lines (journals of earlier
+versions, a line per parent, are read too). On resume the manifest is truncated to the last journaled size
 (dropping any half-written or unjournaled tail) and journaled parents are
 skipped: a crash (``kill -9``, power loss) loses at most the last interval's
 parents, which are redone, and never duplicates one.
@@ -29,13 +30,25 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from orjson import OPT_APPEND_NEWLINE
+from orjson import dumps as _orjson_dumps
+
 from ..errors import ConfigError
 
 STATE_DIR = ".crossaug"
 
 
-#: ``json.dumps`` of an id without its per-call set-up (the same text)
-_json_id = json.encoder.encode_basestring_ascii
+def journal_line(ids: Sequence[str], end: int) -> bytes:
+    """The journal line saying parents ``ids`` are in the manifest's first ``end`` bytes.
+
+    Example:
+        >>> journal_line(["in-1", "in-2"], 120)
+        b'{"ids":["in-1","in-2"],"end":120}\\n'
+    """
+    try:
+        return _orjson_dumps({"ids": ids, "end": end}, option=OPT_APPEND_NEWLINE)
+    except TypeError:  # a lone surrogate in an id, or ids that are not a list: the standard library
+        return json.dumps({"ids": list(ids), "end": end}, separators=(",", ":")).encode() + b"\n"
 
 _clock = time.monotonic
 
@@ -125,7 +138,10 @@ class Manifest:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 break  # a torn last line: everything after it is uncommitted
-            self.done.add(entry["id"])
+            if "ids" in entry:
+                self.done.update(entry["ids"])
+            else:  # a journal line per parent, as runs before group journal lines wrote
+                self.done.add(entry["id"])
             end = int(entry["end"])
             good += len(line) + 1
         size = self.path.stat().st_size if self.path.exists() else 0
@@ -136,27 +152,31 @@ class Manifest:
         return end
 
     def commit(self, entries: Sequence[tuple[str, bytes | Sequence[str]]]) -> None:
-        """Append the lines of finished parents (one ``bytes`` block each, or their lines).
+        """Append the lines of finished parents (one ``bytes`` block each, or their lines): :meth:`append`."""
+        ids, blocks = [], []
+        for parent_id, block in entries:
+            ids.append(parent_id)
+            blocks.append(block if isinstance(block, bytes)
+                          else "".join(line + "\n" for line in block).encode("utf-8", "backslashreplace"))
+        self.append(ids, b"".join(blocks))
 
-        They are written and become durable (journaled) at the next group commit, at most
-        ``commit_interval`` seconds later (with ``background=False``: at the first call after
-        that), or on :meth:`sync` / :meth:`close`. With a background committer the appending
-        thread makes no system call (a write could wait on the committer's fsync).
+    def append(self, ids: Sequence[str], block: bytes) -> None:
+        """Append ``block``, the lines of the finished parents ``ids`` (each line ending with a newline).
+
+        They are written and become durable (journaled, as one journal line) at the next group
+        commit, at most ``commit_interval`` seconds later (with ``background=False``: at the first
+        call after that), or on :meth:`sync` / :meth:`close`. With a background committer the
+        appending thread makes no system call (a write could wait on the committer's fsync).
         """
         if self._error is not None:
             raise self._error
-        if not entries:
+        if not ids:
             return
         with self._lock:
-            end, pending, blocks = self._end, self._pending, self._blocks
-            for parent_id, block in entries:
-                if not isinstance(block, bytes):
-                    block = "".join(line + "\n" for line in block).encode("utf-8", "backslashreplace")
-                blocks.append(block)
-                end += len(block)
-                pending.append(b'{"id": %s, "end": %d}\n' % (_json_id(parent_id).encode(), end))
-            self._held += end - self._end
-            self._end = end
+            self._blocks.append(block)
+            self._end += len(block)
+            self._pending.append(journal_line(ids, self._end))
+            self._held += len(block)
             held = self._held
         if self._thread is None:
             now = _clock()

@@ -187,16 +187,23 @@ assert _STEP_FIELDS[:5] == ("name", "kind", "plugin", "version", "params"), "upd
 
 def _step_dict(step: LineageStep) -> dict[str, Any]:
     """``step.to_dict()`` without the generator: the cached head plus the params, for the usual step."""
+    found = plain_step_dict(step)
+    return step.to_dict() if found is None else found
+
+
+def plain_step_dict(step: LineageStep) -> dict[str, Any] | None:
+    """``step.to_dict()`` of the usual step (name, kind, plugin, version and a params dict; no seed,
+    model, score, verdict or runtime): the cached head plus the params. ``None`` for another step."""
     if type(step.params) is not dict or step.seed is not None or step.model is not None \
             or step.revision is not None or type(step.parent_ids) is not tuple or step.parent_ids \
             or step.score is not None or step.kept is not None or step.reason is not None \
             or step.runtime is not None:
-        return step.to_dict()
+        return None
     head = (step.name, step.kind, step.plugin, step.version)
     try:
         found = _step_heads.get(head)
     except TypeError:  # an unhashable value (not from a Step)
-        return step.to_dict()
+        return None
     if found is None:
         found = dict(step_entries(step, _STEP_FIELDS[:4]))
         if len(_step_heads) < 1024:

@@ -326,15 +326,15 @@ def run(recipe: Recipe | str, inputs: Any, output: str | Path, *, seed: int = 0,
                                io)  # manifest.done: read from the journal on resume, not added to after
         for result in ex.map(task, batches):
             start = time.perf_counter()
-            manifest.commit(result.entries)
+            manifest.append(result.ids, result.block)
             io[0] += time.perf_counter() - start
-            io[1] += len(result.entries)
-            sizer.observe(result.timings, recipe_key, len(result.entries))
+            io[1] += len(result.ids)
+            sizer.observe(result.timings, recipe_key, len(result.ids))
             merge_timings(timings, result.timings)
             if result.tally is not None:
                 tally.merge(result.tally)
             if bar is not None:
-                bar.advance(len(result.entries))
+                bar.advance(len(result.ids))
     finally:
         ex.close()
         start = time.perf_counter()

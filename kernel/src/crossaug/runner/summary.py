@@ -102,7 +102,7 @@ class Tally:
 
     def add(self, rec: dict[str, Any]) -> None:
         """Count one manifest line (a dict)."""
-        kept = self._count(rec["parent_id"], rec.get("label"), rec["kept"])
+        kept = self.count(rec["parent_id"], rec.get("label"), rec["kept"])
         if not kept:
             self._rejected(rec)
         for step in rec.get("lineage", ()):
@@ -111,14 +111,17 @@ class Tally:
 
     def add_sample(self, sample: Sample) -> None:
         """Count the line a produced sample is written as (what :meth:`add` counts of that line)."""
-        kept = self._count(sample.root_id, None if sample.label is None else to_jsonable(sample.label), sample.kept)
+        kept = self.count(sample.root_id, None if sample.label is None else to_jsonable(sample.label), sample.kept)
         if not kept:
             self._rejected({"reason": clean_reason(sample.reason), "lineage": [s.to_dict() for s in sample.lineage]})
         for step in sample.lineage:
             if step.kind == "filter" and step.score is not None:
                 self._filter(step.name, step.kept, step.score)
 
-    def _count(self, pid: str, label: Any, kept: Any) -> bool:
+    def count(self, pid: str, label: Any, kept: Any) -> bool:
+        """Count a line of parent ``pid`` with ``label`` (JSON-ready) as kept or not: what :meth:`add`
+        counts of a line whose lineage holds no filter score, apart from a rejected line's reason.
+        Returns whether it was kept."""
         parents = self.parents
         if pid not in parents:
             parents[pid] = 0
