@@ -415,6 +415,22 @@ def test_rejected_values_are_stored_truncated_with_their_size(tmp_path: Path) ->
     assert (tmp_path / "o" / "report.html").stat().st_size < 50_000
 
 
+def test_rejected_lines_of_a_text_file_keep_their_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refused line of a ``.txt`` input is written with its text (cut like any value), not only its size;
+    a line that is not UTF-8 keeps its size."""
+    from crossaug.io.limits import KEEP_CHARS
+
+    monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "3000")
+    long = "w" * 3500
+    (tmp_path / "in.txt").write_bytes(b"a good line\nnul \x00 here\n\xff\xfe bytes\n" + long.encode() + b"\n")
+    crossaug.run("typo", tmp_path / "in.txt", tmp_path / "o", on_error="skip", report=False)
+    rejected = {r["id"]: r for r in read_manifest(tmp_path / "o") if not r["kept"]}
+    assert rejected["in-2"]["text"] == "nul \x00 here" and "NUL" in rejected["in-2"]["reason"]
+    assert rejected["in-3"]["text"] == {"bytes": 8} and "UTF-8" in rejected["in-3"]["reason"]
+    assert rejected["in-4"]["text"] == {"truncated": long[:KEEP_CHARS], "chars": 3500}
+    assert "limit is 3000" in rejected["in-4"]["reason"] and set(rejected) == {"in-2", "in-3", "in-4"}
+
+
 def test_image_decode_errors_hold_no_memory_address(tmp_path: Path) -> None:
     with pytest.raises(BadSample) as info:
         crossaug.get_modality("image").coerce(b"not an image at all", sample_id="x", field="image")

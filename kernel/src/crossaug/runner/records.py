@@ -19,7 +19,7 @@ from .._json import to_jsonable
 from ..io.datasets import RawRecord
 from ..io.limits import KEEP_CHARS, MAX_DEPTH, clip
 from ..modality import Modality, field_modality
-from ..sample import _STEP_FIELDS, LineageStep, Sample, step_entries
+from ..sample import _STEP_FIELDS, LineageStep, Sample, modality_of, step_entries
 
 MEDIA_DIR = "media"
 
@@ -272,6 +272,13 @@ def rejection_line(record: RawRecord, reason: str, recipe: str) -> str:
     return dumps(rejection_record(record, reason, recipe))
 
 
+def _utf8(data: bytes | bytearray) -> str | None:
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def rejection_record(record: RawRecord, reason: str, recipe: str) -> dict[str, Any]:
     """:func:`rejection_line` before JSON encoding (a dict)."""
     rec: dict[str, Any] = {"id": record.id, "parent_id": record.id, "recipe": recipe, "kept": False,
@@ -281,8 +288,9 @@ def rejection_record(record: RawRecord, reason: str, recipe: str) -> dict[str, A
             rec[name] = clip(value)
         elif isinstance(value, Path):
             rec[name] = clip(str(value))
-        elif isinstance(value, (bytes, bytearray)):
-            rec[name] = {"bytes": len(value)}
+        elif isinstance(value, (bytes, bytearray)):  # a text file's line: its text, when it is UTF-8
+            text = _utf8(value) if modality_of(name) == "text" else None
+            rec[name] = {"bytes": len(value)} if text is None else clip(text)
         else:
             rec[name] = {"type": type(value).__name__}
     if record.source:
