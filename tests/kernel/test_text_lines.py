@@ -14,11 +14,13 @@ from crossaug.io.text_lines import TextLines, line_batches
 
 run_module = importlib.import_module("crossaug.runner.run")  # the module (the package exports its function)
 
-#: blank and whitespace-only lines, CRLF, invalid UTF-8, a NUL, a line over the row cap (set to
-#: 40 bytes below), one of exactly the cap with its newline, and a last line without a newline
+#: blank and whitespace-only lines, CRLF, invalid UTF-8, a NUL, lines over the row cap (set to
+#: 40 bytes below: by 60, by 1, by 1 with CRLF), one of 39 with its newline, and a last line
+#: without a newline
 TRICKY = (b"The birch canoe slid on the smooth planks.\n\n   \nGlue the sheet.\r\n"
           b"caf\xc3\xa9 au lait\n\xff\xfe not utf-8\nnul \x00 here\n" + b"x" * 100 + b"\n"
-          + b"y" * 39 + b"\n\t\n" + b"It's easy to tell the depth of a well.\n"
+          + b"y" * 39 + b"\n\t\n" + b"w" * 41 + b"\n" + b"v" * 40 + b"\r\n"
+          + b"It's easy to tell the depth of a well.\n"
           + b"z" * 95 + b" ends without a newline")
 
 
@@ -53,7 +55,7 @@ def test_line_ranges_read_the_records_iter_records_reads(tricky: Path, monkeypat
 def test_line_ranges_follow_a_changing_batch_size(tricky: Path) -> None:
     sizes = iter([3, 1, 4, 1, 5, 9, 2, 6])
     batches = list(line_batches(tricky, lambda: next(sizes)))
-    assert [b.count for b in batches] == [3, 1, 4, 1, 3]  # 12 lines; the last batch takes what is left
+    assert [b.count for b in batches] == [3, 1, 4, 1, 5]  # 14 lines
     assert _plain([r for b in batches for r in b.records()]) == _plain(list(iter_records(tricky)))
 
 
@@ -81,11 +83,14 @@ def _decode_each(records: list[RawRecord], required: list[str]) -> list:
     return out
 
 
+@pytest.mark.parametrize("at_once", [True, False], ids=["range read at once", "line by line"])
 @pytest.mark.parametrize("required", [["text"], [], ["text", "text.de"]])
 @pytest.mark.parametrize("size", [1, 4, 1000])
 def test_decoded_lines_are_the_records_and_their_samples(tricky: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         required: list[str], size: int) -> None:
+                                                         required: list[str], size: int, at_once: bool) -> None:
     monkeypatch.setenv("CROSSAUG_MAX_TEXT_CHARS", "30")  # two lines within the row cap are over it
+    if not at_once:
+        monkeypatch.setattr(text_lines, "READ_AT_ONCE", 0)
     for batch in line_batches(tricky, lambda: size):
         expected = batch.records()
         records, samples = batch.decoded(required)
@@ -109,6 +114,13 @@ def test_decoded_lines_leave_unicode_blanks_to_the_general_way(tmp_path: Path) -
     assert [s and s.fields["text"] for s in samples] == ["a", None, None, "b\u00a0c"]
     assert _decode_each(batch.records(), ["text"])[1:3] == ["sample 'in-2' field 'text': text is only whitespace",
                                                            "sample 'in-3' field 'text': text is only whitespace"]
+
+
+def test_a_range_whose_file_changed_is_read_line_by_line(tricky: Path) -> None:
+    whole = next(line_batches(tricky, lambda: 1000))
+    wrong = TextLines(whole.path, whole.start, whole.count, whole.first, whole.start + 10)  # 1 line, not 12
+    records, _ = wrong.decoded(["text"])
+    assert _plain(list(records)) == _plain(whole.records())
 
 
 def test_decoded_lines_take_the_general_way_when_a_plugin_coerces_text(tricky: Path) -> None:

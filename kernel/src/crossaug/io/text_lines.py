@@ -24,26 +24,55 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import overload
 
 from ..sample import Sample, input_sample
 from .datasets import RawRecord, _lines, txt_records
-from .limits import max_text_chars
+from .limits import max_bytes, max_text_chars
 
 #: bytes read at a time while looking for line ends
 CHUNK = 1 << 20
 
 
+#: a range of at most this many bytes is read at once and split (larger ones line by line, each
+#: line read up to the row cap: a huge line is never held whole)
+READ_AT_ONCE = 8 << 20
+
+
 @dataclass(frozen=True)
 class TextLines:
-    """``count`` lines of the text file ``path`` from byte ``start``, the first being line ``first``."""
+    """``count`` lines of the text file ``path`` from byte ``start``, the first being line ``first``;
+    ``end`` (if known) is the byte after the last."""
 
     path: Path
     start: int
     count: int
     first: int
+    end: int | None = None
+
+    def _lines(self) -> list[tuple[int, bytes | int]]:
+        """``(line number, bytes)`` of each line as :func:`~crossaug.io.datasets._lines` reads them,
+        the line end left off (``txt_records`` strips it anyway); the size of a line over the row cap."""
+        with self.path.open("rb") as fh:
+            fh.seek(self.start)
+            if self.end is None or self.end - self.start > READ_AT_ONCE:
+                return list(itertools.islice(_lines(fh, self.first), self.count))
+            data = fh.read(self.end - self.start)
+        parts = data.split(b"\n")
+        ended = parts[-1] == b""  # the range ends with a newline (else: the file's last line has none)
+        if ended:
+            parts.pop()
+        if len(parts) != self.count:  # the file changed since its lines were found: read them one by one
+            return replace(self, end=None)._lines()
+        cap = max_bytes("row")
+        out: list[tuple[int, bytes | int]] = list(zip(range(self.first, self.first + self.count), parts))
+        last = len(parts) - 1
+        for k, line in enumerate(parts):
+            if len(line) > cap:  # what _lines reports of it: its size with its newline
+                out[k] = (self.first + k, len(line) + (1 if ended or k < last else 0))
+        return out
 
     def records(self) -> list[RawRecord]:
         """The records :func:`~crossaug.io.datasets.iter_records` gives for these lines."""
@@ -66,9 +95,7 @@ class TextLines:
         """
         from ..modality import field_modality  # the text modality imports the readers' limits
 
-        with self.path.open("rb") as fh:
-            fh.seek(self.start)
-            lines = list(itertools.islice(_lines(fh, self.first), self.count))
+        lines = self._lines()
         text = field_modality("text")
         short = set(required) <= {"text"} and getattr(text, "short_lines", bool)()
         limit, stem = max_text_chars(), self.path.stem
@@ -146,7 +173,7 @@ def line_batches(path: Path, size: Callable[[], int], spent: list[float] | None 
                     break
             spent[0] += clock() - began
             if count:
-                yield TextLines(path, start, count, first)
+                yield TextLines(path, start, count, first, end)
             start, first = end, first + count
 
 

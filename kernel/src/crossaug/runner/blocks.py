@@ -51,8 +51,7 @@ def input_block(group: Sequence[Sample], parent: Sample, recipe: str, out_dir: P
     if bad:
         check_output_ids(recipe, [parent], [group])  # raises, naming the first bad id
     count, fields, field = tally.count, _fields, _field
-    usual: dict[int, dict[str, Any]] = {}  # the usual steps' entries, each written once per input
-    steps: dict[int, dict[str, Any]] = {}  # the same for the general lines (any step)
+    steps: dict[int, dict[str, Any]] = {}  # the general lines' step entries, each written once per input
     shared: dict[str, Any] | None = None  # the parent's fields
     lines = []
     for sample in group:
@@ -64,24 +63,23 @@ def input_block(group: Sequence[Sample], parent: Sample, recipe: str, out_dir: P
             rec = {"id": sample.id, "parent_id": sample.id if parent_id is None else parent_id,
                    "recipe": recipe, "kept": True, "reason": None, "label": label}
             for name, payload in sample.fields.items():
-                try:
-                    if type(payload) is not str or (fields[name] if name in fields else field(name)) is not None:
-                        rec = None
-                        break
-                except TypeError:  # a field named like a manifest key: the general line says so
+                kind = fields.get(name, fields)  # the cache itself when the name is not in it yet
+                if kind is fields:
+                    try:
+                        kind = field(name)
+                    except TypeError:  # a field named like a manifest key: the general line says so
+                        kind = fields
+                if kind is not None or type(payload) is not str:
                     rec = None
                     break
                 rec[name] = payload
             if rec is not None:
                 lineage = []
-                for step in sample.lineage:
-                    found = usual.get(id(step))
+                for step in sample.lineage:  # the usual steps (a seed, a model, a filter's verdict: not)
+                    found = plain_step_dict(step)
                     if found is None:
-                        found = plain_step_dict(step)
-                        if found is None:  # a seed, a model, a filter's verdict...: the general line
-                            rec = None
-                            break
-                        usual[id(step)] = found
+                        rec = None
+                        break
                     lineage.append(found)
             if rec is not None:
                 if shared is None:
