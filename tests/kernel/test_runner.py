@@ -339,6 +339,26 @@ def test_a_journal_of_a_line_per_parent_still_resumes(tmp_path: Path) -> None:
     again.close()
 
 
+def test_calling_thread_writes_at_once_and_a_crash_drops_what_was_not_journaled(tmp_path: Path) -> None:
+    """Without a committer thread lines are written when appended; until a group commit journals
+    them they are not part of the run: a run resumed after a kill -9 cuts them off and redoes them."""
+    from crossaug.runner.manifest import Manifest
+
+    m = Manifest(tmp_path, commit_interval=3600, background=False)
+    m.open(resume=False)
+    m.append(["a"], b'{"id": "a~0"}\n')
+    m.sync()
+    big = b'{"id": "b~0", "text": "' + b"x" * 100_000 + b'"}\n'  # past any buffer: in the file at once
+    m.append(["b"], big)
+    path = tmp_path / "manifest.jsonl"
+    assert path.read_bytes() == b'{"id": "a~0"}\n' + big and _journaled((tmp_path / ".crossaug" / "journal.jsonl")
+                                                                        .read_bytes()) == ["a"]
+    crashed = Manifest(tmp_path)  # the directory as a kill -9 now leaves it
+    crashed.open(resume=True)
+    assert crashed.done == {"a"} and path.read_bytes() == b'{"id": "a~0"}\n'
+    crashed.close()
+
+
 def test_group_commit_interval_bounds_the_unjournaled_tail(tmp_path: Path) -> None:
     from crossaug.runner.manifest import Manifest
 
@@ -410,8 +430,8 @@ def test_calling_thread_commits_at_the_interval_or_after_a_slow_batch(tmp_path: 
     now[0] += 1.0
     m.commit([("f", b'{"id": "f~0"}\n')])
     assert journaled()[-1] == "f"
-    m.commit([("g", b'{"id": "g~0"}\n')])  # no time passed: held until close
-    assert journaled()[-1] == "f" and (tmp_path / "manifest.jsonl").read_bytes().endswith(b'"f~0"}\n')
+    m.commit([("g", b'{"id": "g~0"}\n')])  # no time passed: not journaled until close
+    assert journaled()[-1] == "f"
     m.close()
     assert journaled() == list("abcdefg")
 

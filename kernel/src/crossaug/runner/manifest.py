@@ -163,21 +163,35 @@ class Manifest:
     def append(self, ids: Sequence[str], block: bytes) -> None:
         """Append ``block``, the lines of the finished parents ``ids`` (each line ending with a newline).
 
-        They are written and become durable (journaled, as one journal line) at the next group
+        They become durable (fsynced, then journaled as one journal line) at the next group
         commit, at most ``commit_interval`` seconds later (with ``background=False``: at the first
         call after that), or on :meth:`sync` / :meth:`close`. With a background committer the
-        appending thread makes no system call (a write could wait on the committer's fsync).
+        appending thread makes no system call (a write could wait on the committer's fsync) and
+        the committer writes them; without one, they are written at once, while the lines are
+        still in the processor's caches (a 1-worker ``typo`` run spent 0.7 instead of 1.1-1.7 µs
+        per input appending and committing). Until journaled, lines in the file are not part of
+        the run: a resume cuts the file back to the journal.
         """
         if self._error is not None:
             raise self._error
         if not ids:
             return
-        with self._lock:
-            self._blocks.append(block)
+        if self._thread is None:  # the appending thread commits too: it writes at once
+            try:
+                self._fh.write(block)
+            except BaseException as exc:
+                self._error = exc
+                raise
             self._end += len(block)
             self._pending.append(journal_line(ids, self._end))
-            self._held += len(block)
-            held = self._held
+            held = 0
+        else:
+            with self._lock:
+                self._blocks.append(block)
+                self._end += len(block)
+                self._pending.append(journal_line(ids, self._end))
+                self._held += len(block)
+                held = self._held
         if self._thread is None:
             now = _clock()
             if now >= self._due or now - self._last >= self.commit_interval or held > WRITE_AHEAD:
