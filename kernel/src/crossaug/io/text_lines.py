@@ -100,16 +100,19 @@ class TextLines:
         short = set(required) <= {"text"} and getattr(text, "short_lines", bool)()
         limit, stem = max_text_chars(), self.path.stem
         kept: list[tuple[int, bytes | int]] = []
+        ids: list[str] = []
         samples: list[Sample | None] = []
         for lineno, raw in lines:
             if isinstance(raw, int):  # a line over the row cap
                 kept.append((lineno, raw))
+                ids.append(f"{stem}-{lineno}")
                 samples.append(None)
                 continue
             line = raw.rstrip(b"\r\n")
             if not line or line.isspace():  # no record, as txt_records
                 continue
             kept.append((lineno, line))
+            ids.append(rid := f"{stem}-{lineno}")
             sample = None
             if short:  # TextModality.coerce's short way, then to_sample's input_sample
                 try:
@@ -117,9 +120,9 @@ class TextLines:
                 except UnicodeDecodeError:
                     value = ""
                 if value and not value.isspace() and "\x00" not in value and len(value) <= limit:
-                    sample = input_sample(f"{stem}-{lineno}", {"text": value}, None, {})
+                    sample = input_sample(rid, {"text": value}, None, {})
             samples.append(sample)
-        return LineRecords(self.path, kept), samples
+        return LineRecords(self.path, kept, ids), samples
 
 
 class LineRecords(Sequence[RawRecord]):
@@ -127,10 +130,10 @@ class LineRecords(Sequence[RawRecord]):
     or the size of a line over the row cap), each built when asked for: the records of lines
     decoded already are asked for only when their input is rejected. ``ids`` lists their ids."""
 
-    def __init__(self, path: Path, lines: list[tuple[int, bytes | int]]) -> None:
+    def __init__(self, path: Path, lines: list[tuple[int, bytes | int]], ids: list[str] | None = None) -> None:
         self.path, self.lines = path, lines
         stem = path.stem
-        self.ids = [f"{stem}-{lineno}" for lineno, _ in lines]
+        self.ids = [f"{stem}-{lineno}" for lineno, _ in lines] if ids is None else ids
 
     def __len__(self) -> int:
         return len(self.lines)

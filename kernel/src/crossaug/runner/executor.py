@@ -204,6 +204,7 @@ class BatchTask:
         tally = Tally()
         spent: list[float] = [0.0, 0]  # the recipe's own seconds; inputs, when this method times them
         if valid and not (self._streams() and self._stream(records, valid, lines, blocks, tally, spent)):
+            tally = Tally()  # what a stream that gave up had counted goes with its lines
             spent[0] += self._whole(records, valid, lines, blocks, tally)
         ids = records.ids if isinstance(records, LineRecords) else [r.id for r in records]
         if len(blocks) < len(ids):  # rejections: their lines, counted
@@ -231,8 +232,9 @@ class BatchTask:
                 spent: list[float]) -> bool:
         """The outputs of a few inputs (:data:`STREAM_CHUNK`), then at once their lines (into
         ``blocks``, or a rejection into ``lines``), and so on; the same bytes as :meth:`_whole`.
-        ``False`` (nothing kept) when an input raised something other than a refusal under
-        ``skip``: the batch is then redone by :meth:`_whole`, which sets that input apart. Plugins
+        ``False`` (no line kept; the caller drops ``tally``, which holds some counts) when an input
+        raised something other than a refusal under ``skip``: the batch is then redone by
+        :meth:`_whole`, which sets that input apart. Plugins
         watching ``crossaug_after_step`` get the batch's outputs at its end, as from :meth:`_whole`
         (only then are the outputs kept that long)."""
         pm = get_plugin_manager()
@@ -241,7 +243,6 @@ class BatchTask:
             ([], []) if pm.hook.crossaug_after_step.get_hookimpls() else None)
         one, seeder, name, out_dir = self.recipe._one_input(), Seeder(self.seed), self.recipe_name, self.out_dir
         skip, clock, took = self.on_error == "skip", time.perf_counter, 0.0
-        mine = Tally()
         refused: list[tuple[int, Sample, BadSample]] = []
         for at in range(0, len(valid), STREAM_CHUNK):  # a few inputs' outputs, then their lines
             made = []
@@ -268,7 +269,7 @@ class BatchTask:
                     watched[0].append(sample)
                     watched[1].append(group)
                 if group:
-                    blocks[i] = input_block(group, sample, name, out_dir, mine)
+                    blocks[i] = input_block(group, sample, name, out_dir, tally)
                 else:
                     lines[i] = [rejection_record(records[i], "recipe produced no candidates", name)]
         for i, _, exc in refused:
@@ -277,7 +278,6 @@ class BatchTask:
             pm.hook.crossaug_after_step(step=self.recipe, samples=watched[0], outputs=watched[1])
         for _, sample, exc in refused:
             pm.hook.crossaug_on_step_error(step=self.recipe, sample=sample, error=exc)
-        tally.merge(mine)
         spent[0] += took
         spent[1] += len(valid)
         return True
