@@ -234,9 +234,9 @@ class BatchTask:
         ``blocks``, or a rejection into ``lines``), and so on; the same bytes as :meth:`_whole`.
         ``False`` (no line kept; the caller drops ``tally``, which holds some counts) when an input
         raised something other than a refusal under ``skip``: the batch is then redone by
-        :meth:`_whole`, which sets that input apart. Plugins
-        watching ``crossaug_after_step`` get the batch's outputs at its end, as from :meth:`_whole`
-        (only then are the outputs kept that long)."""
+        :meth:`_whole`, which sets that input apart. Plugins watching ``crossaug_after_step`` get
+        the batch's outputs at its end, as from :meth:`_whole` (only then are the outputs kept
+        that long)."""
         pm = get_plugin_manager()
         pm.hook.crossaug_before_step(step=self.recipe, samples=[s for _, s in valid])
         watched: tuple[list[Sample], list[list[Sample]]] | None = (

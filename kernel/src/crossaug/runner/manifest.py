@@ -2,14 +2,15 @@
 
 Lines of finished parents are appended to ``manifest.jsonl`` (a batch's parents at
 a time); a *group commit* then makes them durable: once per ``commit_interval``
-seconds (and on close) a background thread (or, with ``background=False``, the
-appending thread itself) writes the lines appended since the last commit, fsyncs
-the manifest, and only then writes and fsyncs one journal line per append, naming
-its parents and recording the manifest size after their lines (journals of earlier
-versions, a line per parent, are read too). On resume the manifest is truncated to the last journaled size
-(dropping any half-written or unjournaled tail) and journaled parents are
-skipped: a crash (``kill -9``, power loss) loses at most the last interval's
-parents, which are redone, and never duplicates one.
+seconds (and on close) a background thread writes the lines appended since the last
+commit (with ``background=False`` the appending thread wrote them as it appended and
+commits itself), fsyncs the manifest, and only then writes and fsyncs one journal
+line per append, naming its parents and recording the manifest size after their
+lines (journals of earlier versions, a line per parent, are read too). On resume the
+manifest is truncated to the last journaled size (dropping any half-written or
+unjournaled tail) and journaled parents are skipped: a crash (``kill -9``, power
+loss) loses at most the last interval's parents, which are redone, and never
+duplicates one.
 
 Example:
     >>> import tempfile, pathlib
