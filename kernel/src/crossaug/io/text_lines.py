@@ -53,8 +53,9 @@ class TextLines:
     end: int | None = None
 
     def _lines(self) -> list[tuple[int, bytes | int]]:
-        """``(line number, bytes)`` of each line as :func:`~crossaug.io.datasets._lines` reads them,
-        the line end left off (``txt_records`` strips it anyway); the size of a line over the row cap."""
+        """``(line number, bytes)`` of each line as :func:`~crossaug.io.datasets._lines` reads them
+        (read at once, without the line end; line by line, with it: both ways strip it later), or
+        the size of a line over the row cap."""
         with self.path.open("rb") as fh:
             fh.seek(self.start)
             if self.end is None or self.end - self.start > READ_AT_ONCE:
