@@ -63,3 +63,52 @@ def test_augment_output_equals_the_copy_it_replaced() -> None:
     want = dataclasses.replace(applied, lineage=(aug.lineage_step(params),), parent_id="s")
     assert _as_tuple(out) == _as_tuple(want)
     assert out.fields["text"] != "hello there world" and out.label == "x" and out.meta == {"m": 1}
+
+
+def test_a_steps_model_and_revision_are_found_wherever_they_live() -> None:
+    """``model_id``/``model_revision`` read an instance's own value, a class attribute, a property
+    or ``__getattr__`` (what the lineage records as the step's model and revision)."""
+    from crossaug import Augmentation
+
+    class Plain(Augmentation):
+        name = "t.plain"
+
+    class Own(Augmentation):
+        name = "t.own"
+
+        def __init__(self, model: object = None) -> None:
+            if model is not None:
+                self.model = model
+
+    class ClassLevel(Augmentation):
+        name = "t.class"
+        model = "org/class-model"
+
+    class Computed(Augmentation):
+        name = "t.prop"
+
+        @property
+        def model(self) -> str:
+            return "org/computed"
+
+        @property
+        def revision(self) -> str:
+            return "r1"
+
+    class Dynamic(Augmentation):
+        name = "t.dyn"
+
+        def __getattr__(self, name: str) -> str:
+            if name in ("model", "revision"):
+                return f"dyn-{name}"
+            raise AttributeError(name)
+
+    for _ in range(2):
+        assert (Plain().model_id, Plain().model_revision) == (None, None)
+        assert Own().model_id is None and Own("org/m").model_id == "org/m" and Own(3).model_id is None
+        assert ClassLevel().model_id == "org/class-model"
+        assert (Computed().model_id, Computed().model_revision) == ("org/computed", "r1")
+        assert (Dynamic().model_id, Dynamic().model_revision) == ("dyn-model", "dyn-revision")
+    late = Plain()
+    late.model = "org/set-later"  # an attribute set after the class was looked at
+    assert late.model_id == "org/set-later" and late.lineage_step({}).model == "org/set-later"

@@ -47,6 +47,11 @@ class Augmentation(Step):
 
     kind: ClassVar[str] = "augmentation"
     modalities: ClassVar[tuple[str, ...]] = ("text",)
+    #: :meth:`sample_params` returns a new dict of JSON values each call (str, int, float, bool,
+    #: ``None``, and lists and str-keyed dicts of them; no tuple, no numpy value) that nothing else
+    #: holds: the lineage step keeps it as it is instead of a converted copy (the testing kit's
+    #: ``AugmentationContract.test_params_are_json`` holds a step that says so to it)
+    json_params: ClassVar[bool] = False
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -89,7 +94,7 @@ class Augmentation(Step):
         start = _clock()  # ``with timed(name)``, without the context manager: every output passes here
         try:
             params = self.sample_params(sample, rng)
-            return self._apply_recorded(sample, params, id)
+            return self._apply_recorded(sample, params, id, owned=self.json_params)
         finally:
             add_timing(self.name or type(self).__name__, _clock() - start)
 
@@ -98,11 +103,17 @@ class Augmentation(Step):
         self.check(sample)
         return self._apply_recorded(sample, params)
 
-    def _apply_recorded(self, sample: Sample, params: Mapping[str, Any], id: str | None = None) -> Sample:
+    def _apply_recorded(self, sample: Sample, params: Mapping[str, Any], id: str | None = None,
+                        owned: bool = False) -> Sample:
+        """``apply``, then the output restamped with its lineage step; ``owned``: ``params`` came
+        from :meth:`sample_params` of a step that says :attr:`json_params` (kept as they are)."""
         out = self.apply(sample, params)
         if not isinstance(out, Sample):
             raise TypeError(f"{type(self).__name__}.apply must return a Sample, got {type(out).__name__}")
-        step = self.lineage_step(params)
+        if owned and type(params) is dict and type(self).lineage_step is Step.lineage_step:
+            step = self._step_of(params, {})
+        else:
+            step = self.lineage_step(params)
         return restamp(out, sample.lineage + (step,), sample.root_id, id)
 
     def __call__(self, data: Any, rng: Any = None, *, sample_rate: int | None = None,

@@ -121,11 +121,14 @@ class Step:
 
     def lineage_step(self, params: Mapping[str, Any] | None = None, **extra: Any) -> LineageStep:
         """A :class:`LineageStep` naming this step, its plugin and model (and runtime, if neural)."""
+        # to_jsonable makes a new dict of a dict: no copy first
+        return self._step_of(to_jsonable(params if type(params) is dict else dict(params or {})), extra)
+
+    def _step_of(self, jsonable: dict[str, Any], extra: dict[str, Any]) -> LineageStep:
+        """:meth:`lineage_step` of params already JSON-ready (kept as they are)."""
         plugin, version = distribution_of_module(type(self).__module__)
         if self.is_neural and "runtime" not in extra:
             extra["runtime"] = runtime_of(self)
-        # to_jsonable makes a new dict of a dict: no copy first
-        jsonable = to_jsonable(params if type(params) is dict else dict(params or {}))
         if not extra:  # every augmentation call: the fields set directly
             return plain_step(self.name or type(self).__name__, self.kind, plugin, version, jsonable,
                               self.model_id, self.model_revision)

@@ -103,6 +103,7 @@ class Typo(Augmentation):
     name: ClassVar[str] = "text.typo"
     modalities: ClassVar[tuple[str, ...]] = ("text",)
     neural: ClassVar[bool | None] = False  # said, not inferred on every call's lineage step
+    json_params: ClassVar[bool] = True  # a new dict of plain values per call: the lineage keeps it
 
     def __init__(self, rate: float = 0.05, ops: Sequence[str] = OPS, field: str = "text") -> None:
         if not 0.0 <= float(rate) <= 1.0:

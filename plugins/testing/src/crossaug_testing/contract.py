@@ -19,6 +19,7 @@ Example (in ``tests/plugins/text/test_eda.py``)::
 from __future__ import annotations
 
 import json
+import math
 import pickle
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -163,6 +164,30 @@ class _StepContract:
         raise NotImplementedError
 
 
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` is made of JSON's own types only (str, int, finite float, bool, ``None``,
+    lists, dicts with str keys): what a step that says ``json_params`` promises."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool):
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list:
+        return all(_plain_json(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    return False
+
+
+def _containers(value: Any) -> set[int]:
+    """The ids of the lists and dicts inside ``value`` (itself included)."""
+    if type(value) is list:
+        return {id(value)}.union(*(_containers(v) for v in value))
+    if type(value) is dict:
+        return {id(value)}.union(*(_containers(v) for v in value.values()))
+    return set()
+
+
 class AugmentationContract(_StepContract):
     """Determinism, replay from recorded params, serialisation, bad inputs."""
 
@@ -198,10 +223,20 @@ class AugmentationContract(_StepContract):
             assert fields_equal(out, again)
 
     def test_params_are_json(self) -> None:
+        """Params serialise as JSON; a step that says ``json_params`` (its lineage keeps
+        ``sample_params``' dict as it is) returns a new dict of plain JSON values on every call,
+        sharing no list or dict with another call's."""
         step = self.make()
+        strict = getattr(step, "json_params", False)
         for s in self.good_samples():
-            params = step.sample_params(s, np.random.default_rng(0))
-            json.dumps(params)
+            for seed in range(4 if strict else 1):
+                params = step.sample_params(s, np.random.default_rng(seed))
+                json.dumps(params)
+                if strict:
+                    again = step.sample_params(s, np.random.default_rng(seed))
+                    assert type(params) is dict and _plain_json(params), f"params are not plain JSON: {params!r}"
+                    assert params == again and not _containers(params) & _containers(again), \
+                        "params share a list or dict between calls"
 
     def test_input_not_mutated(self) -> None:
         step = self.make()

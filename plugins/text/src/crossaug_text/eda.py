@@ -490,6 +490,7 @@ class _EDAOperations(Augmentation):
 
     modalities: ClassVar[tuple[str, ...]] = ("text",)
     neural: ClassVar[bool | None] = False  # said, not inferred on every call's lineage step
+    json_params: ClassVar[bool] = True  # a new dict of plain values per call: the lineage keeps it
     field: str = "text"
     protect_pos: tuple[str, ...] = ()
     protect_label: bool = False
