@@ -12,8 +12,9 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 from crossaug import LineageStep, Sample
+from crossaug.runner.blocks import input_block
 from crossaug.runner.manifest import journal_line
-from crossaug.runner.records import _FALLBACK, _plain, dumps, sample_block, sample_record
+from crossaug.runner.records import _FALLBACK, _plain, dumps, sample_record
 from crossaug.runner.summary import Tally
 
 PARENT = Sample("p\u00e9 1", {"text": 'h\u00e9llo "w\u00f6rld"\n\t\\'}, label=np.int64(3))
@@ -41,11 +42,16 @@ CASES = {
 }
 
 
+def _block(group, parent, recipe, out_dir):
+    """The runner's lines of an input's outputs (counted into a tally of their own)."""
+    return input_block(group, parent, recipe, out_dir, Tally())
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_sample_block_is_the_dict_paths_bytes(name, tmp_path):
+def test_input_block_is_the_dict_paths_bytes(name, tmp_path):
     sample = CASES[name]
     expected = (dumps(sample_record(sample, PARENT, "r\u00e9", tmp_path)) + "\n").encode("utf-8")
-    assert sample_block([sample], PARENT, "r\u00e9", tmp_path) == expected
+    assert _block([sample], PARENT, "r\u00e9", tmp_path) == expected
     json.loads(expected)  # and it is one valid JSON line
 
 
@@ -75,7 +81,7 @@ def test_a_value_is_written_alike_whichever_encoder_writes_its_line(value, tmp_p
     assert dumps({"v": value}) == _FALLBACK(_plain({"v": value}))
     plain = Sample("q~6", {"text": "t"}, label=value, parent_id="q", meta={"m": [value]})
     odd = Sample("q~7", {"text": "t\ud800"}, label=value, parent_id="q", meta={"m": [value]})
-    a, b = (json.loads(sample_block([s], PARENT, "r", tmp_path)) for s in (plain, odd))
+    a, b = (json.loads(_block([s], PARENT, "r", tmp_path)) for s in (plain, odd))
     assert a["label"] == b["label"] and a["meta"] == b["meta"]
 
 
@@ -84,20 +90,20 @@ def test_odd_values_are_written_as_their_text_or_value():
     assert dumps({"b": Box(), "c": Colour.RED, "s": Size.BIG}) == '{"b":"Box(side=3)","c":"red","s":2}'
 
 
-def test_sample_block_of_a_group_shares_steps_and_ends_each_line(tmp_path):
+def test_input_block_of_a_group_shares_steps_and_ends_each_line(tmp_path):
     group = [PARENT.derive(STEP, id=f"p~{i}", text=f"x{i}") for i in range(3)]
-    block = sample_block(group, PARENT, "r", tmp_path)
+    block = _block(group, PARENT, "r", tmp_path)
     assert block.endswith(b"\n") and block.count(b"\n") == 3
     assert block == b"".join((dumps(sample_record(o, PARENT, "r", tmp_path)) + "\n").encode() for o in group)
 
 
-def test_sample_block_writes_media_like_the_dict_path(tmp_path):
+def test_input_block_writes_media_like_the_dict_path(tmp_path):
     from PIL import Image
 
     img = Image.new("RGB", (4, 3), (10, 20, 30))
     parent = Sample("im/1", {"image": img, "text": "a"})
     out = parent.derive(STEP, id="im/1~0", image=img.rotate(90))
-    block = sample_block([out], parent, "r", tmp_path / "a")
+    block = _block([out], parent, "r", tmp_path / "a")
     line = json.loads(block)
     assert (tmp_path / "a" / line["image"]).is_file() and (tmp_path / "a" / line["parent"]["image"]).is_file()
     assert block == (dumps(sample_record(out, parent, "r", tmp_path / "a")) + "\n").encode()
@@ -142,14 +148,16 @@ def test_merged_only_tally_summarises_like_the_full_one(tmp_path):
 
 
 def _three_steps(group, parent, out_dir):
-    """What the runner did before :func:`input_block`: check the ids, count each output, then the lines."""
+    """What the runner did before :func:`input_block`: check the ids, count each output, then each
+    output's line by the dict path."""
     from crossaug.recipe import check_output_ids
 
     check_output_ids("r", [parent], [group])
     tally = Tally()
     for out in group:
         tally.add_sample(out)
-    return sample_block(group, parent, "r", out_dir), tally.summary()
+    lines = b"".join((dumps(sample_record(out, parent, "r", out_dir)) + "\n").encode("utf-8") for out in group)
+    return lines, tally.summary()
 
 
 USUAL = [PARENT.derive(LineageStep("text.typo", plugin="crossaug", version="0.1.0",
@@ -169,7 +177,6 @@ SHARED_FILTER = [out.replace(id=f"{out.id}f").reject("f: 0.3 > 0.2", FILTER) for
 ], ids=["every case", "usual", "usual around the others", "text labels", "two fields, meta",
         "a filter step shared", "no parent id"])
 def test_input_block_is_the_three_steps(group, tmp_path):
-    from crossaug.runner.blocks import input_block
 
     expected, counts = _three_steps(group, PARENT, tmp_path)
     tally = Tally()
@@ -181,7 +188,6 @@ def test_input_block_is_the_three_steps(group, tmp_path):
 def test_input_block_refuses_bad_ids_like_check_output_ids_before_counting(ids, tmp_path):
     from crossaug.errors import ConfigError
     from crossaug.recipe import check_output_ids
-    from crossaug.runner.blocks import input_block
 
     group = [PARENT.derive(STEP, id=i, text="x") for i in ids]
     with pytest.raises(ConfigError) as expected:

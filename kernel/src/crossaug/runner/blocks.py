@@ -1,11 +1,11 @@
 """One input's outputs as manifest bytes, counted and their ids checked, in one pass.
 
 What :func:`~crossaug.recipe.check_output_ids`, :meth:`Tally.add_sample
-<crossaug.runner.summary.Tally.add_sample>` for each output and
-:func:`~crossaug.runner.records.sample_block` do one after the other, with one loop over the
-outputs instead of three and the usual output (kept, inline text fields, a label that is
-text or none, no metadata, the usual lineage steps) written without the general per-line
-checks: the same bytes, the same counts, the same error for a bad id.
+<crossaug.runner.summary.Tally.add_sample>` and ``dumps(sample_record(...))`` for each output
+give, with one loop over the outputs, the parts an input's outputs share built once, and the
+usual output (kept, inline text fields, a label that is text or none, no metadata, the usual
+lineage steps) written without the general per-line checks: the same bytes, the same counts,
+the same error for a bad id.
 
 Example:
     >>> from pathlib import Path

@@ -215,7 +215,8 @@ def plain_step_dict(step: LineageStep) -> dict[str, Any] | None:
 
 def _line_record(sample: Sample, parent: Sample | None, recipe: str, out_dir: Path,
                  steps: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """:func:`sample_record` with less per-line work: fields by their cached modality, the parent's
+    """:func:`sample_record` with less per-line work (the general line of
+    :func:`~crossaug.runner.blocks.input_block`): fields by their cached modality, the parent's
     fields once per input, and lineage steps shared by an input's outputs built once (``steps``)."""
     parent_id = sample.parent_id if sample.parent_id is not None else sample.id
     reason, label = sample.reason, sample.label
@@ -249,22 +250,6 @@ def _line_record(sample: Sample, parent: Sample | None, recipe: str, out_dir: Pa
         lineage.append(found)
     rec["lineage"] = lineage
     return rec
-
-
-def sample_block(group: list[Sample], parent: Sample | None, recipe: str, out_dir: Path) -> bytes:
-    """The manifest lines of one input's outputs as UTF-8 (each ends with a newline); media are written.
-
-    The same bytes as ``dumps(sample_record(...))`` per line, with less work per line.
-    """
-    steps: dict[int, dict[str, Any]] = {}
-    out = []
-    for sample in group:
-        try:
-            out.append(_orjson_dumps(_line_record(sample, parent, recipe, out_dir, steps), option=_OPTIONS))
-        except (ValueError, TypeError, RecursionError):  # what orjson refuses: the dict path makes it plain
-            out.append(dumps(sample_record(sample, parent, recipe, out_dir)).encode("utf-8"))
-    out.append(b"")
-    return b"\n".join(out)
 
 
 def rejection_line(record: RawRecord, reason: str, recipe: str) -> str:
