@@ -129,12 +129,11 @@ class TextLines:
 class LineRecords(Sequence[RawRecord]):
     """The records of a text file's non-blank ``lines`` (``(line number, bytes without the line end)``,
     or the size of a line over the row cap), each built when asked for: the records of lines
-    decoded already are asked for only when their input is rejected. ``ids`` lists their ids."""
+    decoded already are asked for only when their input is rejected. ``ids`` lists their ids
+    (``{stem}-{line number}``)."""
 
-    def __init__(self, path: Path, lines: list[tuple[int, bytes | int]], ids: list[str] | None = None) -> None:
-        self.path, self.lines = path, lines
-        stem = path.stem
-        self.ids = [f"{stem}-{lineno}" for lineno, _ in lines] if ids is None else ids
+    def __init__(self, path: Path, lines: list[tuple[int, bytes | int]], ids: list[str]) -> None:
+        self.path, self.lines, self.ids = path, lines, ids
 
     def __len__(self) -> int:
         return len(self.lines)

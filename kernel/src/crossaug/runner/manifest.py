@@ -183,16 +183,13 @@ class Manifest:
             except BaseException as exc:
                 self._error = exc
                 raise
+        with self._lock:
+            if self._thread is not None:  # held for the committer to write
+                self._blocks.append(block)
+                self._held += len(block)
             self._end += len(block)
             self._pending.append(journal_line(ids, self._end))
-            held = 0
-        else:
-            with self._lock:
-                self._blocks.append(block)
-                self._end += len(block)
-                self._pending.append(journal_line(ids, self._end))
-                self._held += len(block)
-                held = self._held
+            held = self._held
         if self._thread is None:
             now = _clock()
             if now >= self._due or now - self._last >= self.commit_interval or held > WRITE_AHEAD:
